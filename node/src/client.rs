@@ -1,0 +1,121 @@
+//! Per-client state: identity, selected database, protocol, authentication,
+//! and the output buffer replies are appended to.
+//!
+//! The socket is owned by the connection task; this state lives in the
+//! server's client registry so that other clients can see it (CLIENT LIST),
+//! write to it (pub/sub) or close it (CLIENT KILL).
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::Notify;
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    On,
+    /// Replies are discarded.
+    Off,
+    /// The next command's reply is discarded.
+    Skip,
+}
+
+/// One connected client.
+#[derive(Debug)]
+pub struct Client {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// Peer address.
+    pub addr: SocketAddr,
+    /// Local address the client connected to.
+    pub laddr: SocketAddr,
+    /// CLIENT SETNAME.
+    pub name: Option<Bytes>,
+    /// Selected database.
+    pub db: usize,
+    /// Protocol version chosen with HELLO (2 or 3).
+    pub protocol: u8,
+    /// Whether the client may run commands that need authentication.
+    pub authenticated: bool,
+    /// Replies not yet written to the socket.
+    pub out: BytesMut,
+    /// When the connection was accepted.
+    pub created: Instant,
+    /// Last time a command was received.
+    pub last_interaction: Instant,
+    /// Name of the last command run (CLIENT LIST `cmd=`).
+    pub last_command: &'static str,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+    /// Close once the pending output is written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    /// Close now, dropping pending output (CLIENT KILL, limits).
+    pub killed: bool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// Bytes of unparsed input (CLIENT LIST `qbuf=`).
+    pub query_buffer: usize,
+    /// Wakes the connection task when another client wrote to `out` or set
+    /// `killed`.
+    pub wake: Rc<Notify>,
+}
+
+impl Client {
+    /// A new, not yet authenticated client.
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, authenticated: bool) -> Self {
+        let now = Instant::now();
+        Client {
+            id,
+            addr,
+            laddr,
+            name: None,
+            db: 0,
+            protocol: 2,
+            authenticated,
+            out: BytesMut::with_capacity(16 * 1024),
+            created: now,
+            last_interaction: now,
+            last_command: "NULL",
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            killed: false,
+            no_evict: false,
+            query_buffer: 0,
+            wake: Rc::new(Notify::new()),
+        }
+    }
+
+    /// Whether replies use RESP3.
+    pub fn resp3(&self) -> bool {
+        self.protocol == 3
+    }
+
+    /// Marks the client for closing and wakes its connection task.
+    pub fn kill(&mut self) {
+        self.killed = true;
+        self.wake.notify_one();
+    }
+
+    /// CLIENT LIST / CLIENT INFO line (without the trailing newline).
+    pub fn info_line(&self, now: Instant) -> String {
+        let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        format!(
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            name,
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(self.last_interaction).as_secs(),
+            self.db,
+            self.query_buffer,
+            self.out.len(),
+            self.out.capacity() + self.query_buffer + 16384,
+            self.last_command,
+            self.protocol,
+        )
+    }
+}

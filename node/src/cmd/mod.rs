@@ -1,0 +1,508 @@
+//! Commands: the table that describes every command (arity, flags, key
+//! positions — what `COMMAND INFO` reports), argument parsing shared by all
+//! commands, and [`execute`], the one path every command runs through
+//! (clients now; AOF replay and the replication stream later).
+//!
+//! A command parses its arguments, runs against the keyspace and writes its
+//! reply through [`Reply`]; it never touches a socket. Each Redis command
+//! group has its own module.
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use crate::client::Client;
+use crate::keyspace::{Access, Db};
+use crate::reply::Reply;
+use crate::server::Server;
+
+/// A command failure; `Display` is the exact Redis error line (without `-`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// `ERR wrong number of arguments for '<name>' command`.
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    Arity(String),
+    /// `ERR syntax error`.
+    #[error("ERR syntax error")]
+    Syntax,
+    /// An argument that must be an integer is not.
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    /// An argument that must be a float is not.
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+    /// The key holds another type.
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    /// `ERR no such key`.
+    #[error("ERR no such key")]
+    NoSuchKey,
+    /// `ERR DB index is out of range`.
+    #[error("ERR DB index is out of range")]
+    DbIndex,
+    /// Any other error, with its full text (starting with its code, e.g. `ERR`).
+    #[error("{0}")]
+    Other(Cow<'static, str>),
+}
+
+impl CommandError {
+    /// An `ERR …` error with the given message.
+    pub fn err(msg: impl Into<String>) -> Self {
+        CommandError::Other(Cow::Owned(format!("ERR {}", msg.into())))
+    }
+}
+
+/// What a command returns.
+pub type CmdResult = Result<(), CommandError>;
+
+/// A command implementation.
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
+
+/// Command flags, as `COMMAND INFO` lists them.
+pub mod flag {
+    /// May modify the keyspace.
+    pub const WRITE: u32 = 1;
+    /// Only reads.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory: refused when over `maxmemory` with noeviction.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Pub/sub.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// Not allowed from scripts.
+    pub const NOSCRIPT: u32 = 1 << 5;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 6;
+    /// Allowed while loading the dataset.
+    pub const LOADING: u32 = 1 << 7;
+    /// Allowed on a replica with stale data.
+    pub const STALE: u32 = 1 << 8;
+    /// Not shown to MONITOR.
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    /// Not logged to SLOWLOG.
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    /// O(1) or O(log N).
+    pub const FAST: u32 = 1 << 11;
+    /// Allowed before authentication.
+    pub const NO_AUTH: u32 = 1 << 12;
+    /// May replicate even when not a write (e.g. PUBLISH).
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    /// Not allowed inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 14;
+    /// Allowed while a script runs too long.
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+
+    /// Names in `COMMAND INFO` order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// The command group (`COMMAND DOCS` "group", and the ACL category).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Keyspace commands (`@keyspace`).
+    Generic,
+    /// Strings.
+    String,
+    /// Bitmaps.
+    Bitmap,
+    /// Connection management.
+    Connection,
+    /// Server management.
+    Server,
+}
+
+impl Group {
+    /// The group name as `COMMAND DOCS` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::Bitmap => "bitmap",
+            Group::Connection => "connection",
+            Group::Server => "server",
+        }
+    }
+
+    /// The ACL category of the group.
+    pub fn acl_category(self) -> Option<&'static str> {
+        match self {
+            Group::Generic => Some("@keyspace"),
+            Group::String => Some("@string"),
+            Group::Bitmap => Some("@bitmap"),
+            Group::Connection => Some("@connection"),
+            Group::Server => None,
+        }
+    }
+}
+
+/// The static description of a command (or subcommand).
+#[derive(Debug)]
+pub struct Command {
+    /// Lower-case name; subcommands are named `parent|sub`.
+    pub name: &'static str,
+    /// Redis arity: exact count including the name when positive, a minimum when negative.
+    pub arity: i32,
+    /// [`flag`] bits.
+    pub flags: u32,
+    /// First key argument (0: none).
+    pub first_key: i32,
+    /// Last key argument (-1: the last argument).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// Command group.
+    pub group: Group,
+    /// One-line summary (`COMMAND DOCS`).
+    pub summary: &'static str,
+    /// First Redis version with the command.
+    pub since: &'static str,
+    /// The implementation (unused for container commands with subcommands).
+    pub handler: Handler,
+    /// Subcommands (`CLIENT LIST`, `CONFIG GET`…).
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    /// Describes a command; `keys` is (first, last, step) as `COMMAND INFO`.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: (i32, i32, i32),
+        group: Group,
+        since: &'static str,
+        summary: &'static str,
+        handler: Handler,
+    ) -> Self {
+        Command {
+            name,
+            arity,
+            flags,
+            first_key: keys.0,
+            last_key: keys.1,
+            step: keys.2,
+            group,
+            summary,
+            since,
+            handler,
+            subcommands: &[],
+        }
+    }
+
+    /// Describes a container command (CLIENT, CONFIG…) by its subcommands.
+    pub const fn container(name: &'static str, group: Group, since: &'static str, summary: &'static str, subcommands: &'static [Command]) -> Self {
+        Command {
+            subcommands,
+            ..Command::new(name, -2, 0, NO_KEYS, group, since, summary, no_subcommand)
+        }
+    }
+
+    /// The key arguments of an invocation, by the command's key spec.
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.last_key < 0 {
+            (argc as i64 + i64::from(self.last_key)).max(0) as usize
+        } else {
+            self.last_key as usize
+        };
+        let step = self.step.max(1) as usize;
+        let range = if first == 0 { 1..1 } else { first..last.min(argc.saturating_sub(1)) + 1 };
+        range.step_by(step)
+    }
+
+    fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        if arity >= 0 { argc == arity } else { argc >= -arity }
+    }
+}
+
+/// Key spec of commands without keys.
+pub const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
+/// Key spec of commands whose only key is the first argument.
+pub const KEY1: (i32, i32, i32) = (1, 1, 1);
+
+/// Container commands never run themselves: dispatch picks a subcommand or
+/// reports an unknown one.
+fn no_subcommand(_: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
+    Err(CommandError::Syntax)
+}
+
+/// Every top-level command, from all groups.
+pub fn all() -> impl Iterator<Item = &'static Command> {
+    connection::COMMANDS
+        .iter()
+        .chain(keys::COMMANDS)
+        .chain(string::COMMANDS)
+        .chain(server::COMMANDS)
+}
+
+fn table() -> &'static HashMap<&'static [u8], &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| all().map(|c| (c.name.as_bytes(), c)).collect())
+}
+
+/// Finds a top-level command by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    let mut buf = [0u8; 32];
+    let name = buf.get_mut(..name.len()).map(|b| {
+        b.copy_from_slice(name);
+        b.make_ascii_lowercase();
+        &*b
+    })?;
+    table().get(name).copied()
+}
+
+/// Finds a subcommand of `parent`, case-insensitively.
+pub fn lookup_sub(parent: &'static Command, sub: &[u8]) -> Option<&'static Command> {
+    let prefix = parent.name.len() + 1;
+    parent
+        .subcommands
+        .iter()
+        .find(|c| c.name[prefix..].as_bytes().eq_ignore_ascii_case(sub))
+}
+
+/// The state a command runs with.
+pub struct Ctx<'a> {
+    /// The whole server.
+    pub server: &'a mut Server,
+    /// The client that sent the command.
+    pub client: &'a mut Client,
+    /// Where the reply goes.
+    pub out: Reply<'a>,
+    /// The command's clock and lookup policy.
+    pub access: Access,
+}
+
+impl<'a> Ctx<'a> {
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.server.dbs[self.client.db]
+    }
+
+    /// The selected database, the reply and the access policy at once (for
+    /// replying straight from a stored value without copying it).
+    pub fn parts(&mut self) -> (&mut Db, &mut Reply<'a>, &Access) {
+        (&mut self.server.dbs[self.client.db], &mut self.out, &self.access)
+    }
+
+    /// Records a change to `key` in database `db`: counts it for save
+    /// points. Called once per modified key by every write.
+    pub fn modified(&mut self, _db: usize, _key: &[u8]) {
+        self.server.dirty += 1;
+    }
+}
+
+/// Runs one command for `client`, writing its reply to `client.out`.
+///
+/// This is where the checks Redis makes before calling a command live:
+/// unknown command, arity, authentication, and where the statistics are
+/// counted.
+pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
+    if args.is_empty() {
+        return;
+    }
+    let cmd = lookup(&args[0]);
+    client.last_command = cmd.map_or("NULL", |c| c.name);
+    let access = server.clock();
+    let mut out = std::mem::take(&mut client.out);
+    let resp3 = client.resp3();
+    let result = match cmd {
+        Some(cmd) => dispatch(server, client, cmd, args, Reply::new(&mut out, resp3), access),
+        None => Err(unknown_command(args)),
+    };
+    if let Err(e) = &result {
+        let line = e.to_string();
+        Reply::new(&mut out, resp3).error(&line);
+        server.stats.record_error(&line);
+    }
+    client.out = out;
+    server.collect_expired();
+}
+
+fn dispatch(server: &mut Server, client: &mut Client, mut cmd: &'static Command, args: &[Bytes], out: Reply<'_>, access: Access) -> CmdResult {
+    if !cmd.subcommands.is_empty() && args.len() >= 2 {
+        match lookup_sub(cmd, &args[1]) {
+            Some(sub) => cmd = sub,
+            None => {
+                return Err(CommandError::err(format!(
+                    "unknown subcommand '{}'. Try {} HELP.",
+                    String::from_utf8_lossy(&args[1][..args[1].len().min(128)]),
+                    cmd.name.to_uppercase()
+                )));
+            }
+        }
+    }
+    if !cmd.arity_ok(args.len()) {
+        server.stats.record_rejected(cmd.name);
+        return Err(CommandError::Arity(cmd.name.to_string()));
+    }
+    if !client.authenticated && server.requires_auth() && cmd.flags & flag::NO_AUTH == 0 {
+        server.stats.record_rejected(cmd.name);
+        return Err(CommandError::Other("NOAUTH Authentication required.".into()));
+    }
+    let start = std::time::Instant::now();
+    let mut ctx = Ctx {
+        server: &mut *server,
+        client: &mut *client,
+        out,
+        access,
+    };
+    let result = (cmd.handler)(&mut ctx, args);
+    server.stats.record_call(cmd.name, start.elapsed(), result.is_err());
+    result
+}
+
+fn unknown_command(args: &[Bytes]) -> CommandError {
+    let mut msg = format!(
+        "unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&args[0][..args[0].len().min(128)])
+    );
+    for a in &args[1..] {
+        msg.push('\'');
+        msg.push_str(&String::from_utf8_lossy(&a[..a.len().min(128)]));
+        msg.push_str("' ");
+        if msg.len() >= 128 {
+            break;
+        }
+    }
+    CommandError::err(msg)
+}
+
+/// Argument parsing with Redis's rules and error messages.
+pub mod arg {
+    use super::CommandError;
+
+    /// An integer argument (`string2ll`: optional `-`, digits, no spaces or `+`).
+    pub fn int(b: &[u8]) -> Result<i64, CommandError> {
+        parse_i64(b).ok_or(CommandError::NotInteger)
+    }
+
+    /// Parses `b` as Redis's `string2ll` does.
+    pub fn parse_i64(b: &[u8]) -> Option<i64> {
+        if b.is_empty() || b.len() > 20 {
+            return None;
+        }
+        if b == b"0" {
+            return Some(0);
+        }
+        let (neg, digits) = match b[0] {
+            b'-' => (true, &b[1..]),
+            _ => (false, b),
+        };
+        if digits.is_empty() || digits[0] == b'0' {
+            return None;
+        }
+        let mut n: i64 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            let d = i64::from(c - b'0');
+            n = if neg {
+                n.checked_mul(10)?.checked_sub(d)?
+            } else {
+                n.checked_mul(10)?.checked_add(d)?
+            };
+        }
+        Some(n)
+    }
+
+    /// A float argument as Redis's `getLongDoubleFromObject`/`strtold` accepts it:
+    /// no leading space, no trailing garbage, no NaN; `inf` and exponents allowed.
+    pub fn float(b: &[u8]) -> Result<f64, CommandError> {
+        parse_f64(b).ok_or(CommandError::NotFloat)
+    }
+
+    /// Parses a float like Redis does (see [`float`]).
+    pub fn parse_f64(b: &[u8]) -> Option<f64> {
+        let s = std::str::from_utf8(b).ok()?;
+        if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+            return None;
+        }
+        let lower = s.to_ascii_lowercase();
+        let v = match lower.trim_start_matches(['+', '-']) {
+            "inf" | "infinity" => {
+                if lower.starts_with('-') {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                }
+            }
+            t if t.starts_with("nan") || t.starts_with("inf") => return None,
+            _ => s.parse::<f64>().ok()?,
+        };
+        if v.is_nan() { None } else { Some(v) }
+    }
+
+    /// Case-insensitive keyword comparison.
+    pub fn is(b: &[u8], word: &str) -> bool {
+        b.eq_ignore_ascii_case(word.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_lowercase_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in all() {
+            assert_eq!(c.name, c.name.to_lowercase());
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+            for s in c.subcommands {
+                assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn key_positions_follow_the_spec() {
+        let mset = lookup(b"MSET").expect("mset exists");
+        assert_eq!(mset.key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = lookup(b"get").expect("get exists");
+        assert_eq!(get.key_positions(2).collect::<Vec<_>>(), vec![1]);
+        let ping = lookup(b"ping").expect("ping exists");
+        assert_eq!(ping.key_positions(1).count(), 0);
+    }
+
+    #[test]
+    fn integer_and_float_rules() {
+        assert_eq!(arg::parse_i64(b"-12"), Some(-12));
+        assert_eq!(arg::parse_i64(b"+1"), None);
+        assert_eq!(arg::parse_i64(b"007"), None);
+        assert_eq!(arg::parse_i64(b" 1"), None);
+        assert_eq!(arg::parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(arg::parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(arg::parse_f64(b"nan"), None);
+        assert_eq!(arg::parse_f64(b" 1"), None);
+        assert_eq!(arg::parse_f64(b"1x"), None);
+    }
+}

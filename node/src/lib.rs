@@ -1,0 +1,119 @@
+//! tessera-node: a Redis-compatible server.
+//!
+//! Start it like `redis-server`: `tessera-node [redis.conf] [--directive value …]`.
+//! Clients speak RESP2 or RESP3; commands follow Redis 7.0 reply for reply.
+//!
+//! # Layout
+//! - [`config`]: redis.conf directives, CONFIG GET/SET/REWRITE.
+//! - [`server`]: server state, accept loop, cron; [`connection`]: one client's
+//!   read–execute–write loop; [`client`]: per-client state.
+//! - [`cmd`]: the command table and one module per command group.
+//! - [`keyspace`]: databases, the hash table, values and expiry.
+//! - [`reply`]: RESP2/RESP3 reply building; [`stats`]: INFO counters;
+//!   [`glob`]: Redis's glob patterns; [`alloc`]: the counting allocator.
+
+pub mod alloc;
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod connection;
+pub mod glob;
+pub mod keyspace;
+pub mod logging;
+pub mod reply;
+pub mod server;
+pub mod stats;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+use config::Config;
+
+/// The version reported by INFO and `--version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Redis version whose behaviour this server follows (INFO `redis_version`).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Binds the configured addresses and port: one listener per `bind` address;
+/// addresses prefixed with `-` may fail to bind (as in Redis).
+///
+/// # Errors
+/// When no address can be bound, or a required one fails.
+pub fn bind(config: &Config) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = config.port;
+    for spec in &config.bind {
+        let (optional, addr) = match spec.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, spec.as_str()),
+        };
+        let ip: std::net::IpAddr = match addr {
+            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            a => a.parse().with_context(|| format!("invalid bind address '{a}'"))?,
+        };
+        match bind_one(SocketAddr::new(ip, port)) {
+            Ok(l) => {
+                // With port 0 every address shares the first one's port.
+                port = l.local_addr()?.port();
+                listeners.push(l);
+            }
+            Err(e) if optional => tracing::debug!("optional bind to {addr} failed: {e}"),
+            Err(e) => {
+                return Err(e).with_context(|| format!("could not create server TCP listening socket {addr}:{port}"));
+            }
+        }
+    }
+    anyhow::ensure!(!listeners.is_empty(), "configured to not listen anywhere, exiting");
+    Ok(listeners)
+}
+
+fn bind_one(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(511)?;
+    Ok(socket.into())
+}
+
+/// Runs the server on the current thread until SIGINT/SIGTERM or SHUTDOWN.
+///
+/// # Errors
+/// When binding fails or the runtime cannot start.
+pub fn start(config: Config) -> anyhow::Result<()> {
+    let listeners = bind(&config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let listeners = listeners
+            .into_iter()
+            .map(tokio::net::TcpListener::from_std)
+            .collect::<std::io::Result<Vec<_>>>()?;
+        for l in &listeners {
+            tracing::info!("Ready to accept connections tcp on {}", l.local_addr()?);
+        }
+        server::run(config, listeners, shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM: {e}");
+            std::future::pending::<()>().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

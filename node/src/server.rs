@@ -1,0 +1,256 @@
+//! The server: its state (configuration, databases, clients, statistics),
+//! the accept loop, and the cron that runs `hz` times a second (active
+//! expiry, idle timeouts, rates).
+//!
+//! Commands run on one thread, one at a time, as in Redis: that is what makes
+//! every command, MULTI/EXEC block and script atomic without locks. The state
+//! is shared by the connection tasks of that thread through
+//! `Rc<RefCell<Server>>`, and no borrow is ever held across an `.await`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::keyspace::{Access, Db};
+use crate::stats::Stats;
+
+/// The whole server state.
+pub struct Server {
+    /// Live configuration (CONFIG SET changes it).
+    pub config: Config,
+    /// The databases (`databases` of them).
+    pub dbs: Vec<Db>,
+    /// Connected clients by id.
+    pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// Changes since the last successful save.
+    pub dirty: u64,
+    /// Randomness for sampling (RANDOMKEY, eviction).
+    pub rng: SmallRng,
+    /// When the server started.
+    pub started: Instant,
+    /// Addresses the server listens on.
+    pub listen_addrs: Vec<SocketAddr>,
+    /// Set by SHUTDOWN or a signal.
+    pub shutdown_requested: bool,
+    /// Wakes the main task for shutdown.
+    pub shutdown_notify: Rc<tokio::sync::Notify>,
+    next_client_id: u64,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("clients", &self.clients.len()).finish()
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl Server {
+    /// A server with empty databases.
+    pub fn new(config: Config) -> Self {
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        Server {
+            config,
+            dbs,
+            clients: BTreeMap::new(),
+            stats: Stats::default(),
+            dirty: 0,
+            rng: SmallRng::from_os_rng(),
+            started: Instant::now(),
+            listen_addrs: Vec::new(),
+            shutdown_requested: false,
+            shutdown_notify: Rc::new(tokio::sync::Notify::new()),
+            next_client_id: 1,
+        }
+    }
+
+    /// The clock and lookup policy for the command about to run.
+    pub fn clock(&self) -> Access {
+        let now_ms = unix_ms();
+        Access {
+            now_ms,
+            lru_clock: ((now_ms / 1000) & 0xff_ffff) as u32,
+            delete_expired: true,
+            touch: true,
+            lfu: self.config.maxmemory_policy.is_lfu().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time)),
+        }
+    }
+
+    /// Whether clients must authenticate before running commands.
+    pub fn requires_auth(&self) -> bool {
+        self.config.requirepass.is_some()
+    }
+
+    /// The request parser limits from the configuration.
+    pub fn request_limits(&self) -> resp::Limits {
+        resp::Limits {
+            max_bulk_len: self.config.proto_max_bulk_len as usize,
+            ..resp::Limits::default()
+        }
+    }
+
+    /// Input beyond this many unparsed bytes closes the client.
+    pub fn query_buffer_limit(&self) -> usize {
+        self.config.client_query_buffer_limit as usize
+    }
+
+    /// While this much output is pending, the client's input is not read.
+    pub fn output_soft_limit(&self) -> usize {
+        // Enough for a deep pipeline of large replies; the kernel buffers the rest.
+        64 * 1024 * 1024
+    }
+
+    /// Runs one command for `client` (the one execution path).
+    pub fn execute(&mut self, client: &mut Client, args: &[Bytes]) {
+        crate::cmd::execute(self, client, args);
+    }
+
+    fn add_client(&mut self, addr: SocketAddr, laddr: SocketAddr) -> Rc<RefCell<Client>> {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let client = Rc::new(RefCell::new(Client::new(id, addr, laddr, !self.requires_auth())));
+        self.clients.insert(id, client.clone());
+        self.stats.total_connections_received += 1;
+        client
+    }
+
+    /// Forgets a client whose connection ended.
+    pub fn remove_client(&mut self, id: u64) {
+        self.clients.remove(&id);
+    }
+
+    /// Work done `hz` times a second.
+    fn cron(&mut self) {
+        let now_ms = unix_ms();
+        // Active expiry: a bounded amount of work per database per tick.
+        let effort = 20 * self.config.active_expire_effort.max(1) as usize;
+        for db in &mut self.dbs {
+            db.active_expire(now_ms, effort);
+            if self.config.activerehashing {
+                db.rehash(100);
+            }
+        }
+        self.collect_expired();
+        // Idle timeout.
+        if self.config.timeout > 0 {
+            let limit = Duration::from_secs(self.config.timeout);
+            let now = Instant::now();
+            for c in self.clients.values() {
+                if let Ok(mut c) = c.try_borrow_mut()
+                    && now.duration_since(c.last_interaction) > limit
+                {
+                    c.kill();
+                }
+            }
+        }
+        self.stats.ops_rate.sample(self.stats.total_commands_processed, now_ms);
+        self.stats.input_rate.sample(self.stats.net_input_bytes, now_ms);
+        self.stats.output_rate.sample(self.stats.net_output_bytes, now_ms);
+    }
+
+    /// Accounts for keys that expired (lazily or actively) since last time.
+    pub fn collect_expired(&mut self) {
+        for db in &mut self.dbs {
+            if db.has_expired() {
+                let n = db.take_expired().len();
+                self.stats.expired_keys += n as u64;
+                self.dirty += n as u64;
+            }
+        }
+    }
+
+    /// Whether a connection from `peer` is refused by protected mode.
+    fn protected_refuses(&self, peer: &SocketAddr) -> bool {
+        self.config.protected_mode && !self.requires_auth() && !peer.ip().is_loopback()
+    }
+}
+
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Serves clients on `listeners` until `shutdown` completes or SHUTDOWN is
+/// run. Must be called inside a [`tokio::task::LocalSet`] on a
+/// current-thread runtime (see [`crate::start`]).
+///
+/// # Errors
+/// Fails when a listener cannot accept at all.
+pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let mut state = Server::new(config);
+    state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let hz = state.config.hz.clamp(1, 500);
+    let server = Rc::new(RefCell::new(state));
+    for listener in listeners {
+        tokio::task::spawn_local(accept_loop(server.clone(), listener));
+    }
+    let cron_server = server.clone();
+    tokio::task::spawn_local(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(1000 / hz));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            cron_server.borrow_mut().cron();
+        }
+    });
+    let notify = server.borrow().shutdown_notify.clone();
+    tokio::select! {
+        _ = shutdown => tracing::info!("received a shutdown signal, exiting"),
+        _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
+    }
+    Ok(())
+}
+
+async fn accept_loop(server: Rc<RefCell<Server>>, listener: TcpListener) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: keep serving the others.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let laddr = stream.local_addr().unwrap_or(peer);
+        let admitted = {
+            let mut s = server.borrow_mut();
+            if s.clients.len() >= s.config.maxclients as usize {
+                s.stats.rejected_connections += 1;
+                Err("-ERR max number of clients reached\r\n")
+            } else if s.protected_refuses(&peer) {
+                s.stats.rejected_connections += 1;
+                Err(DENIED)
+            } else {
+                Ok(s.add_client(peer, laddr))
+            }
+        };
+        match admitted {
+            Ok(client) => {
+                tokio::task::spawn_local(crate::connection::serve(server.clone(), stream, client));
+            }
+            Err(msg) => {
+                tokio::task::spawn_local(refuse(stream, msg));
+            }
+        }
+    }
+}
+
+async fn refuse(stream: TcpStream, msg: &'static str) {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = stream;
+    let _ = stream.write_all(msg.as_bytes()).await;
+}
