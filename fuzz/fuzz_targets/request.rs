@@ -47,13 +47,17 @@ fuzz_target!(|data: &[u8]| {
     let limits = if flags & 2 == 0 {
         Limits::default()
     } else {
-        Limits { max_bulk_len: 64, max_multibulk_len: 16, max_inline_len: 32 }
+        Limits {
+            max_bulk_len: 64,
+            max_multibulk_len: 16,
+            max_inline_len: 32,
+        }
     };
 
     let whole = run(input, &limits, authenticated, &mut || usize::MAX);
     let bytewise = run(input, &limits, authenticated, &mut || 1);
     assert_eq!(whole, bytewise);
-    let mut state = u64::from(seed) * 0x9E37_79B9_7F4A_7C15 + 1;
+    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let max = 1 + (flags as usize >> 2);
     let mut chunks = || {
         state ^= state << 13;

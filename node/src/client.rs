@@ -23,6 +23,36 @@ pub enum ReplyMode {
     Skip,
 }
 
+/// A client's type, for CLIENT LIST/KILL `TYPE` and the output buffer
+/// limit classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// An ordinary client (MONITOR clients included, as in Redis).
+    Normal,
+    /// Our master, when we are a replica.
+    Master,
+    /// A replica of ours.
+    Replica,
+    /// A client in pub/sub mode.
+    Pubsub,
+}
+
+impl ClientType {
+    /// Parses a `TYPE` argument (`slave` is an alias of `replica`).
+    pub fn parse(name: &[u8]) -> Option<ClientType> {
+        [
+            ("normal", ClientType::Normal),
+            ("master", ClientType::Master),
+            ("replica", ClientType::Replica),
+            ("slave", ClientType::Replica),
+            ("pubsub", ClientType::Pubsub),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        .map(|(_, t)| t)
+    }
+}
+
 /// One connected client.
 #[derive(Debug)]
 pub struct Client {
@@ -56,6 +86,13 @@ pub struct Client {
     pub killed: bool,
     /// CLIENT NO-EVICT.
     pub no_evict: bool,
+    /// In MONITOR mode: receives every command the server runs.
+    pub monitor: bool,
+    /// Holding a command back because of CLIENT PAUSE (counts as blocked).
+    pub paused: bool,
+    /// Since when the pending output has been over the soft
+    /// `client-output-buffer-limit`.
+    pub obuf_soft_since: Option<Instant>,
     /// Bytes of unparsed input (CLIENT LIST `qbuf=`).
     pub query_buffer: usize,
     /// Wakes the connection task when another client wrote to `out` or set
@@ -83,6 +120,9 @@ impl Client {
             close_after_reply: false,
             killed: false,
             no_evict: false,
+            monitor: false,
+            paused: false,
+            obuf_soft_since: None,
             query_buffer: 0,
             wake: Rc::new(Notify::new()),
         }
@@ -99,17 +139,43 @@ impl Client {
         self.wake.notify_one();
     }
 
+    /// The client's type (CLIENT LIST/KILL `TYPE`).
+    pub fn kind(&self) -> ClientType {
+        ClientType::Normal
+    }
+
+    /// CLIENT LIST `flags=`, in Redis's order (`N` when none).
+    fn flags(&self) -> String {
+        let mut f = String::new();
+        for (on, c) in [
+            (self.monitor, 'O'),
+            (self.paused, 'b'),
+            (self.close_after_reply, 'c'),
+            (self.killed, 'A'),
+            (self.no_evict, 'e'),
+        ] {
+            if on {
+                f.push(c);
+            }
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
     /// CLIENT LIST / CLIENT INFO line (without the trailing newline).
     pub fn info_line(&self, now: Instant) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
             name,
             now.duration_since(self.created).as_secs(),
             now.duration_since(self.last_interaction).as_secs(),
+            self.flags(),
             self.db,
             self.query_buffer,
             self.out.len(),

@@ -191,9 +191,11 @@ mod tests {
         assert!(!m("abc", "abd"));
         assert!(!m("abc", "ab"));
         assert!(!m("ab", "abc"));
-        assert!(m("*", ""));
+        // Like Redis, a pattern never matches an empty string unless it is
+        // empty itself (KEYS special-cases "*" before calling the matcher).
+        assert!(!m("*", ""));
         assert!(m("*", "anything"));
-        assert!(m("**", ""));
+        assert!(!m("**", ""));
         assert!(m("a*", "a"));
         assert!(m("a*", "abc"));
         assert!(m("*c", "abc"));
@@ -230,11 +232,15 @@ mod tests {
         assert!(!m("h[a-b]llo", "hcllo"));
         assert!(m("h[b-a]llo", "hallo"), "reversed range");
         assert!(m("[z-a]", "m"));
+        // "[a-]" is the (reversed) range a..']' with no closing bracket.
         assert!(m("[a-]", "a"));
-        assert!(m("[a-]", "-"));
+        assert!(m("[a-]", "^"));
+        assert!(!m("[a-]", "-"));
         assert!(!m("[a-]", "b"));
-        assert!(m("[]]", "]") || !m("[]]", "]"), "either is fine; see below");
-        // "[]" is an empty class followed by nothing: never matches a byte.
+        // "[]" is an empty class: it never matches a byte ("[]]" is an empty
+        // class followed by a literal ']').
+        assert!(!m("[]]", "]"));
+        assert!(m("[]]", "]]") == m("[]", "]"));
         assert!(!m("[]", "a"));
         assert!(m("[\\]]", "]"));
         assert!(m("[\\-]", "-"));
@@ -244,7 +250,8 @@ mod tests {
         assert!(m("[abc", "c"));
         assert!(!m("[abc", "d"));
         assert!(!m("[abc", "ab"));
-        assert!(m("x[", "x") == m("x[", "x"));
+        assert!(!m("x[", "x"));
+        assert!(!m("x[", "xa"));
         assert!(m("[a-c]*", "bxyz"));
         assert!(m("*[0-9]", "key9"));
         assert!(!m("*[0-9]", "keyx"));
@@ -293,9 +300,12 @@ mod tests {
 
         // More than 1000 nested stars never matches (Redis's nesting guard).
         let s = "a".repeat(2000);
-        let p = "a*".repeat(1001);
+        let p = format!("{}a", "a*".repeat(1001));
         assert!(!m(&p, &s));
-        let p = "a*".repeat(999);
+        let p = format!("{}a", "a*".repeat(999));
+        assert!(m(&p, &s));
+        // A trailing star matches before the guard is reached.
+        let p = "a*".repeat(1001);
         assert!(m(&p, &s));
     }
 
@@ -303,7 +313,7 @@ mod tests {
     /// is installed: every (pattern, key) pair must agree.
     #[test]
     fn agrees_with_redis_keys() {
-        let Some(mut r) = crate::glob::redis_probe::Redis::start() else {
+        let Some(mut r) = crate::config::test_redis::Redis::start() else {
             eprintln!("note: redis-server not found; skipping the KEYS cross-check");
             return;
         };
@@ -339,160 +349,15 @@ mod tests {
             checked += 1;
         }
         assert_eq!(checked, patterns.len());
-    }
-}
 
-/// A throwaway redis-server for cross-checking behaviour in tests.
-#[cfg(test)]
-pub(crate) mod redis_probe {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
-    use std::time::{Duration, Instant};
-
-    /// A running redis-server child on a free loopback port, killed on drop.
-    pub struct Redis {
-        child: Child,
-        conn: BufReader<TcpStream>,
-    }
-
-    /// A decoded RESP2 reply.
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum Reply {
-        Status(String),
-        Error(String),
-        Int(i64),
-        Bulk(Option<Vec<u8>>),
-        Array(Vec<Reply>),
-    }
-
-    impl Redis {
-        /// Starts `redis-server` (None when it is not installed or fails).
-        pub fn start() -> Option<Redis> {
-            Self::start_with(&[])
-        }
-
-        /// Starts `redis-server` with extra command-line options.
-        pub fn start_with(extra: &[&str]) -> Option<Redis> {
-            let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-            let dir = std::env::temp_dir();
-            let mut child = Command::new("redis-server")
-                .arg("--port")
-                .arg(port.to_string())
-                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
-                if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
-                    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-                    return Some(Redis { child, conn: BufReader::new(s) });
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return None;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-
-        /// Sends one command and reads its reply.
-        pub fn cmd(&mut self, args: &[&[u8]]) -> Reply {
-            let mut out = format!("*{}\r\n", args.len()).into_bytes();
-            for a in args {
-                out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-                out.extend_from_slice(a);
-                out.extend_from_slice(b"\r\n");
-            }
-            self.conn.get_mut().write_all(&out).expect("write to redis");
-            self.read_reply()
-        }
-
-        fn read_line(&mut self) -> Vec<u8> {
-            let mut line = Vec::new();
-            self.conn.read_until(b'\n', &mut line).expect("read from redis");
-            line.truncate(line.len().saturating_sub(2));
-            line
-        }
-
-        fn read_reply(&mut self) -> Reply {
-            let line = self.read_line();
-            let (kind, rest) = line.split_first().expect("empty reply line");
-            let text = String::from_utf8_lossy(rest).into_owned();
-            match kind {
-                b'+' => Reply::Status(text),
-                b'-' => Reply::Error(text),
-                b':' => Reply::Int(text.parse().expect("int reply")),
-                b'$' => {
-                    let n: i64 = text.parse().expect("bulk len");
-                    if n < 0 {
-                        return Reply::Bulk(None);
-                    }
-                    let mut buf = vec![0; usize::try_from(n).expect("len") + 2];
-                    self.conn.read_exact(&mut buf).expect("bulk body");
-                    buf.truncate(buf.len() - 2);
-                    Reply::Bulk(Some(buf))
-                }
-                b'*' => {
-                    let n: i64 = text.parse().expect("array len");
-                    Reply::Array((0..n.max(0)).map(|_| self.read_reply()).collect())
-                }
-                _ => panic!("unexpected reply type {kind}"),
-            }
-        }
-
-        /// FLUSHALL.
-        pub fn flush(&mut self) {
-            self.cmd(&[b"FLUSHALL"]);
-        }
-
-        /// SET key 1.
-        pub fn set(&mut self, key: &[u8]) {
-            self.cmd(&[b"SET", key, b"1"]);
-        }
-
-        /// KEYS pattern.
-        pub fn keys(&mut self, pattern: &[u8]) -> Vec<Vec<u8>> {
-            match self.cmd(&[b"KEYS", pattern]) {
-                Reply::Array(items) => items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Reply::Bulk(b) => b,
-                        _ => None,
-                    })
-                    .collect(),
-                other => panic!("KEYS reply {other:?}"),
-            }
-        }
-
-        /// CONFIG GET pattern as (name, value) pairs.
-        pub fn config_get(&mut self, pattern: &str) -> Vec<(String, String)> {
-            match self.cmd(&[b"CONFIG", b"GET", pattern.as_bytes()]) {
-                Reply::Array(items) => items
-                    .chunks(2)
-                    .filter_map(|kv| match kv {
-                        [Reply::Bulk(Some(k)), Reply::Bulk(Some(v))] => Some((
-                            String::from_utf8_lossy(k).into_owned(),
-                            String::from_utf8_lossy(v).into_owned(),
-                        )),
-                        _ => None,
-                    })
-                    .collect(),
-                other => panic!("CONFIG GET reply {other:?}"),
-            }
-        }
-    }
-
-    impl Drop for Redis {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        // The nesting guard, on a long key.
+        r.flush();
+        let long = "a".repeat(1500);
+        r.set(long.as_bytes());
+        for (stars, tail) in [(999, "a"), (1000, "a"), (1001, "a"), (1002, "a"), (1001, ""), (1200, "")] {
+            let p = format!("{}{tail}", "a*".repeat(stars));
+            let want = !r.keys(p.as_bytes()).is_empty();
+            assert_eq!(m(&p, &long), want, "{stars} stars + {tail:?}");
         }
     }
 }

@@ -22,7 +22,25 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::client::Client;
 use crate::config::Config;
 use crate::keyspace::{Access, Db};
+use crate::latency::LatencyMonitor;
+use crate::slowlog::SlowLog;
 use crate::stats::Stats;
+
+/// What CLIENT PAUSE holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PauseMode {
+    /// Commands that write or may replicate.
+    Write,
+    /// Every command.
+    All,
+}
+
+/// An active CLIENT PAUSE.
+#[derive(Debug, Clone, Copy)]
+struct Pause {
+    mode: PauseMode,
+    until: Instant,
+}
 
 /// The whole server state.
 pub struct Server {
@@ -46,6 +64,28 @@ pub struct Server {
     pub shutdown_requested: bool,
     /// Wakes the main task for shutdown.
     pub shutdown_notify: Rc<tokio::sync::Notify>,
+    /// The slow log.
+    pub slowlog: SlowLog,
+    /// The latency monitor.
+    pub latency: LatencyMonitor,
+    /// Ids of the clients in MONITOR mode.
+    pub monitors: Vec<u64>,
+    /// This run's random id (INFO `run_id`).
+    pub run_id: String,
+    /// Replication id (INFO `master_replid`).
+    pub replid: String,
+    /// Unix time (seconds) of the last successful save; the start time
+    /// until persistence saves.
+    pub lastsave: i64,
+    /// Highest `used_memory` seen (INFO `used_memory_peak`).
+    pub peak_memory: usize,
+    /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: bool,
+    /// Path of the executable (INFO `executable`).
+    pub executable: String,
+    pause: Option<Pause>,
+    /// Wakes the clients held by CLIENT PAUSE when it ends early.
+    pub unpause_notify: Rc<tokio::sync::Notify>,
     next_client_id: u64,
 }
 
@@ -75,8 +115,80 @@ impl Server {
             listen_addrs: Vec::new(),
             shutdown_requested: false,
             shutdown_notify: Rc::new(tokio::sync::Notify::new()),
+            slowlog: SlowLog::default(),
+            latency: LatencyMonitor::default(),
+            monitors: Vec::new(),
+            run_id: random_hex_id(),
+            replid: random_hex_id(),
+            lastsave: unix_ms() / 1000,
+            peak_memory: 0,
+            active_expire_enabled: true,
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            pause: None,
+            unpause_notify: Rc::new(tokio::sync::Notify::new()),
             next_client_id: 1,
         }
+    }
+
+    /// The CLIENT PAUSE in effect, if any.
+    pub fn pause_mode(&self) -> Option<PauseMode> {
+        self.pause.filter(|p| p.until > Instant::now()).map(|p| p.mode)
+    }
+
+    /// When the CLIENT PAUSE in effect ends.
+    pub fn pause_deadline(&self) -> Option<Instant> {
+        self.pause.map(|p| p.until)
+    }
+
+    /// Starts or extends CLIENT PAUSE: an active pause keeps the later end
+    /// and the stricter mode, as in Redis.
+    pub fn pause_clients(&mut self, mode: PauseMode, until: Instant) {
+        self.pause = Some(match self.pause_mode().and(self.pause) {
+            Some(p) => Pause {
+                mode: p.mode.max(mode),
+                until: p.until.max(until),
+            },
+            None => Pause { mode, until },
+        });
+    }
+
+    /// Ends CLIENT PAUSE and wakes the held clients.
+    pub fn unpause_clients(&mut self) {
+        self.pause = None;
+        self.unpause_notify.notify_waiters();
+    }
+
+    /// Whether DEBUG may run for `client` (`enable-debug-command`: `local`
+    /// allows loopback connections).
+    pub fn debug_command_allowed(&self, client: &Client) -> bool {
+        self.config.enable_debug_command.allows(client.addr.ip().is_loopback())
+    }
+
+    /// Sends the MONITOR line of a command `client` ran to every monitor:
+    /// `+<unix>.<micros> [<db> <addr>] "arg" ...` with Redis's quoting;
+    /// `redacted(i)` hides argument `i`.
+    pub fn feed_monitors(&mut self, client: &mut Client, args: &[Bytes], redacted: impl Fn(usize) -> bool) {
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+        let mut line = format!("+{}.{:06} [{} {}] ", micros / 1_000_000, micros % 1_000_000, client.db, client.addr).into_bytes();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                line.push(b' ');
+            }
+            crate::cmd::quote_repr(&mut line, if redacted(i) { b"(redacted)" } else { a });
+        }
+        line.extend_from_slice(b"\r\n");
+        self.monitors.retain(|id| {
+            if *id == client.id {
+                client.out.extend_from_slice(&line);
+                return true;
+            }
+            let Some(c) = self.clients.get(id) else { return false };
+            if let Ok(mut c) = c.try_borrow_mut() {
+                c.out.extend_from_slice(&line);
+                c.wake.notify_one();
+            }
+            true
+        });
     }
 
     /// The clock and lookup policy for the command about to run.
@@ -85,7 +197,9 @@ impl Server {
         Access {
             now_ms,
             lru_clock: ((now_ms / 1000) & 0xff_ffff) as u32,
-            delete_expired: true,
+            // While clients are paused nothing may change, expiry included:
+            // expired keys are hidden but kept (as Redis does).
+            delete_expired: self.pause.is_none() || self.pause_mode().is_none(),
             touch: true,
             lfu: self.config.maxmemory_policy.is_lfu().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time)),
         }
@@ -132,35 +246,57 @@ impl Server {
     /// Forgets a client whose connection ended.
     pub fn remove_client(&mut self, id: u64) {
         self.clients.remove(&id);
+        self.monitors.retain(|m| *m != id);
     }
 
     /// Work done `hz` times a second.
     fn cron(&mut self) {
         let now_ms = unix_ms();
-        // Active expiry: a bounded amount of work per database per tick.
+        // Active expiry: a bounded amount of work per database per tick;
+        // none while clients are paused (they must not see writes).
         let effort = 20 * self.config.active_expire_effort.max(1) as usize;
+        let expire = self.active_expire_enabled && self.pause_mode().is_none();
         for db in &mut self.dbs {
-            db.active_expire(now_ms, effort);
+            if expire {
+                db.active_expire(now_ms, effort);
+            }
             if self.config.activerehashing {
                 db.rehash(100);
             }
         }
         self.collect_expired();
-        // Idle timeout.
+        if self.pause.is_some() && self.pause_mode().is_none() {
+            self.unpause_clients();
+        }
+        // Idle timeout (not for monitors and clients held by a pause).
         if self.config.timeout > 0 {
             let limit = Duration::from_secs(self.config.timeout);
             let now = Instant::now();
             for c in self.clients.values() {
                 if let Ok(mut c) = c.try_borrow_mut()
+                    && !c.monitor
+                    && !c.paused
                     && now.duration_since(c.last_interaction) > limit
                 {
                     c.kill();
                 }
             }
         }
+        self.peak_memory = self.peak_memory.max(crate::alloc::allocated());
         self.stats.ops_rate.sample(self.stats.total_commands_processed, now_ms);
         self.stats.input_rate.sample(self.stats.net_input_bytes, now_ms);
         self.stats.output_rate.sample(self.stats.net_output_bytes, now_ms);
+    }
+
+    /// Delivers a keyspace notification. Pub/sub delivery is not built yet:
+    /// until it is, events are dropped here, the one place that will send them.
+    pub fn notify_keyspace_event(&mut self, _class: u32, _event: &str, _key: &[u8], _db: usize) {}
+
+    /// Resets what CONFIG RESETSTAT resets: the counters and the memory
+    /// peak (not the slow log nor the latency monitor, as in Redis).
+    pub fn reset_stats(&mut self) {
+        self.stats.reset();
+        self.peak_memory = crate::alloc::allocated();
     }
 
     /// Accounts for keys that expired (lazily or actively) since last time.
@@ -191,17 +327,16 @@ const DENIED: &str = "-DENIED Redis is running in protected mode because protect
 pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
-    let hz = state.config.hz.clamp(1, 500);
     let server = Rc::new(RefCell::new(state));
     for listener in listeners {
         tokio::task::spawn_local(accept_loop(server.clone(), listener));
     }
     let cron_server = server.clone();
     tokio::task::spawn_local(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(1000 / hz));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // `hz` is read every tick: CONFIG SET applies at once.
+            let hz = cron_server.borrow().config.hz.clamp(1, 500);
+            tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
             cron_server.borrow_mut().cron();
         }
     });
@@ -253,4 +388,11 @@ async fn refuse(stream: TcpStream, msg: &'static str) {
     use tokio::io::AsyncWriteExt;
     let mut stream = stream;
     let _ = stream.write_all(msg.as_bytes()).await;
+}
+
+/// 40 random hex digits (run ids, replication ids).
+pub fn random_hex_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..40).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
 }

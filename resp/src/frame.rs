@@ -346,8 +346,9 @@ impl FrameDecoder {
                         if kind == b'=' && n < 4 {
                             return Err(ProtocolError::InvalidFrame("invalid verbatim string"));
                         }
-                        let payload_end = after.checked_add(n).ok_or(invalid)?;
-                        let Some(tail) = buf.get(payload_end..payload_end + 2) else {
+                        let payload_end = after.checked_add(n).ok_or(invalid.clone())?;
+                        let end = payload_end.checked_add(2).ok_or(invalid)?;
+                        let Some(tail) = buf.get(payload_end..end) else {
                             return Ok(None);
                         };
                         if tail != b"\r\n" {
@@ -356,7 +357,7 @@ impl FrameDecoder {
                         if kind == b'=' && buf.get(after + 3) != Some(&b':') {
                             return Err(ProtocolError::InvalidFrame("invalid verbatim string"));
                         }
-                        payload_end + 2
+                        end
                     }
                 }
                 b'*' | b'%' | b'~' | b'>' | b'|' => {
@@ -429,7 +430,9 @@ fn is_big_number(text: &[u8]) -> bool {
 fn build(data: &Bytes, pos: &mut usize) -> Result<Frame, ProtocolError> {
     let start = *pos;
     let kind = *data.get(start).ok_or(CORRUPT)?;
-    let cr = memchr::memchr(b'\r', data.get(start..).ok_or(CORRUPT)?).ok_or(CORRUPT)? + start;
+    // The type byte is never '\r', so the line's '\r' comes after it.
+    let text = data.get(start + 1..).ok_or(CORRUPT)?;
+    let cr = memchr::memchr(b'\r', text).ok_or(CORRUPT)? + start + 1;
     let line = data.slice(start + 1..cr);
     let after = cr + 2;
     *pos = after;
@@ -446,9 +449,10 @@ fn build(data: &Bytes, pos: &mut usize) -> Result<Frame, ProtocolError> {
             let Ok(n) = usize::try_from(count(&line)?) else {
                 return Ok(Frame::Null);
             };
-            let end = after.checked_add(n).filter(|&e| e + 2 <= data.len()).ok_or(CORRUPT)?;
+            let end = after.checked_add(n).ok_or(CORRUPT)?;
+            let next = end.checked_add(2).filter(|&next| next <= data.len()).ok_or(CORRUPT)?;
             let payload = data.slice(after..end);
-            *pos = end + 2;
+            *pos = next;
             match kind {
                 b'$' => Frame::Bulk(payload),
                 b'!' => Frame::BlobError(payload),
@@ -730,6 +734,33 @@ mod tests {
         buf.extend_from_slice(b"+next\r\n");
         assert!(FrameDecoder::decode(&mut buf).unwrap().is_some());
         assert_eq!(&buf[..], b"+next\r\n");
+    }
+
+    #[test]
+    fn stateful_progress_and_reset() {
+        let mut d = FrameDecoder::new();
+        let mut first = BytesMut::from(&b"*2\r\n:1\r\n"[..]);
+        assert_eq!(d.next_frame(&mut first), Ok(None));
+        assert_eq!(first.len(), 8);
+        first.extend_from_slice(b":2\r\n+x\r\n");
+        assert_eq!(
+            d.next_frame(&mut first),
+            Ok(Some(Frame::Array(vec![Frame::Integer(1), Frame::Integer(2)])))
+        );
+        assert_eq!(d.next_frame(&mut first), Ok(Some(Frame::Simple(b(b"x")))));
+        assert!(first.is_empty());
+        // Switching buffers mid-frame needs a reset.
+        let mut partial = BytesMut::from(&b"*3\r\n:1\r\n:2\r\n"[..]);
+        assert_eq!(d.next_frame(&mut partial), Ok(None));
+        d.reset();
+        let mut other = BytesMut::from(&b":7\r\n"[..]);
+        assert_eq!(d.next_frame(&mut other), Ok(Some(Frame::Integer(7))));
+        // After an error the decoder starts afresh.
+        assert!(d.next_frame(&mut BytesMut::from(&b"*1\r\n?\r\n"[..])).is_err());
+        assert_eq!(
+            d.next_frame(&mut BytesMut::from(&b"#t\r\n"[..])),
+            Ok(Some(Frame::Boolean(true)))
+        );
     }
 
     #[test]

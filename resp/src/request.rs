@@ -727,7 +727,7 @@ mod tests {
 
     #[test]
     fn empty_requests_are_skipped() {
-        let input = b"*0\r\n*-1\r\n*-5\r\n*-9223372036854775808\r\n\r\n\n   \t\r\n*1\r\n$4\r\nPING\r\n";
+        let input = b"*0\r\n*-1\r\n*-5\r\n*-9223372036854775808\r\n\r\n\n   \t\r\n\x0b\x0c\n*1\r\n$4\r\nPING\r\n";
         assert_eq!(run(input), (cmds(&[&[b"PING"]]), None));
         let mut d = RequestDecoder::default();
         let mut buf = BytesMut::from(&b"*0\r\n\r\n"[..]);
@@ -804,12 +804,20 @@ mod tests {
         assert_eq!(go(b"*3\r\n$5\r\naaaaa\r\n"), (vec![], None));
         assert_eq!(go(b"*4\r\n").1, Some(ProtocolError::InvalidMultibulkLength));
         assert_eq!(go(b"*1\r\n$6\r\n").1, Some(ProtocolError::InvalidBulkLength));
-        // Inline: a 16-byte line passes, a 17-byte one does not.
+        // Inline: the '\n' must come within the first 17 bytes.
         // The '\r' counts: Redis looks for the '\n' within the limit + 1 bytes.
         assert_eq!(go(b"PING 1234567890\r\n"), (cmds(&[&[b"PING", b"1234567890"]]), None));
         assert_eq!(go(b"PING 12345678901\r\n").1, Some(ProtocolError::TooBigInlineRequest));
         assert_eq!(go(b"0123456789abcdef"), (vec![], None));
         assert_eq!(go(b"0123456789abcdefg").1, Some(ProtocolError::TooBigInlineRequest));
+    }
+
+    #[test]
+    fn default_limits_are_redis_7_0() {
+        let limits = Limits::default();
+        assert_eq!(limits.max_bulk_len, 512 * 1024 * 1024);
+        assert_eq!(limits.max_multibulk_len, 2_147_483_647);
+        assert_eq!(limits.max_inline_len, 64 * 1024);
     }
 
     #[test]
@@ -866,6 +874,7 @@ mod tests {
             &b"*1\0\r\n$4\r\nPING\r\n"[..],
             b"*1\r\n\0$4\r\nPING\r\n",
             b"ECHO a\0b\r\n",
+            b"\0\n",
         ] {
             assert_eq!(run(input), (vec![], None));
         }
@@ -1112,6 +1121,11 @@ mod tests {
         let mut out = BytesMut::new();
         ProtocolError::ExpectedDollar(0xff).write_reply(&mut out);
         assert_eq!(&out[..], b"-ERR Protocol error: expected '$', got '\xff'\r\n");
+        // Display cannot hold a raw byte: it shows the Latin-1 character.
+        assert_eq!(
+            ProtocolError::ExpectedDollar(0xff).to_string(),
+            "ERR Protocol error: expected '$', got '\u{ff}'"
+        );
         let mut out = BytesMut::new();
         ProtocolError::InvalidBulkLength.write_reply(&mut out);
         assert_eq!(&out[..], b"-ERR Protocol error: invalid bulk length\r\n");

@@ -7,10 +7,16 @@
 //! reply through [`Reply`]; it never touches a socket. Each Redis command
 //! group has its own module.
 
+pub mod command;
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
+pub mod meta;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,7 +25,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::keyspace::{Access, Db};
+use crate::keyspace::{Access, Db, Object};
 use crate::reply::Reply;
 use crate::server::Server;
 
@@ -99,8 +105,21 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     /// Allowed while a script runs too long.
     pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Allowed on a cluster replica after ASKING.
+    pub const ASKING: u32 = 1 << 16;
+    /// Keys are optional (EVAL with 0 keys…).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Not allowed while a replica loads its dataset asynchronously.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// Refused unless enabled by configuration (DEBUG: `enable-debug-command`).
+    /// Not listed by `COMMAND INFO`.
+    pub const PROTECTED: u32 = 1 << 19;
+    /// Key positions depend on the arguments. Never set in a command table:
+    /// `COMMAND INFO` derives it from the key specs ([`super::meta::movable_keys`]).
+    pub const MOVABLE_KEYS: u32 = 1 << 20;
 
-    /// Names in `COMMAND INFO` order.
+    /// Names in `COMMAND INFO` order (MAY_REPLICATE and PROTECTED are not
+    /// shown, as in Redis).
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -113,12 +132,39 @@ pub mod flag {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
+}
+
+/// Keyspace event classes, as the letters of `notify-keyspace-events`.
+pub mod event {
+    /// `g`: generic commands (DEL, EXPIRE, RENAME…).
+    pub const GENERIC: u32 = 1 << 2;
+    /// `$`: string commands.
+    pub const STRING: u32 = 1 << 3;
+    /// `l`: list commands.
+    pub const LIST: u32 = 1 << 4;
+    /// `s`: set commands.
+    pub const SET: u32 = 1 << 5;
+    /// `h`: hash commands.
+    pub const HASH: u32 = 1 << 6;
+    /// `z`: sorted set commands.
+    pub const ZSET: u32 = 1 << 7;
+    /// `x`: expired events.
+    pub const EXPIRED: u32 = 1 << 8;
+    /// `e`: evicted events.
+    pub const EVICTED: u32 = 1 << 9;
+    /// `m`: key miss events.
+    pub const KEY_MISS: u32 = 1 << 11;
+    /// `n`: new key events.
+    pub const NEW: u32 = 1 << 13;
 }
 
 /// The command group (`COMMAND DOCS` "group", and the ACL category).
@@ -134,6 +180,18 @@ pub enum Group {
     Connection,
     /// Server management.
     Server,
+    /// Lists.
+    List,
+    /// Hashes.
+    Hash,
+    /// Sets.
+    Set,
+    /// Sorted sets.
+    SortedSet,
+    /// Pub/sub.
+    Pubsub,
+    /// MULTI/EXEC and WATCH.
+    Transactions,
 }
 
 impl Group {
@@ -145,6 +203,12 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::List => "list",
+            Group::Hash => "hash",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Pubsub => "pubsub",
+            Group::Transactions => "transactions",
         }
     }
 
@@ -156,6 +220,12 @@ impl Group {
             Group::Bitmap => Some("@bitmap"),
             Group::Connection => Some("@connection"),
             Group::Server => None,
+            Group::List => Some("@list"),
+            Group::Hash => Some("@hash"),
+            Group::Set => Some("@set"),
+            Group::SortedSet => Some("@sortedset"),
+            Group::Pubsub => Some("@pubsub"),
+            Group::Transactions => Some("@transaction"),
         }
     }
 }
@@ -258,8 +328,13 @@ fn no_subcommand(_: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 pub fn all() -> impl Iterator<Item = &'static Command> {
     connection::COMMANDS
         .iter()
+        .chain(command::COMMANDS)
         .chain(keys::COMMANDS)
         .chain(string::COMMANDS)
+        .chain(list::COMMANDS)
+        .chain(hash::COMMANDS)
+        .chain(set::COMMANDS)
+        .chain(zset::COMMANDS)
         .chain(server::COMMANDS)
 }
 
@@ -298,9 +373,35 @@ pub struct Ctx<'a> {
     pub out: Reply<'a>,
     /// The command's clock and lookup policy.
     pub access: Access,
+    /// Arguments hidden from SLOWLOG and MONITOR (bit i: argument i).
+    redacted: u64,
 }
 
 impl<'a> Ctx<'a> {
+    /// Looks `key` up for reading in the selected database and counts a
+    /// keyspace hit or miss (INFO `keyspace_hits`/`keyspace_misses`), as
+    /// Redis's `lookupKeyRead` does; read commands use this, writes use
+    /// [`Ctx::db`]. Returns the reply writer too, so the command can reply
+    /// straight from the stored value.
+    pub fn read(&mut self, key: &[u8]) -> (Option<&mut Object>, &mut Reply<'a>) {
+        let server = &mut *self.server;
+        let found = server.dbs[self.client.db].lookup(key, &self.access);
+        if found.is_some() {
+            server.stats.keyspace_hits += 1;
+        } else {
+            server.stats.keyspace_misses += 1;
+        }
+        (found, &mut self.out)
+    }
+
+    /// Hides argument `i` (a password) from SLOWLOG and MONITOR, which show
+    /// `(redacted)` instead, as Redis's `redactClientCommandArgument`.
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.redacted |= 1 << i;
+        }
+    }
+
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
         &mut self.server.dbs[self.client.db]
@@ -317,25 +418,40 @@ impl<'a> Ctx<'a> {
     pub fn modified(&mut self, _db: usize, _key: &[u8]) {
         self.server.dirty += 1;
     }
+
+    /// Publishes a keyspace notification (`notify-keyspace-events`) for
+    /// `key` in the client's database: `class` is one of [`event`]'s bits,
+    /// `event` Redis's event name ("set", "lpush", "expire", "del"…).
+    /// Every write calls it once per event, exactly where Redis does.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.server.notify_keyspace_event(class, event, key, db);
+    }
 }
 
 /// Runs one command for `client`, writing its reply to `client.out`.
 ///
-/// This is where the checks Redis makes before calling a command live:
-/// unknown command, arity, authentication, and where the statistics are
-/// counted.
+/// This is where the checks Redis makes before calling a command live
+/// (unknown command, arity, protected commands, authentication), and what
+/// it does after: statistics, SLOWLOG, the latency monitor and MONITOR.
+/// CLIENT PAUSE is applied before this, by the connection ([`is_paused`]).
 pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
     if args.is_empty() {
         return;
     }
-    let cmd = lookup(&args[0]);
-    client.last_command = cmd.map_or("NULL", |c| c.name);
     let access = server.clock();
     let mut out = std::mem::take(&mut client.out);
     let resp3 = client.resp3();
-    let result = match cmd {
-        Some(cmd) => dispatch(server, client, cmd, args, Reply::new(&mut out, resp3), access),
-        None => Err(unknown_command(args)),
+    let mut ran = None;
+    let result = match resolve(args) {
+        Ok(cmd) => {
+            client.last_command = cmd.name;
+            dispatch(server, client, cmd, args, Reply::new(&mut out, resp3), access, &mut ran)
+        }
+        Err(e) => {
+            client.last_command = "NULL";
+            Err(e)
+        }
     };
     if let Err(e) = &result {
         let line = e.to_string();
@@ -343,25 +459,52 @@ pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
         server.stats.record_error(&line);
     }
     client.out = out;
+    if let Some(ran) = ran {
+        after_call(server, client, args, &ran);
+    }
     server.collect_expired();
 }
 
-fn dispatch(server: &mut Server, client: &mut Client, mut cmd: &'static Command, args: &[Bytes], out: Reply<'_>, access: Access) -> CmdResult {
-    if !cmd.subcommands.is_empty() && args.len() >= 2 {
-        match lookup_sub(cmd, &args[1]) {
-            Some(sub) => cmd = sub,
-            None => {
-                return Err(CommandError::err(format!(
-                    "unknown subcommand '{}'. Try {} HELP.",
-                    String::from_utf8_lossy(&args[1][..args[1].len().min(128)]),
-                    cmd.name.to_uppercase()
-                )));
-            }
-        }
+/// What [`dispatch`] reports about a command that ran.
+struct Ran {
+    cmd: &'static Command,
+    took: std::time::Duration,
+    redacted: u64,
+}
+
+/// Finds the command (or subcommand) `args` name.
+fn resolve(args: &[Bytes]) -> Result<&'static Command, CommandError> {
+    let cmd = lookup(&args[0]).ok_or_else(|| unknown_command(args))?;
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return Ok(cmd);
     }
+    lookup_sub(cmd, &args[1]).ok_or_else(|| {
+        CommandError::err(format!(
+            "unknown subcommand '{}'. Try {} HELP.",
+            String::from_utf8_lossy(&args[1][..args[1].len().min(128)]),
+            cmd.name.to_uppercase()
+        ))
+    })
+}
+
+fn dispatch(
+    server: &mut Server,
+    client: &mut Client,
+    cmd: &'static Command,
+    args: &[Bytes],
+    out: Reply<'_>,
+    access: Access,
+    ran: &mut Option<Ran>,
+) -> CmdResult {
     if !cmd.arity_ok(args.len()) {
         server.stats.record_rejected(cmd.name);
         return Err(CommandError::Arity(cmd.name.to_string()));
+    }
+    if cmd.flags & flag::PROTECTED != 0 && !server.debug_command_allowed(client) {
+        server.stats.record_rejected(cmd.name);
+        return Err(CommandError::err(
+            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
     }
     if !client.authenticated && server.requires_auth() && cmd.flags & flag::NO_AUTH == 0 {
         server.stats.record_rejected(cmd.name);
@@ -373,10 +516,66 @@ fn dispatch(server: &mut Server, client: &mut Client, mut cmd: &'static Command,
         client: &mut *client,
         out,
         access,
+        redacted: 0,
     };
     let result = (cmd.handler)(&mut ctx, args);
-    server.stats.record_call(cmd.name, start.elapsed(), result.is_err());
+    let redacted = ctx.redacted;
+    let took = start.elapsed();
+    server.stats.record_call(cmd.name, took, result.is_err());
+    *ran = Some(Ran { cmd, took, redacted });
     result
+}
+
+/// SLOWLOG, the latency monitor and MONITOR, for a command that ran.
+fn after_call(server: &mut Server, client: &mut Client, args: &[Bytes], ran: &Ran) {
+    let flags = ran.cmd.flags;
+    let redacted = |i: usize| i < 64 && ran.redacted & (1 << i) != 0;
+    let usec = ran.took.as_micros() as u64;
+    if flags & flag::SKIP_SLOWLOG == 0 {
+        server.latency.record_command(flags & flag::FAST != 0, usec / 1000, server.config.latency_monitor_threshold);
+        let threshold = server.config.slowlog_log_slower_than;
+        if threshold >= 0 && usec >= threshold as u64 {
+            let max_len = server.config.slowlog_max_len as usize;
+            server.slowlog.push(args, redacted, usec, client, max_len);
+        }
+    }
+    if !server.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
+        server.feed_monitors(client, args, redacted);
+    }
+}
+
+/// Whether CLIENT PAUSE holds `args` back now: every command in ALL mode;
+/// in WRITE mode the commands that write or may replicate. Unknown commands
+/// and wrong arities are never held: they fail at once.
+pub fn is_paused(server: &Server, args: &[Bytes]) -> bool {
+    let Some(pause) = server.pause_mode() else { return false };
+    if args.is_empty() {
+        return false;
+    }
+    match resolve(args) {
+        Ok(cmd) if cmd.arity_ok(args.len()) => pause == crate::server::PauseMode::All || cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0,
+        _ => false,
+    }
+}
+
+/// Appends `b` double-quoted with Redis's escapes (`sdscatrepr`): `\\`,
+/// `\"`, `\n`, `\r`, `\t`, `\a`, `\b`, printable ASCII as is, other bytes
+/// as `\xHH`. Used by MONITOR and DEBUG output.
+pub fn quote_repr(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b'"');
+    for &c in b {
+        match c {
+            b'\\' | b'"' => out.extend_from_slice(&[b'\\', c]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(c),
+            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
 }
 
 fn unknown_command(args: &[Bytes]) -> CommandError {
@@ -491,6 +690,13 @@ mod tests {
         assert_eq!(get.key_positions(2).collect::<Vec<_>>(), vec![1]);
         let ping = lookup(b"ping").expect("ping exists");
         assert_eq!(ping.key_positions(1).count(), 0);
+    }
+
+    #[test]
+    fn quote_repr_escapes_like_sdscatrepr() {
+        let mut out = Vec::new();
+        quote_repr(&mut out, b"a b\"\\\n\r\t\x07\x08\x00\xff~");
+        assert_eq!(out, b"\"a b\\\"\\\\\\n\\r\\t\\a\\b\\x00\\xff~\"".to_vec());
     }
 
     #[test]

@@ -19,6 +19,7 @@ fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Some(Value::Str(Str::Int(n))) => out.bulk_int(*n),
         Some(Value::Str(Str::Bytes(b))) => out.bulk(b),
         Some(Value::Str(Str::Raw(v))) => out.bulk(v),
+        Some(_) => return Err(CommandError::WrongType),
     }
     Ok(())
 }

@@ -465,6 +465,36 @@ impl<V> Dict<V> {
     }
 }
 
+/// A deep copy (COPY of a collection): same hasher, nodes re-linked into one
+/// table sized for the entries, no rehash in progress.
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut copy = Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            hasher: self.hasher.clone(),
+        };
+        if !self.is_empty() {
+            copy.tables[0] = Table::with_size(self.len().next_power_of_two().max(INITIAL_SIZE));
+            for table in &self.tables {
+                for bucket in &table.buckets {
+                    let mut cur = bucket.as_deref();
+                    while let Some(n) = cur {
+                        copy.tables[0].push(Box::new(Node {
+                            hash: n.hash,
+                            key: n.key.clone(),
+                            value: n.value.clone(),
+                            next: None,
+                        }));
+                        cur = n.next.as_deref();
+                    }
+                }
+            }
+        }
+        copy
+    }
+}
+
 impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         self.clear();
@@ -573,5 +603,22 @@ mod tests {
         assert_eq!(d.len(), 50);
         assert!(d.iter().all(|(_, v)| v % 2 == 0));
         assert_eq!(d.iter().count(), 50);
+    }
+
+    #[test]
+    fn clone_copies_every_entry_even_mid_rehash() {
+        let mut d = Dict::new();
+        let mut n = 0;
+        while n < 100 || !d.is_rehashing() {
+            d.insert(key(n), n);
+            n += 1;
+        }
+        let c = d.clone();
+        d.insert(key(0), 1000);
+        assert_eq!(c.len(), n);
+        for i in 0..n {
+            assert_eq!(c.get(&key(i)), Some(&i));
+        }
+        assert!(!c.is_rehashing());
     }
 }

@@ -11,10 +11,19 @@
 //! This module does not parse commands or write replies.
 
 pub mod dict;
+pub mod hash;
+pub mod list;
+pub mod listpack;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use dict::{Dict, Key};
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
 pub use value::{Object, Str, Value};
+pub use zset::ZSet;
 
 /// What a lookup needs to know about "now" and the server's policies.
 #[derive(Debug, Clone, Copy)]
@@ -269,6 +278,80 @@ impl Db {
         let a = self.keys.rehash(buckets);
         let b = self.expires.rehash(buckets);
         a || b
+    }
+}
+
+/// Whole-key moves and removals of the generic commands (DEL, RENAME, MOVE,
+/// COPY, FLUSHALL ASYNC).
+impl Db {
+    /// Deletes a key as DEL does: an expired key is first removed as an
+    /// expiry (so it is not found); returns the value of a live key.
+    pub fn delete(&mut self, key: &[u8], access: &Access) -> Option<Value> {
+        self.expire_if_needed(key, access);
+        self.remove(key)
+    }
+
+    /// Removes a key and returns its object (value and access stamp) with its
+    /// expiry, to be stored again by [`Db::put_entry`] under another name or
+    /// in another database without copying the value.
+    pub fn take_entry(&mut self, key: &[u8]) -> Option<(Object, Option<i64>)> {
+        let obj = self.keys.remove(key)?;
+        let at = if self.expires.is_empty() { None } else { self.expires.remove(key) };
+        Some((obj, at))
+    }
+
+    /// Stores `obj` under `key` with the given expiry (`None`: no TTL),
+    /// replacing any value and TTL the key had.
+    pub fn put_entry(&mut self, key: &[u8], obj: Object, expire_at: Option<i64>) {
+        match self.keys.get_mut(key) {
+            Some(old) => *old = obj,
+            None => {
+                self.keys.insert(key.into(), obj);
+            }
+        }
+        match expire_at {
+            Some(at) => {
+                self.expires.insert(key.into(), at);
+            }
+            None if !self.expires.is_empty() => {
+                self.expires.remove(key);
+            }
+            None => {}
+        }
+    }
+
+    /// Removes every key like [`Db::clear`], but frees the old contents on
+    /// the background thread of [`free_in_background`] (FLUSHALL ASYNC).
+    /// Returns how many keys there were.
+    pub fn clear_in_background(&mut self) -> usize {
+        let n = self.keys.len();
+        let tables = (std::mem::take(&mut self.keys), std::mem::take(&mut self.expires));
+        self.expire_cursor = 0;
+        free_in_background(tables);
+        n
+    }
+}
+
+/// Drops `v` on a background thread, as Redis's lazyfree does for big
+/// values and asynchronous flushes: the caller does not pay for freeing
+/// millions of allocations. Falls back to dropping here if the thread
+/// cannot be started.
+pub fn free_in_background<T: Send + 'static>(v: T) {
+    use std::sync::OnceLock;
+    use std::sync::mpsc::{Sender, channel};
+    type Garbage = Box<dyn std::any::Any + Send>;
+    static QUEUE: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| tx)
+    });
+    if let Some(tx) = queue {
+        // A send only fails if the thread died; the value is then dropped here.
+        let _ = tx.send(Box::new(v));
     }
 }
 

@@ -5,6 +5,8 @@
 //! modules next to this one and keep Redis's compact encodings. This module
 //! does not know about commands or replies.
 
+use super::{Hash, List, Set, ZSet};
+
 /// Largest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
@@ -111,11 +113,19 @@ pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
     Some(n)
 }
 
-/// A stored value.
-#[derive(Debug, Clone, PartialEq)]
+/// A stored value. Collections are boxed so that a value stays two words.
+#[derive(Debug)]
 pub enum Value {
     /// The string type.
     Str(Str),
+    /// The list type.
+    List(Box<List>),
+    /// The hash type.
+    Hash(Box<Hash>),
+    /// The set type.
+    Set(Box<Set>),
+    /// The sorted set type.
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -123,6 +133,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -130,6 +144,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -137,12 +155,29 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
+        }
+    }
+}
+
+/// A deep copy in the same encoding (COPY, as Redis's `dup*Object`).
+impl Clone for Value {
+    fn clone(&self) -> Self {
+        match self {
+            Value::Str(s) => Value::Str(s.clone()),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Hash(h) => Value::Hash(h.clone()),
+            Value::Set(s) => Value::Set(s.clone()),
+            Value::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 }
 
 /// A value with its access metadata, as Redis's `robj` header.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Object {
     /// The value.
     pub value: Value,

@@ -75,7 +75,6 @@ pub fn redis_installed() -> bool {
 
 /// Starts the reference `redis-server`, or returns early from the calling
 /// test (printing why) when it is not installed.
-#[macro_export]
 macro_rules! redis_or_skip {
     ($args:expr) => {
         match $crate::support::Server::redis($args) {
@@ -137,7 +136,16 @@ impl Server {
         let dir_arg = dir.path().to_str().ok_or("tempdir path is not UTF-8")?.to_owned();
         let port_arg = port.to_string();
         let mut args: Vec<&str> = match kind {
-            Kind::Tessera => vec!["--bind", "127.0.0.1", "--port", &port_arg, "--dir", &dir_arg, "--save", ""],
+            Kind::Tessera => vec![
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port_arg,
+                "--dir",
+                &dir_arg,
+                "--save",
+                "",
+            ],
             Kind::Redis => vec![
                 "--save",
                 "",
@@ -257,7 +265,9 @@ impl Server {
         let mut out = String::new();
         for name in ["stdout.log", "stderr.log"] {
             let path: PathBuf = self.dir.path().join(name);
-            let text = std::fs::read(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let text = std::fs::read(&path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
             let all: Vec<&str> = text.lines().collect();
             let tail = &all[all.len().saturating_sub(lines)..];
             let _ = writeln!(out, "--- {} {name} (last {} lines):", self.kind.name(), tail.len());
@@ -307,7 +317,11 @@ impl Conn {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(READ_TIMEOUT))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: BytesMut::with_capacity(16 * 1024), decoder: FrameDecoder::new() })
+        Ok(Conn {
+            stream,
+            buf: BytesMut::with_capacity(16 * 1024),
+            decoder: FrameDecoder::new(),
+        })
     }
 
     /// Sets the read timeout (default 10 s).
@@ -350,7 +364,10 @@ impl Conn {
                 Err(e) => return Err(std::io::Error::new(ErrorKind::InvalidData, format!("bad reply: {e}"))),
             }
             if self.fill()? == 0 {
-                return Err(std::io::Error::new(ErrorKind::UnexpectedEof, "connection closed by server"));
+                return Err(std::io::Error::new(
+                    ErrorKind::UnexpectedEof,
+                    "connection closed by server",
+                ));
             }
         }
     }
@@ -390,7 +407,10 @@ impl Conn {
         match self.fill() {
             Ok(0) => true,
             Ok(_) => false,
-            Err(e) => matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe),
+            Err(e) => matches!(
+                e.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
+            ),
         }
     }
 }
@@ -520,9 +540,19 @@ pub fn show_cmd<A: AsRef<[u8]>>(args: &[A]) -> String {
     args.iter()
         .map(|a| {
             let a = a.as_ref();
-            let (a, more) = if a.len() > 200 { (&a[..200], format!("...({} bytes)", a.len())) } else { (a, String::new()) };
-            let plain = !a.is_empty() && a.iter().all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
-            if plain { format!("{}{more}", String::from_utf8_lossy(a)) } else { format!("{}{more}", quote(a)) }
+            let (a, more) = if a.len() > 200 {
+                (&a[..200], format!("...({} bytes)", a.len()))
+            } else {
+                (a, String::new())
+            };
+            let plain = !a.is_empty()
+                && a.iter()
+                    .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
+            if plain {
+                format!("{}{more}", String::from_utf8_lossy(a))
+            } else {
+                format!("{}{more}", quote(a))
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -654,10 +684,22 @@ mod tests {
     #[test]
     fn split_args_like_redis_cli() {
         assert_eq!(split("SET a b"), vec![b"SET".to_vec(), b"a".to_vec(), b"b".to_vec()]);
-        assert_eq!(split("  SET   a\tb  "), vec![b"SET".to_vec(), b"a".to_vec(), b"b".to_vec()]);
-        assert_eq!(split(r#"SET "a b" 'c d'"#), vec![b"SET".to_vec(), b"a b".to_vec(), b"c d".to_vec()]);
-        assert_eq!(split(r#"X "\x41\n\r\t\"\\\q""#), vec![b"X".to_vec(), b"A\n\r\t\"\\q".to_vec()]);
-        assert_eq!(split(r"X 'it\'s' '\n'"), vec![b"X".to_vec(), b"it's".to_vec(), b"\\n".to_vec()]);
+        assert_eq!(
+            split("  SET   a\tb  "),
+            vec![b"SET".to_vec(), b"a".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(
+            split(r#"SET "a b" 'c d'"#),
+            vec![b"SET".to_vec(), b"a b".to_vec(), b"c d".to_vec()]
+        );
+        assert_eq!(
+            split(r#"X "\x41\n\r\t\"\\\q""#),
+            vec![b"X".to_vec(), b"A\n\r\t\"\\q".to_vec()]
+        );
+        assert_eq!(
+            split(r"X 'it\'s' '\n'"),
+            vec![b"X".to_vec(), b"it's".to_vec(), b"\\n".to_vec()]
+        );
         assert_eq!(split(r#"X "" ''"#), vec![b"X".to_vec(), b"".to_vec(), b"".to_vec()]);
         assert_eq!(split(r#"X a"b c""#), vec![b"X".to_vec(), b"ab c".to_vec()]);
         assert_eq!(split(r#"X "\xzz""#), vec![b"X".to_vec(), b"xzz".to_vec()]);

@@ -1,0 +1,19 @@
+//! Integration tests of `tessera-node`: real server processes, compared with
+//! the reference `redis-server` where possible.
+//!
+//! - [`support`]: starting servers on free ports, a raw RESP client.
+//! - [`diff`]: differential command scripts (`node/tests/scripts/*.txt`).
+//! - [`protocol`]: raw and malformed protocol input, pipelining.
+//! - [`random`]: seeded random command streams.
+//! - [`clients`]: redis-cli, redis-benchmark and the `redis` crate.
+//!
+//! Run with `cargo test -p tessera-node --test it`. Tests that need
+//! `redis-server` print `skipping: redis-server not installed` and pass
+//! when it is missing (`scripts/test.sh` installs it).
+
+#[macro_use]
+mod support;
+mod clients;
+mod diff;
+mod protocol;
+mod random;
