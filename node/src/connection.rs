@@ -4,20 +4,25 @@
 //!
 //! The task owns the socket and the input buffer; the client's state and
 //! output buffer live in the server's registry, because other clients may
-//! append to it (pub/sub) or close it (CLIENT KILL). Reading stops while the
-//! client owes us more output than `client-output-buffer-limit` allows to be
-//! pending, so a client that does not read its replies cannot grow the
-//! server's memory without bound.
+//! append to it (pub/sub, MONITOR) or close it (CLIENT KILL). A client whose
+//! pending output goes over its class's `client-output-buffer-limit` (hard
+//! limit, or soft limit for longer than its seconds) is disconnected; with no
+//! limit configured, reading stops while a lot of output is pending, so a
+//! client that does not read its replies cannot grow memory without bound.
+//!
+//! CLIENT PAUSE is applied here: a command it holds back stays unprocessed,
+//! with the rest of the client's input behind it, until the pause ends.
 
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use resp::RequestDecoder;
 use tokio::net::TcpStream;
 
-use crate::client::{Client, ReplyMode};
+use crate::client::{Client, ClientType, ReplyMode};
+use crate::config::ClientClass;
 use crate::server::Server;
 
 /// Read buffer size per read call (as Redis's `PROTO_IOBUF_LEN`).
@@ -38,8 +43,13 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::new();
     let mut decoder = RequestDecoder::new(server.borrow().request_limits());
+    // A command CLIENT PAUSE is holding back.
+    let mut held: Option<Vec<Bytes>> = None;
     let mut eof = false;
     loop {
+        if held.is_some() {
+            process(server, client, &mut decoder, &mut input, 0, &mut held);
+        }
         // Collect output from the client's buffer (our replies and anything
         // other clients appended) and decide whether to keep going.
         let (closing, killed) = {
@@ -50,9 +60,12 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
                 output.extend_from_slice(&c.out);
                 c.out.clear();
             }
-            (c.close_after_reply || eof, c.killed)
+            (c.close_after_reply || (eof && held.is_none()), c.killed)
         };
         if killed {
+            return Ok(());
+        }
+        if output_limit_reached(&server.borrow(), &mut client.borrow_mut(), output.len()) {
             return Ok(());
         }
         if !output.is_empty() {
@@ -61,10 +74,28 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
         if closing && output.is_empty() {
             return Ok(());
         }
-        let can_read = !closing && output.len() < server.borrow().output_soft_limit();
+        let can_read = !closing && !eof && output.len() < server.borrow().output_soft_limit();
+        // While a command is held, wait for the pause to end too.
+        let pause = held.as_ref().map(|_| {
+            let s = server.borrow();
+            (s.unpause_notify.clone(), s.pause_deadline())
+        });
+        let pause_ended = async {
+            match &pause {
+                Some((unpause, Some(deadline))) => {
+                    tokio::select! {
+                        _ = unpause.notified() => {}
+                        _ = tokio::time::sleep_until((*deadline).into()) => {}
+                    }
+                }
+                Some((unpause, None)) => unpause.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             _ = wake.notified() => {}
+            _ = pause_ended => {}
             r = stream.writable(), if !output.is_empty() => r?,
             r = stream.readable(), if can_read => {
                 r?;
@@ -72,7 +103,7 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
                 match stream.try_read_buf(&mut input) {
                     Ok(0) => eof = true,
                     Ok(n) => {
-                        process(server, client, &mut decoder, &mut input, n);
+                        process(server, client, &mut decoder, &mut input, n, &mut held);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return Err(e),
@@ -80,6 +111,42 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
             }
         }
     }
+}
+
+/// Whether `client` must be disconnected for the output it has pending
+/// (`pending` bytes besides its buffer): over the hard limit of its class,
+/// or over the soft limit for more than the soft seconds. Redis counts only
+/// the output beyond a client's fixed 16 KiB reply buffer; here all pending
+/// output counts.
+fn output_limit_reached(server: &Server, client: &mut Client, pending: usize) -> bool {
+    let class = match client.kind() {
+        ClientType::Normal | ClientType::Master => ClientClass::Normal,
+        ClientType::Replica => ClientClass::Replica,
+        ClientType::Pubsub => ClientClass::Pubsub,
+    };
+    let limit = server.config.client_output_buffer_limit[class as usize];
+    let used = (pending + client.out.len()) as u64;
+    let hard = limit.hard > 0 && used >= limit.hard;
+    let soft = limit.soft > 0 && used >= limit.soft;
+    let soft_expired = match (soft, client.obuf_soft_since) {
+        (false, _) => {
+            client.obuf_soft_since = None;
+            false
+        }
+        (true, None) => {
+            client.obuf_soft_since = Some(std::time::Instant::now());
+            false
+        }
+        (true, Some(since)) => since.elapsed().as_secs() > limit.soft_seconds,
+    };
+    if hard || soft_expired {
+        tracing::warn!(
+            client = client.id,
+            "client scheduled to be closed ASAP for overcoming of output buffer limits"
+        );
+        return true;
+    }
+    false
 }
 
 /// Writes as much of `output` as the socket takes now.
@@ -100,40 +167,59 @@ fn write_some(stream: &TcpStream, output: &mut BytesMut, server: &Rc<RefCell<Ser
     Ok(())
 }
 
-/// Parses and runs every complete command in `input`.
-fn process(server: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>, decoder: &mut RequestDecoder, input: &mut BytesMut, read: usize) {
+/// Parses and runs every complete command in `input` (after the one
+/// CLIENT PAUSE held back, if any), stopping at a command the pause holds.
+fn process(
+    server: &Rc<RefCell<Server>>,
+    client: &Rc<RefCell<Client>>,
+    decoder: &mut RequestDecoder,
+    input: &mut BytesMut,
+    read: usize,
+    held: &mut Option<Vec<Bytes>>,
+) {
     let mut server = server.borrow_mut();
     let mut client = client.borrow_mut();
     server.stats.net_input_bytes += read as u64;
-    client.last_interaction = std::time::Instant::now();
+    if read > 0 {
+        client.last_interaction = std::time::Instant::now();
+    }
     loop {
         if client.close_after_reply || client.killed {
             input.clear();
             break;
         }
-        match decoder.decode(input, client.authenticated || !server.requires_auth()) {
-            Ok(Some(args)) => {
-                let mark = client.out.len();
-                server.execute(&mut client, &args);
-                match client.reply_mode {
-                    ReplyMode::On => {}
-                    ReplyMode::Off => client.out.truncate(mark),
-                    ReplyMode::Skip => {
-                        client.out.truncate(mark);
-                        client.reply_mode = ReplyMode::On;
-                    }
+        let args = match held.take() {
+            Some(args) => args,
+            None => match decoder.decode(input, client.authenticated || !server.requires_auth()) {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(e) => {
+                    let line = e.to_string();
+                    tracing::debug!(client = client.id, "protocol error: {line}");
+                    resp::encode::error(&mut client.out, line.as_bytes());
+                    server.stats.record_error(&line);
+                    client.close_after_reply = true;
+                    input.clear();
+                    break;
                 }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let line = e.to_string();
-                tracing::debug!(client = client.id, "protocol error: {line}");
-                resp::encode::error(&mut client.out, line.as_bytes());
-                server.stats.record_error(&line);
-                client.close_after_reply = true;
-                input.clear();
-                break;
-            }
+            },
+        };
+        if crate::cmd::is_paused(&server, &args) {
+            *held = Some(args);
+            client.paused = true;
+            break;
+        }
+        client.paused = false;
+        let mark = client.out.len();
+        // CLIENT REPLY SKIP applies to this one command: consume it first,
+        // so that the command may set it again for the next one.
+        let skip = client.reply_mode == ReplyMode::Skip;
+        if skip {
+            client.reply_mode = ReplyMode::On;
+        }
+        server.execute(&mut client, &args);
+        if skip || client.reply_mode == ReplyMode::Off {
+            client.out.truncate(mark);
         }
     }
     client.query_buffer = input.len();

@@ -12,7 +12,9 @@
 //!   unterminated class runs to the end of the pattern,
 //! * `\x` outside a class matches `x` literally (a trailing lone `\` matches a
 //!   backslash),
-//! * `nocase` folds ASCII letters only (Redis uses the C locale `tolower`).
+//! * `nocase` folds ASCII letters only (Redis uses the C locale `tolower`),
+//! * an empty string is matched only by an empty pattern, not even by `*`
+//!   (Redis's `KEYS *` special-cases that pattern before matching).
 //!
 //! Like Redis it guards against abusive patterns: once the text after a `*`
 //! fails to match anywhere in the rest of the string, every enclosing `*` stops
@@ -42,13 +44,7 @@ fn at(p: &[u8], i: usize) -> u8 {
     p.get(i).copied().unwrap_or(0)
 }
 
-fn match_impl(
-    mut pat: &[u8],
-    mut s: &[u8],
-    nocase: bool,
-    skip_longer: &mut bool,
-    nesting: u32,
-) -> bool {
+fn match_impl(mut pat: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool, nesting: u32) -> bool {
     if nesting > MAX_NESTING {
         return false;
     }
@@ -318,16 +314,69 @@ mod tests {
             return;
         };
         let keys: &[&[u8]] = &[
-            b"hello", b"hallo", b"hllo", b"heeello", b"h]llo", b"h-llo", b"H", b"h", b"a*b",
-            b"a?b", b"a\\b", b"[ab", b"ab]", b"abc", b"ABC", b"x", b"\xff\x80", b"", b"-", b"]",
-            b"^", b"a^", b"aaa", b"aaab", b"key:1", b"key:10", b"key:x",
+            b"hello",
+            b"hallo",
+            b"hllo",
+            b"heeello",
+            b"h]llo",
+            b"h-llo",
+            b"H",
+            b"h",
+            b"a*b",
+            b"a?b",
+            b"a\\b",
+            b"[ab",
+            b"ab]",
+            b"abc",
+            b"ABC",
+            b"x",
+            b"\xff\x80",
+            b"",
+            b"-",
+            b"]",
+            b"^",
+            b"a^",
+            b"aaa",
+            b"aaab",
+            b"key:1",
+            b"key:10",
+            b"key:x",
         ];
         let patterns: &[&[u8]] = &[
-            b"*", b"h?llo", b"h*llo", b"h[ae]llo", b"h[^e]llo", b"h[a-b]llo", b"h[b-a]llo",
-            b"h[]]llo", b"h[\\]]llo", b"h[-]llo", b"h[a-]llo", b"a\\*b", b"a\\?b", b"a\\\\b",
-            b"[ab", b"\\[ab", b"ab]", b"[^a]*", b"[a-c][a-c][a-c]", b"*[0-9]", b"key:[0-9]*",
-            b"key:?", b"[\\^]", b"a[\\^]", b"a*a*b", b"**a", b"*\\", b"[", b"[^", b"?",
-            b"[\x80-\xff]*", b"h", b"H", b"a[^^]",
+            b"*",
+            b"h?llo",
+            b"h*llo",
+            b"h[ae]llo",
+            b"h[^e]llo",
+            b"h[a-b]llo",
+            b"h[b-a]llo",
+            b"h[]]llo",
+            b"h[\\]]llo",
+            b"h[-]llo",
+            b"h[a-]llo",
+            b"a\\*b",
+            b"a\\?b",
+            b"a\\\\b",
+            b"[ab",
+            b"\\[ab",
+            b"ab]",
+            b"[^a]*",
+            b"[a-c][a-c][a-c]",
+            b"*[0-9]",
+            b"key:[0-9]*",
+            b"key:?",
+            b"[\\^]",
+            b"a[\\^]",
+            b"a*a*b",
+            b"**a",
+            b"*\\",
+            b"[",
+            b"[^",
+            b"?",
+            b"[\x80-\xff]*",
+            b"h",
+            b"H",
+            b"a[^^]",
         ];
         r.flush();
         for k in keys {
@@ -354,7 +403,14 @@ mod tests {
         r.flush();
         let long = "a".repeat(1500);
         r.set(long.as_bytes());
-        for (stars, tail) in [(999, "a"), (1000, "a"), (1001, "a"), (1002, "a"), (1001, ""), (1200, "")] {
+        for (stars, tail) in [
+            (999, "a"),
+            (1000, "a"),
+            (1001, "a"),
+            (1002, "a"),
+            (1001, ""),
+            (1200, ""),
+        ] {
             let p = format!("{}{tail}", "a*".repeat(stars));
             let want = !r.keys(p.as_bytes()).is_empty();
             assert_eq!(m(&p, &long), want, "{stars} stars + {tail:?}");

@@ -19,9 +19,11 @@ pub mod config;
 pub mod connection;
 pub mod glob;
 pub mod keyspace;
+pub mod latency;
 pub mod logging;
 pub mod reply;
 pub mod server;
+pub mod slowlog;
 pub mod stats;
 
 use std::net::SocketAddr;

@@ -26,6 +26,12 @@ impl<'a> Reply<'a> {
         self.resp3
     }
 
+    /// Switches the protocol of what follows (HELLO and RESET reply in the
+    /// protocol they select).
+    pub fn set_resp3(&mut self, resp3: bool) {
+        self.resp3 = resp3;
+    }
+
     /// Bytes written so far into the underlying buffer.
     pub fn len(&self) -> usize {
         self.buf.len()

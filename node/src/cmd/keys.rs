@@ -179,30 +179,37 @@ fn no_touch(access: &Access) -> Access {
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
 fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    delete_keys(ctx, args, false)
+    let lazy = ctx.server.config.lazyfree_lazy_user_del;
+    delete_keys(ctx, args, lazy)
 }
 
 fn unlink(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     delete_keys(ctx, args, true)
 }
 
-/// DEL and UNLINK; `lazy` frees collections on the lazyfree thread (a string
-/// is one allocation: freeing it here is cheaper than handing it over).
+/// DEL and UNLINK; `lazy` frees collections on the lazyfree thread.
 fn delete_keys(ctx: &mut Ctx<'_>, args: &[Bytes], lazy: bool) -> CmdResult {
     let db_id = ctx.client.db;
     let access = ctx.access;
     let mut n = 0;
     for key in &args[1..] {
         let Some(value) = ctx.db().delete(key, &access) else { continue };
-        if lazy && !matches!(value, Value::Str(_)) {
-            free_in_background(value);
-        }
+        release(value, lazy);
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "del", key);
         n += 1;
     }
     ctx.out.int(n);
     Ok(())
+}
+
+/// Frees a value removed from the keyspace: with `lazy`, a collection goes
+/// to the lazyfree thread (a string is one allocation: freeing it here is
+/// cheaper than handing it over).
+fn release(value: Value, lazy: bool) {
+    if lazy && !matches!(value, Value::Str(_)) {
+        free_in_background(value);
+    }
 }
 
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
@@ -245,25 +252,18 @@ fn rename_key(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
     if db.lookup(from, access).is_none() {
         return Err(CommandError::NoSuchKey);
     }
-    let done = if from == to {
-        false
-    } else if db.lookup(to, access).is_some() && nx {
-        false
-    } else {
-        let (obj, at) = db.take_entry(from).expect("looked up just above");
-        db.put_entry(to, obj, at);
-        true
-    };
-    match (nx, done) {
-        (true, done) => out.int(i64::from(done)),
-        (false, _) => out.ok(),
+    // The destination is looked up (expired, touched) even by RENAME.
+    if from == to || (db.lookup(to, access).is_some() && nx) {
+        if nx { out.int(0) } else { out.ok() }
+        return Ok(());
     }
-    if done {
-        ctx.modified(db_id, from);
-        ctx.modified(db_id, to);
-        ctx.notify(event::GENERIC, "rename_from", from);
-        ctx.notify(event::GENERIC, "rename_to", to);
-    }
+    let (obj, at) = db.take_entry(from).expect("looked up just above");
+    db.put_entry(to, obj, at);
+    if nx { out.int(1) } else { out.ok() }
+    ctx.modified(db_id, from);
+    ctx.modified(db_id, to);
+    ctx.notify(event::GENERIC, "rename_from", from);
+    ctx.notify(event::GENERIC, "rename_to", to);
     Ok(())
 }
 
@@ -443,7 +443,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// first NUL) must be entirely an optionally signed decimal number that fits
 /// in 64 bits (a `-` negates it modulo 2^64); leading whitespace is refused,
 /// the empty string is 0.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
     let s = b.split(|&c| c == 0).next().unwrap_or_default();
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
@@ -508,15 +508,18 @@ struct Expiry {
 fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) -> CmdResult {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &args[3..] {
-        let flag = match opt.to_ascii_lowercase().as_slice() {
-            b"nx" => &mut nx,
-            b"xx" => &mut xx,
-            b"gt" => &mut gt,
-            b"lt" => &mut lt,
-            _ => {
-                let shown = opt.split(|&c| c == 0).next().unwrap_or_default();
-                return Err(CommandError::err(format!("Unsupported option {}", String::from_utf8_lossy(shown))));
-            }
+        let flag = if arg::is(opt, "nx") {
+            &mut nx
+        } else if arg::is(opt, "xx") {
+            &mut xx
+        } else if arg::is(opt, "gt") {
+            &mut gt
+        } else if arg::is(opt, "lt") {
+            &mut lt
+        } else {
+            // Redis prints the option as a C string.
+            let shown = opt.split(|&c| c == 0).next().unwrap_or_default();
+            return Err(CommandError::err(format!("Unsupported option {}", String::from_utf8_lossy(shown))));
         };
         *flag = true;
     }
@@ -535,6 +538,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
 
     let key = &args[1];
     let db_id = ctx.client.db;
+    let lazy_expire = ctx.server.config.lazyfree_lazy_expire;
     let (db, out, access) = ctx.parts();
     if db.lookup(key, access).is_none() {
         out.int(0);
@@ -552,7 +556,9 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
     // A replica (which may not delete) keeps the key with its past TTL and
     // waits for its master's DEL.
     if when <= access.now_ms && access.delete_expired {
-        db.remove(key);
+        if let Some(value) = db.remove(key) {
+            release(value, lazy_expire);
+        }
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "del", key);
     } else {

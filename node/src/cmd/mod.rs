@@ -558,6 +558,18 @@ pub fn is_paused(server: &Server, args: &[Bytes]) -> bool {
     }
 }
 
+/// Replies the HELP text of a container command as Redis's `addReplyHelp`:
+/// a header naming `cmd`, the `lines`, and the HELP entry, as status replies.
+pub fn reply_help(out: &mut Reply<'_>, cmd: &str, lines: &[&str]) {
+    out.array(lines.len() + 3);
+    out.simple(&format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for l in lines {
+        out.simple(l);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
 /// Appends `b` double-quoted with Redis's escapes (`sdscatrepr`): `\\`,
 /// `\"`, `\n`, `\r`, `\t`, `\a`, `\b`, printable ASCII as is, other bytes
 /// as `\xHH`. Used by MONITOR and DEBUG output.

@@ -8,8 +8,6 @@ use super::{CmdResult, Command, Ctx, Group, NO_KEYS};
 
 /// The server group's commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("dbsize", 1, READONLY | FAST, NO_KEYS, Group::Server, "1.0.0", "Return the number of keys in the selected database", dbsize),
-    Command::new("flushall", -1, WRITE, NO_KEYS, Group::Server, "1.0.0", "Remove all keys from all databases", flushall),
 ];
 
 fn dbsize(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {

@@ -202,7 +202,9 @@ pub(crate) fn strtoll(s: &[u8], base: u32) -> Option<(i64, usize, bool)> {
     let mut v: u128 = 0;
     let mut overflow = false;
     while i < s.len() {
-        let Some(d) = char::from(s[i]).to_digit(base) else { break };
+        let Some(d) = char::from(s[i]).to_digit(base) else {
+            break;
+        };
         v = v * u128::from(base) + u128::from(d);
         if v > u128::from(u64::MAX) {
             overflow = true;
@@ -336,8 +338,11 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes())
-            .map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(s.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
@@ -356,7 +361,11 @@ mod tests {
         assert_eq!(split("'unterminated"), None);
         assert_eq!(split(r#""a"b"#), None, "closing quote must be followed by a blank");
         assert_eq!(split(r#"'a'b"#), None);
-        assert_eq!(split("a\x0bb"), Some(vec!["a\x0bb".into()]), "vertical tab does not end a token");
+        assert_eq!(
+            split("a\x0bb"),
+            Some(vec!["a\x0bb".into()]),
+            "vertical tab does not end a token"
+        );
         assert_eq!(split_args(b"a\0b c"), Some(vec![b"a".to_vec()]));
     }
 
@@ -364,7 +373,10 @@ mod tests {
     fn repr_like_sdscatrepr() {
         assert_eq!(repr(b""), r#""""#);
         assert_eq!(repr(b"abc"), r#""abc""#);
-        assert_eq!(repr(b"a \"b\"\\\n\r\t\x07\x08\x01\xff"), r#""a \"b\"\\\n\r\t\a\b\x01\xff""#);
+        assert_eq!(
+            repr(b"a \"b\"\\\n\r\t\x07\x08\x01\xff"),
+            r#""a \"b\"\\\n\r\t\a\b\x01\xff""#
+        );
         // Round trip through the splitter.
         let nasty = b"x \"y\" \\ \n \x00 \xfe 'q'";
         assert_eq!(split_args(repr(nasty).as_bytes()), Some(vec![nasty.to_vec()]));
@@ -385,7 +397,19 @@ mod tests {
         assert_eq!(string2ll(b"-5"), Some(-5));
         assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in ["", "-", "+5", "05", "-0", " 5", "5 ", "1.5", "9223372036854775808", "abc", "1e3"] {
+        for bad in [
+            "",
+            "-",
+            "+5",
+            "05",
+            "-0",
+            " 5",
+            "5 ",
+            "1.5",
+            "9223372036854775808",
+            "abc",
+            "1e3",
+        ] {
             assert_eq!(string2ll(bad.as_bytes()), None, "{bad:?}");
         }
     }
@@ -420,7 +444,10 @@ mod tests {
         assert_eq!(parse_memory(b""), Some(0));
         assert_eq!(parse_memory(b"kb"), Some(0));
         assert_eq!(parse_memory(b"99999999999999999999"), Some(u64::MAX));
-        assert_eq!(parse_memory(b"18446744073709551615kb"), Some(18_446_744_073_709_550_592));
+        assert_eq!(
+            parse_memory(b"18446744073709551615kb"),
+            Some(18_446_744_073_709_550_592)
+        );
         for bad in ["-1", " 5", "+5", "1zz", "1tb", "0x10", "1.5mb", "5 "] {
             assert_eq!(parse_memory(bad.as_bytes()), None, "{bad:?}");
         }

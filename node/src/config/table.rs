@@ -148,13 +148,25 @@ impl Directive {
                 set(c, v);
                 Ok(())
             }
-            Kind::Num { set, ctype, lo, hi, fmt, .. } => {
+            Kind::Num {
+                set,
+                ctype,
+                lo,
+                hi,
+                fmt,
+                ..
+            } => {
                 let v = parse_num(arg(), *fmt)?;
                 check_bounds(v, *ctype, *lo, *hi, *fmt)?;
                 set(c, v);
                 Ok(())
             }
-            Kind::Str { set, empty_is_null, check, .. } => {
+            Kind::Str {
+                set,
+                empty_is_null,
+                check,
+                ..
+            } => {
                 let v = arg();
                 if let Some(check) = check {
                     check(c, v)?;
@@ -166,7 +178,10 @@ impl Directive {
                 if set(c, arg()) {
                     Ok(())
                 } else {
-                    Err(format!("argument(s) must be one of the following: {}", names.join(", ")))
+                    Err(format!(
+                        "argument(s) must be one of the following: {}",
+                        names.join(", ")
+                    ))
                 }
             }
             Kind::Special(s) => (s.set)(c, args, ctx),
@@ -447,37 +462,87 @@ pub(crate) static TABLE: &[Directive] = &[
     boolean!("lazyfree-lazy-expire", MUT, lazyfree_lazy_expire, false),
     boolean!("lazyfree-lazy-server-del", MUT, lazyfree_lazy_server_del, false),
     boolean!("lazyfree-lazy-user-del", MUT, lazyfree_lazy_user_del, false),
-    boolean!("lazyfree-lazy-user-flush", MUT, lazyfree_lazy_user_flush, false),
+    boolean!("lazyfree-lazy-user-flush", MUT | AP, lazyfree_lazy_user_flush, false),
     boolean!("repl-disable-tcp-nodelay", MUT, repl_disable_tcp_nodelay, false),
     boolean!("repl-diskless-sync", MUT, repl_diskless_sync, true),
-    boolean!("aof-rewrite-incremental-fsync", MUT, aof_rewrite_incremental_fsync, true),
+    boolean!(
+        "aof-rewrite-incremental-fsync",
+        MUT,
+        aof_rewrite_incremental_fsync,
+        true
+    ),
     boolean!("no-appendfsync-on-rewrite", MUT, no_appendfsync_on_rewrite, false),
-    boolean!("cluster-require-full-coverage", MUT, cluster_require_full_coverage, true),
+    boolean!(
+        "cluster-require-full-coverage",
+        MUT,
+        cluster_require_full_coverage,
+        true
+    ),
     boolean!("rdb-save-incremental-fsync", MUT, rdb_save_incremental_fsync, true),
     boolean!("aof-load-truncated", MUT, aof_load_truncated, true),
     boolean!("aof-use-rdb-preamble", MUT, aof_use_rdb_preamble, true),
     boolean!("aof-timestamp-enabled", MUT, aof_timestamp_enabled, false),
-    boolean!("cluster-replica-no-failover" / "cluster-slave-no-failover", MUT, cluster_replica_no_failover, false),
-    boolean!("replica-lazy-flush" / "slave-lazy-flush", MUT, replica_lazy_flush, false),
-    boolean!("replica-serve-stale-data" / "slave-serve-stale-data", MUT, replica_serve_stale_data, true),
+    boolean!(
+        "cluster-replica-no-failover" / "cluster-slave-no-failover",
+        MUT,
+        cluster_replica_no_failover,
+        false
+    ),
+    boolean!(
+        "replica-lazy-flush" / "slave-lazy-flush",
+        MUT,
+        replica_lazy_flush,
+        false
+    ),
+    boolean!(
+        "replica-serve-stale-data" / "slave-serve-stale-data",
+        MUT,
+        replica_serve_stale_data,
+        true
+    ),
     boolean!("replica-read-only" / "slave-read-only", MUT, replica_read_only, true),
-    boolean!("replica-ignore-maxmemory" / "slave-ignore-maxmemory", MUT, replica_ignore_maxmemory, true),
+    boolean!(
+        "replica-ignore-maxmemory" / "slave-ignore-maxmemory",
+        MUT,
+        replica_ignore_maxmemory,
+        true
+    ),
     boolean!("jemalloc-bg-thread", MUT, jemalloc_bg_thread, true),
     boolean!("activedefrag", MUT, activedefrag, false, check = check_activedefrag),
     boolean!("syslog-enabled", IMM, syslog_enabled, false),
     boolean!("cluster-enabled", IMM, cluster_enabled, false),
     boolean!("appendonly", DENY_LOADING, appendonly, false),
-    boolean!("cluster-allow-reads-when-down", MUT, cluster_allow_reads_when_down, false),
-    boolean!("cluster-allow-pubsubshard-when-down", MUT, cluster_allow_pubsubshard_when_down, true),
+    boolean!(
+        "cluster-allow-reads-when-down",
+        MUT,
+        cluster_allow_reads_when_down,
+        false
+    ),
+    boolean!(
+        "cluster-allow-pubsubshard-when-down",
+        MUT,
+        cluster_allow_pubsubshard_when_down,
+        true
+    ),
     boolean!("crash-log-enabled", MUT, crash_log_enabled, true),
     boolean!("crash-memcheck-enabled", MUT, crash_memcheck_enabled, true),
     boolean!("use-exit-on-panic", HIDDEN, use_exit_on_panic, false),
     boolean!("disable-thp", IMM, disable_thp, true),
-    boolean!("cluster-allow-replica-migration", MUT, cluster_allow_replica_migration, true),
+    boolean!(
+        "cluster-allow-replica-migration",
+        MUT,
+        cluster_allow_replica_migration,
+        true
+    ),
     boolean!("replica-announced", MUT, replica_announced, true),
     boolean!("latency-tracking", MUT, latency_tracking, true),
     boolean!("aof-disable-auto-gc", MUT, aof_disable_auto_gc, false),
-    boolean!("replica-ignore-disk-write-errors", MUT, replica_ignore_disk_write_errors, false),
+    boolean!(
+        "replica-ignore-disk-write-errors",
+        MUT,
+        replica_ignore_disk_write_errors,
+        false
+    ),
     // String configs.
     string!("aclfile", IMM, req aclfile = ""),
     string!("unixsocket", IMM, opt unixsocket),
@@ -513,14 +578,26 @@ pub(crate) static TABLE: &[Directive] = &[
     enumeration!("acl-pubsub-default", MUT, acl_pubsub_default: AclPubsubDefault),
     enumeration!("sanitize-dump-payload", MUT, sanitize_dump_payload: SanitizeDumpPayload),
     enumeration!("enable-protected-configs", IMM | AP, enable_protected_configs: ProtectedAction),
-    enumeration!("enable-debug-command", IMM, enable_debug_command: ProtectedAction),
+    enumeration!("enable-debug-command", IMM | AP, enable_debug_command: ProtectedAction),
     enumeration!("enable-module-command", IMM, enable_module_command: ProtectedAction),
     enumeration!("cluster-preferred-endpoint-type", MUT, cluster_preferred_endpoint_type: ClusterEndpointType),
     enumeration!("propagation-error-behavior", MUT, propagation_error_behavior: PropagationErrorBehavior),
-    special!("shutdown-on-sigint", MULTI_ARG, set_shutdown_sigint, |c| c.shutdown_on_sigint.to_string(),
-        |c, n, st| rewrite_shutdown(c.shutdown_on_sigint, n, st), |c| c.shutdown_on_sigint = ShutdownFlags(0)),
-    special!("shutdown-on-sigterm", MULTI_ARG, set_shutdown_sigterm, |c| c.shutdown_on_sigterm.to_string(),
-        |c, n, st| rewrite_shutdown(c.shutdown_on_sigterm, n, st), |c| c.shutdown_on_sigterm = ShutdownFlags(0)),
+    special!(
+        "shutdown-on-sigint",
+        MULTI_ARG,
+        set_shutdown_sigint,
+        |c| c.shutdown_on_sigint.to_string(),
+        |c, n, st| rewrite_shutdown(c.shutdown_on_sigint, n, st),
+        |c| c.shutdown_on_sigint = ShutdownFlags(0)
+    ),
+    special!(
+        "shutdown-on-sigterm",
+        MULTI_ARG,
+        set_shutdown_sigterm,
+        |c| c.shutdown_on_sigterm.to_string(),
+        |c, n, st| rewrite_shutdown(c.shutdown_on_sigterm, n, st),
+        |c| c.shutdown_on_sigterm = ShutdownFlags(0)
+    ),
     // Integer configs.
     num!("databases", IMM | AP, databases: usize, Signed, 1, INT_MAX, 16, Integer),
     num!("port", MUT | AP, port: u16, Signed, 0, 65535, 6379, Integer),
@@ -573,14 +650,14 @@ pub(crate) static TABLE: &[Directive] = &[
     // Unsigned long configs (Redis bounds-checks these as signed).
     num!("active-defrag-max-scan-fields", MUT, active_defrag_max_scan_fields: u64, Signed, 1, LONG_MAX, 1000,
         Integer),
-    num!("slowlog-max-len", MUT, slowlog_max_len: u64, Signed, 0, LONG_MAX, 128, Integer),
+    num!("slowlog-max-len", MUT | AP, slowlog_max_len: u64, Signed, 0, LONG_MAX, 128, Integer),
     num!("acllog-max-len", MUT, acllog_max_len: u64, Signed, 0, LONG_MAX, 128, Integer),
     // Long long configs.
     num!("busy-reply-threshold" / "lua-time-limit", MUT, busy_reply_threshold: u64, Signed, 0, LONG_MAX, 5000,
         Integer),
     num!("cluster-node-timeout", MUT, cluster_node_timeout: u64, Signed, 0, LONG_MAX, 15000, Integer),
-    num!("slowlog-log-slower-than", MUT, slowlog_log_slower_than: i64, Signed, -1, LONG_MAX, 10000, Integer),
-    num!("latency-monitor-threshold", MUT, latency_monitor_threshold: u64, Signed, 0, LONG_MAX, 0, Integer),
+    num!("slowlog-log-slower-than", MUT | AP, slowlog_log_slower_than: i64, Signed, -1, LONG_MAX, 10000, Integer),
+    num!("latency-monitor-threshold", MUT | AP, latency_monitor_threshold: u64, Signed, 0, LONG_MAX, 0, Integer),
     num!("proto-max-bulk-len", MUT | AP, proto_max_bulk_len: u64, Signed, 1 << 20, LONG_MAX, 512 << 20, Memory),
     num!("stream-node-max-entries", MUT, stream_node_max_entries: u64, Signed, 0, LONG_MAX, 100, Integer),
     num!("repl-backlog-size", MUT, repl_backlog_size: u64, Signed, 1, LONG_MAX, 1 << 20, Memory),
@@ -614,8 +691,11 @@ pub(crate) static TABLE: &[Directive] = &[
                 MemoryOrPercent::Percent(p) => -(p as i64),
             },
             set: |c, v| {
-                c.maxmemory_clients =
-                    if v < 0 { MemoryOrPercent::Percent(v.unsigned_abs()) } else { MemoryOrPercent::Bytes(v as u64) }
+                c.maxmemory_clients = if v < 0 {
+                    MemoryOrPercent::Percent(v.unsigned_abs())
+                } else {
+                    MemoryOrPercent::Bytes(v as u64)
+                }
             },
             ctype: CType::Signed,
             lo: -100,
@@ -651,21 +731,64 @@ pub(crate) static TABLE: &[Directive] = &[
     string!("tls-ciphers", MUT, opt tls_ciphers),
     string!("tls-ciphersuites", MUT, opt tls_ciphersuites),
     // Special configs.
-    special!("dir", PROTECTED | DENY_LOADING, set_dir, |c| c.dir.to_string_lossy().into_owned(), rewrite_dir,
-        init_dir),
-    special!("save", MULTI_ARG, set_save, get_save, rewrite_save, |c| c.save = DEFAULT_SAVE.to_vec()),
-    special!("client-output-buffer-limit", MULTI_ARG, set_obuf, get_obuf, rewrite_obuf,
-        |c| c.client_output_buffer_limit = DEFAULT_CLIENT_BUFFER_LIMITS),
-    special!("oom-score-adj-values", MULTI_ARG, set_oom_values, get_oom_values, rewrite_oom_values,
-        |c| c.oom_score_adj_values = DEFAULT_OOM_SCORE_ADJ_VALUES),
-    special!("notify-keyspace-events", MUT, set_notify, |c| c.notify_keyspace_events.to_string(), rewrite_notify,
-        |c| c.notify_keyspace_events = KeyspaceEvents(0)),
-    special!("bind", MULTI_ARG | AP, set_bind, |c| c.bind.join(" "), rewrite_bind,
-        |c| c.bind = DEFAULT_BIND.iter().map(|s| (*s).to_owned()).collect()),
-    special!("replicaof" / "slaveof", IMM | MULTI_ARG, set_replicaof, get_replicaof, rewrite_replicaof,
-        |c| c.replicaof = None),
-    special!("latency-tracking-info-percentiles", MULTI_ARG, set_percentiles, get_percentiles, rewrite_percentiles,
-        |c| c.latency_tracking_info_percentiles = vec![50.0, 99.0, 99.9]),
+    special!(
+        "dir",
+        PROTECTED | DENY_LOADING,
+        set_dir,
+        |c| c.dir.to_string_lossy().into_owned(),
+        rewrite_dir,
+        init_dir
+    ),
+    special!("save", MULTI_ARG, set_save, get_save, rewrite_save, |c| c.save =
+        DEFAULT_SAVE.to_vec()),
+    special!(
+        "client-output-buffer-limit",
+        MULTI_ARG | AP,
+        set_obuf,
+        get_obuf,
+        rewrite_obuf,
+        |c| c.client_output_buffer_limit = DEFAULT_CLIENT_BUFFER_LIMITS
+    ),
+    special!(
+        "oom-score-adj-values",
+        MULTI_ARG,
+        set_oom_values,
+        get_oom_values,
+        rewrite_oom_values,
+        |c| c.oom_score_adj_values = DEFAULT_OOM_SCORE_ADJ_VALUES
+    ),
+    special!(
+        "notify-keyspace-events",
+        MUT,
+        set_notify,
+        |c| c.notify_keyspace_events.to_string(),
+        rewrite_notify,
+        |c| c.notify_keyspace_events = KeyspaceEvents(0)
+    ),
+    special!(
+        "bind",
+        MULTI_ARG | AP,
+        set_bind,
+        |c| c.bind.join(" "),
+        rewrite_bind,
+        |c| c.bind = DEFAULT_BIND.iter().map(|s| (*s).to_owned()).collect()
+    ),
+    special!(
+        "replicaof" / "slaveof",
+        IMM | MULTI_ARG,
+        set_replicaof,
+        get_replicaof,
+        rewrite_replicaof,
+        |c| c.replicaof = None
+    ),
+    special!(
+        "latency-tracking-info-percentiles",
+        MULTI_ARG,
+        set_percentiles,
+        get_percentiles,
+        rewrite_percentiles,
+        |c| c.latency_tracking_info_percentiles = vec![50.0, 99.0, 99.9]
+    ),
 ];
 
 /// Redis's default `proc-title-template`.
@@ -695,9 +818,11 @@ fn check_activedefrag(v: bool) -> Result<(), String> {
     if v {
         // tessera-node has no defragmenter; Redis says the same when built
         // without jemalloc's defrag support (as Debian's build is).
-        return Err("Active defragmentation cannot be enabled: it requires a Redis server compiled with a \
+        return Err(
+            "Active defragmentation cannot be enabled: it requires a Redis server compiled with a \
                     modified Jemalloc like the one shipped by default with the Redis source distribution"
-            .to_owned());
+                .to_owned(),
+        );
     }
     Ok(())
 }
@@ -759,7 +884,11 @@ fn wrong_args() -> String {
 /// Resolves `p` against `cwd` the way a relative path resolves after chdir().
 pub(crate) fn resolve(cwd: &Path, p: &str) -> PathBuf {
     let path = Path::new(p);
-    if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    }
 }
 
 fn set_dir(c: &mut Config, args: &[String], ctx: &mut SetCtx) -> Result<(), String> {
@@ -786,7 +915,13 @@ fn rewrite_dir(c: &Config, name: &'static str, st: &mut RewriteState) {
 }
 
 fn set_save(c: &mut Config, args: &[String], ctx: &mut SetCtx) -> Result<(), String> {
-    let args = if args.len() == 1 && args[0].is_empty() { &[][..] } else { args };
+    // A single empty argument (`save ""`) always clears the save points.
+    let args = if args.len() == 1 && args[0].is_empty() {
+        c.save.clear();
+        &[][..]
+    } else {
+        args
+    };
     if args.len() % 2 != 0 {
         return Err("Invalid save parameters".to_owned());
     }
@@ -795,7 +930,10 @@ fn set_save(c: &mut Config, args: &[String], ctx: &mut SetCtx) -> Result<(), Str
         let seconds = strtoll_full(pair[0].as_bytes(), 10).filter(|v| *v >= 1);
         let changes = strtoll_full(pair[1].as_bytes(), 10).filter(|v| *v >= 0);
         match (seconds, changes) {
-            (Some(s), Some(n)) => points.push(SavePoint { seconds: s as u64, changes: n as u64 }),
+            (Some(s), Some(n)) => points.push(SavePoint {
+                seconds: s as u64,
+                changes: n as u64,
+            }),
             _ => return Err("Invalid save parameters".to_owned()),
         }
     }
@@ -831,15 +969,24 @@ fn set_obuf(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<(), Strin
     }
     let mut updates = Vec::new();
     for group in args.chunks(4) {
-        let class = ClientClass::parse(&group[0])
-            .ok_or("Invalid client class specified in buffer limit configuration.")?;
+        let class =
+            ClientClass::parse(&group[0]).ok_or("Invalid client class specified in buffer limit configuration.")?;
         let hard = parse_memory(group[1].as_bytes());
         let soft = parse_memory(group[2].as_bytes());
         // Redis stores strtoll's result in an int before checking the sign.
-        let secs = strtoll_full(group[3].as_bytes(), 10).map(|v| v as i32).filter(|v| *v >= 0);
+        let secs = strtoll_full(group[3].as_bytes(), 10)
+            .map(|v| v as i32)
+            .filter(|v| *v >= 0);
         match (hard, soft, secs) {
             (Some(hard), Some(soft), Some(secs)) => {
-                updates.push((class, ClientBufferLimit { hard, soft, soft_seconds: u64::from(secs.unsigned_abs()) }));
+                updates.push((
+                    class,
+                    ClientBufferLimit {
+                        hard,
+                        soft,
+                        soft_seconds: u64::from(secs.unsigned_abs()),
+                    },
+                ));
             }
             _ => {
                 return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_owned());
@@ -867,9 +1014,17 @@ fn rewrite_obuf(c: &Config, name: &'static str, st: &mut RewriteState) {
     for class in ClientClass::ALL {
         let l = c.client_output_buffer_limit[class as usize];
         let force = l != DEFAULT_CLIENT_BUFFER_LIMITS[class as usize];
-        let class_name = if class == ClientClass::Replica { "replica" } else { class.as_str() };
-        let line =
-            format!("{name} {class_name} {} {} {}", fmt_memory(l.hard), fmt_memory(l.soft), l.soft_seconds);
+        let class_name = if class == ClientClass::Replica {
+            "replica"
+        } else {
+            class.as_str()
+        };
+        let line = format!(
+            "{name} {class_name} {} {} {}",
+            fmt_memory(l.hard),
+            fmt_memory(l.soft),
+            l.soft_seconds
+        );
         st.rewrite_line(name, line, force);
     }
 }
@@ -910,14 +1065,22 @@ fn set_notify(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<(), Str
 
 fn rewrite_notify(c: &Config, name: &'static str, st: &mut RewriteState) {
     let flags = c.notify_keyspace_events.to_string();
-    st.rewrite_line(name, format!("{name} {}", repr(flags.as_bytes())), c.notify_keyspace_events.0 != 0);
+    st.rewrite_line(
+        name,
+        format!("{name} {}", repr(flags.as_bytes())),
+        c.notify_keyspace_events.0 != 0,
+    );
 }
 
 fn set_bind(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<(), String> {
     if args.len() > BIND_MAX {
         return Err("Too many bind addresses specified.".to_owned());
     }
-    c.bind = if args.len() == 1 && args[0].is_empty() { Vec::new() } else { args.to_vec() };
+    c.bind = if args.len() == 1 && args[0].is_empty() {
+        Vec::new()
+    } else {
+        args.to_vec()
+    };
     Ok(())
 }
 
@@ -926,7 +1089,11 @@ fn rewrite_bind(c: &Config, name: &'static str, st: &mut RewriteState) {
         st.mark_processed(name);
         return;
     }
-    let addresses = if c.bind.is_empty() { "\"\"".to_owned() } else { c.bind.join(" ") };
+    let addresses = if c.bind.is_empty() {
+        "\"\"".to_owned()
+    } else {
+        c.bind.join(" ")
+    };
     st.rewrite_line(name, format!("{name} {addresses}"), true);
 }
 
@@ -944,7 +1111,10 @@ fn set_replicaof(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<(), 
 }
 
 fn get_replicaof(c: &Config) -> String {
-    c.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default()
+    c.replicaof
+        .as_ref()
+        .map(|(h, p)| format!("{h} {p}"))
+        .unwrap_or_default()
 }
 
 fn rewrite_replicaof(c: &Config, name: &'static str, st: &mut RewriteState) {
@@ -955,7 +1125,11 @@ fn rewrite_replicaof(c: &Config, name: &'static str, st: &mut RewriteState) {
 }
 
 fn set_percentiles(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<(), String> {
-    let args = if args.len() == 1 && args[0].is_empty() { &[][..] } else { args };
+    let args = if args.len() == 1 && args[0].is_empty() {
+        &[][..]
+    } else {
+        args
+    };
     let mut values = Vec::with_capacity(args.len());
     for a in args {
         let v = string2d(a).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
@@ -969,12 +1143,20 @@ fn set_percentiles(c: &mut Config, args: &[String], _: &mut SetCtx) -> Result<()
 }
 
 fn get_percentiles(c: &Config) -> String {
-    let parts: Vec<String> = c.latency_tracking_info_percentiles.iter().map(|v| fmt_double(*v)).collect();
+    let parts: Vec<String> = c
+        .latency_tracking_info_percentiles
+        .iter()
+        .map(|v| fmt_double(*v))
+        .collect();
     parts.join(" ")
 }
 
 fn rewrite_percentiles(c: &Config, name: &'static str, st: &mut RewriteState) {
-    let values = if c.latency_tracking_info_percentiles.is_empty() { "\"\"".to_owned() } else { get_percentiles(c) };
+    let values = if c.latency_tracking_info_percentiles.is_empty() {
+        "\"\"".to_owned()
+    } else {
+        get_percentiles(c)
+    };
     st.rewrite_line(name, format!("{name} {values}"), true);
 }
 
@@ -988,7 +1170,11 @@ fn parse_shutdown(args: &[String]) -> Result<ShutdownFlags, String> {
     }
     let mut bits = 0;
     for a in args {
-        bits |= ShutdownFlags::ITEMS.iter().find(|(n, _)| n.eq_ignore_ascii_case(a)).ok_or_else(bad)?.1;
+        bits |= ShutdownFlags::ITEMS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(a))
+            .ok_or_else(bad)?
+            .1;
     }
     if bits & ShutdownFlags::SAVE != 0 && bits & ShutdownFlags::NOSAVE != 0 {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".to_owned());
@@ -1012,7 +1198,11 @@ fn rewrite_shutdown(v: ShutdownFlags, name: &'static str, st: &mut RewriteState)
 
 /// Splits a CONFIG SET value for `d` into arguments.
 pub(crate) fn set_args(d: &Directive, value: &str) -> Vec<String> {
-    if d.has(MULTI_ARG) { split_spaces(value) } else { vec![value.to_owned()] }
+    if d.has(MULTI_ARG) {
+        split_spaces(value)
+    } else {
+        vec![value.to_owned()]
+    }
 }
 
 #[cfg(test)]
@@ -1043,12 +1233,21 @@ mod tests {
 
     #[test]
     fn numeric_parsing_and_bounds() {
-        assert_eq!(parse_num("08", NumFmt::Integer), Err("argument couldn't be parsed into an integer".into()));
+        assert_eq!(
+            parse_num("08", NumFmt::Integer),
+            Err("argument couldn't be parsed into an integer".into())
+        );
         assert_eq!(parse_num("1k", NumFmt::Memory), Ok(1000));
         assert_eq!(parse_num("10%", NumFmt::MemoryPercent), Ok(-10));
-        assert_eq!(parse_num("-5", NumFmt::MemoryPercent), Err("argument must be a memory or percent value".into()));
+        assert_eq!(
+            parse_num("-5", NumFmt::MemoryPercent),
+            Err("argument must be a memory or percent value".into())
+        );
         assert_eq!(parse_num("777", NumFmt::Octal), Ok(0o777));
-        assert_eq!(parse_num("999", NumFmt::Octal), Err("argument couldn't be parsed as an octal number".into()));
+        assert_eq!(
+            parse_num("999", NumFmt::Octal),
+            Err("argument couldn't be parsed as an octal number".into())
+        );
         assert_eq!(
             check_bounds(-1, CType::Unsigned, 1, UINT_MAX, NumFmt::Integer),
             Err("argument must be between 1 and 4294967295 inclusive".into())

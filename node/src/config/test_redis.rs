@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 /// A running redis-server child on a free loopback port, killed on drop.
 pub struct Redis {
     child: Child,
+    port: u16,
     conn: BufReader<TcpStream>,
 }
 
@@ -29,17 +30,45 @@ impl Redis {
         Self::start_with(&[])
     }
 
-    /// Starts `redis-server` with extra command-line options.
+    /// Starts `redis-server` with extra command-line options (after the
+    /// defaults: a free port, 127.0.0.1, no persistence, the temp dir).
     pub fn start_with(extra: &[&str]) -> Option<Redis> {
+        let dir = std::env::temp_dir().to_string_lossy().into_owned();
+        Self::spawn(|port| {
+            let mut args: Vec<String> = [
+                "--port",
+                port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+            args.extend(["--dir".to_owned(), dir.clone()]);
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            args
+        })
+    }
+
+    /// Starts `redis-server <conf> --port <free> --bind 127.0.0.1 <extra...>`.
+    pub fn start_conf(conf: &std::path::Path, extra: &[&str]) -> Option<Redis> {
+        let conf = conf.to_string_lossy().into_owned();
+        Self::spawn(|port| {
+            let mut args = vec![conf.clone(), "--port".to_owned(), port.to_owned()];
+            args.extend(["--bind".to_owned(), "127.0.0.1".to_owned()]);
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            args
+        })
+    }
+
+    fn spawn(args: impl Fn(&str) -> Vec<String>) -> Option<Redis> {
         let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let dir = std::env::temp_dir();
         let mut child = Command::new("redis-server")
-            .arg("--port")
-            .arg(port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .args(extra)
+            .args(args(&port.to_string()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -48,15 +77,24 @@ impl Redis {
         loop {
             if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
                 s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-                return Some(Redis { child, conn: BufReader::new(s) });
+                return Some(Redis {
+                    child,
+                    port,
+                    conn: BufReader::new(s),
+                });
             }
-            if Instant::now() > deadline {
+            if Instant::now() > deadline || matches!(child.try_wait(), Ok(Some(_))) {
                 let _ = child.kill();
                 let _ = child.wait();
                 return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Sends one command and reads its reply.
@@ -102,6 +140,39 @@ impl Redis {
             }
             _ => panic!("unexpected reply type {kind}"),
         }
+    }
+
+    /// The text redis-server prints when its configuration is refused:
+    /// the FATAL CONFIG FILE ERROR block from stderr, or the "Fatal error,
+    /// can't open config file" log line (without its log prefix). None when
+    /// redis-server is not installed or did not refuse the configuration
+    /// within a few seconds (it is then killed).
+    pub fn fatal_output(args: &[String]) -> Option<String> {
+        let mut child = Command::new("redis-server")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().ok()?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if stderr.contains("FATAL CONFIG FILE ERROR") {
+            return Some(stderr);
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout
+            .lines()
+            .find_map(|l| l.find("# Fatal error").map(|i| l[i + 2..].to_owned()))
     }
 
     /// FLUSHALL.

@@ -193,9 +193,18 @@ pub struct SavePoint {
 
 /// Redis's default `save` points: `3600 1 300 100 60 10000`.
 pub const DEFAULT_SAVE: [SavePoint; 3] = [
-    SavePoint { seconds: 3600, changes: 1 },
-    SavePoint { seconds: 300, changes: 100 },
-    SavePoint { seconds: 60, changes: 10000 },
+    SavePoint {
+        seconds: 3600,
+        changes: 1,
+    },
+    SavePoint {
+        seconds: 300,
+        changes: 100,
+    },
+    SavePoint {
+        seconds: 60,
+        changes: 10000,
+    },
 ];
 
 /// The client classes `client-output-buffer-limit` configures, in Redis's
@@ -251,9 +260,21 @@ pub struct ClientBufferLimit {
 
 /// Redis's default output buffer limits, per [`ClientClass`].
 pub const DEFAULT_CLIENT_BUFFER_LIMITS: [ClientBufferLimit; 3] = [
-    ClientBufferLimit { hard: 0, soft: 0, soft_seconds: 0 },
-    ClientBufferLimit { hard: 256 << 20, soft: 64 << 20, soft_seconds: 60 },
-    ClientBufferLimit { hard: 32 << 20, soft: 8 << 20, soft_seconds: 60 },
+    ClientBufferLimit {
+        hard: 0,
+        soft: 0,
+        soft_seconds: 0,
+    },
+    ClientBufferLimit {
+        hard: 256 << 20,
+        soft: 64 << 20,
+        soft_seconds: 60,
+    },
+    ClientBufferLimit {
+        hard: 32 << 20,
+        soft: 8 << 20,
+        soft_seconds: 60,
+    },
 ];
 
 /// The `notify-keyspace-events` flag set, with Redis's bit values.
@@ -381,8 +402,13 @@ impl ShutdownFlags {
     /// `force`: ignore errors writing the RDB/AOF.
     pub const FORCE: u32 = 8;
     /// Accepted names and their bits, in Redis's order.
-    pub(crate) const ITEMS: [(&'static str, u32); 5] =
-        [("default", 0), ("save", Self::SAVE), ("nosave", Self::NOSAVE), ("now", Self::NOW), ("force", Self::FORCE)];
+    pub(crate) const ITEMS: [(&'static str, u32); 5] = [
+        ("default", 0),
+        ("save", Self::SAVE),
+        ("nosave", Self::NOSAVE),
+        ("now", Self::NOW),
+        ("force", Self::FORCE),
+    ];
 
     /// Whether `bit` is set.
     pub fn has(self, bit: u32) -> bool {
@@ -397,8 +423,11 @@ impl std::fmt::Display for ShutdownFlags {
         if let Some((name, _)) = Self::ITEMS.iter().find(|(_, v)| *v == self.0) {
             return f.write_str(name);
         }
-        let names: Vec<&str> =
-            Self::ITEMS.iter().filter(|(_, v)| *v != 0 && self.0 & v == *v).map(|(n, _)| *n).collect();
+        let names: Vec<&str> = Self::ITEMS
+            .iter()
+            .filter(|(_, v)| *v != 0 && self.0 & v == *v)
+            .map(|(n, _)| *n)
+            .collect();
         f.write_str(&names.join(" "))
     }
 }
@@ -466,7 +495,13 @@ mod tests {
     #[test]
     fn shutdown_flags_render_like_redis() {
         assert_eq!(ShutdownFlags(0).to_string(), "default");
-        assert_eq!(ShutdownFlags(ShutdownFlags::SAVE | ShutdownFlags::NOW).to_string(), "save now");
-        assert_eq!(ShutdownFlags(ShutdownFlags::FORCE | ShutdownFlags::NOSAVE).to_string(), "nosave force");
+        assert_eq!(
+            ShutdownFlags(ShutdownFlags::SAVE | ShutdownFlags::NOW).to_string(),
+            "save now"
+        );
+        assert_eq!(
+            ShutdownFlags(ShutdownFlags::FORCE | ShutdownFlags::NOSAVE).to_string(),
+            "nosave force"
+        );
     }
 }

@@ -332,6 +332,19 @@ impl Db {
     }
 }
 
+/// Write lookups that create the key (SADD and the other push-style commands).
+impl Db {
+    /// Looks `key` up for writing as [`Db::lookup`] does, adding it with
+    /// `make()` when it is absent (or expired). The boolean is true when the
+    /// key was created.
+    pub fn lookup_or_insert_with(&mut self, key: &[u8], access: &Access, make: impl FnOnce() -> Value) -> (&mut Object, bool) {
+        if self.lookup(key, access).is_none() {
+            return (self.insert_new(key, make(), access), true);
+        }
+        (self.keys.get_mut(key).expect("found by the lookup just above"), false)
+    }
+}
+
 /// Drops `v` on a background thread, as Redis's lazyfree does for big
 /// values and asynchronous flushes: the caller does not pay for freeing
 /// millions of allocations. Falls back to dropping here if the thread

@@ -206,30 +206,35 @@ impl Pair {
         if self.conns.len() <= conn {
             self.conns.resize_with(conn + 1, || [None, None]);
         }
-        let mut sent = [false, false];
-        for (side, sent) in sent.iter_mut().enumerate() {
+        // `None`: sent, reply pending; `Some`: already settled.
+        let mut outcomes: [Option<Outcome>; 2] = [None, None];
+        for (side, outcome) in outcomes.iter_mut().enumerate() {
             if self.conns[conn][side].is_none() {
-                let port = self.server(side).port();
-                self.conns[conn][side] = Some(Conn::connect(port));
+                match Conn::try_connect(self.server(side).port()) {
+                    Ok(c) => self.conns[conn][side] = Some(c),
+                    Err(e) => *outcome = Some(Outcome::Failed(format!("cannot connect: {e}"))),
+                }
             }
-            if let Some(c) = self.conns[conn][side].as_mut() {
-                *sent = c.try_send(args).is_ok();
+            if let Some(c) = self.conns[conn][side].as_mut()
+                && c.try_send(args).is_err()
+            {
+                *outcome = Some(Outcome::Closed);
             }
         }
-        let mut outcomes = [Outcome::Closed, Outcome::Closed];
-        for side in 0..2 {
+        let mut done = [Outcome::Closed, Outcome::Closed];
+        for (side, outcome) in outcomes.into_iter().enumerate() {
             let slot = &mut self.conns[conn][side];
-            if sent[side]
-                && let Some(c) = slot.as_mut()
-            {
-                outcomes[side] = Outcome::from_io(c.try_recv());
-            }
-            if !matches!(outcomes[side], Outcome::Reply(_)) {
+            done[side] = match (outcome, slot.as_mut()) {
+                (Some(o), _) => o,
+                (None, Some(c)) => Outcome::from_io(c.try_recv()),
+                (None, None) => Outcome::Failed("no connection".into()),
+            };
+            if !matches!(done[side], Outcome::Reply(_)) {
                 // Closed or out of sync: the next command reconnects.
                 *slot = None;
             }
         }
-        outcomes
+        done
     }
 
     /// Runs a command on a fresh connection to each server, panicking unless
@@ -333,6 +338,9 @@ pub fn run_script_file(file: &str) {
             report.push_str(m);
             report.push('\n');
         }
+        if !pair.tessera.is_running() {
+            report.push_str("tessera-node is no longer running (crashed?)\n");
+        }
         report.push_str(&pair.tessera.log_tail(15));
         panic!("{report}");
     }
@@ -395,6 +403,12 @@ macro_rules! scripts {
 scripts! {
     script_connection => "connection.txt",
     script_strings_basic => "strings-basic.txt",
+    script_keys => "keys.txt",
+    script_keys_types => "keys-types.txt",
+    script_expire => "expire.txt",
+    script_scan => "scan.txt",
+    script_object_policy => "object-policy.txt",
+    script_keys_resp3 => "keys-resp3.txt",
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! - [`protocol`]: raw and malformed protocol input, pipelining.
 //! - [`random`]: seeded random command streams.
 //! - [`clients`]: redis-cli, redis-benchmark and the `redis` crate.
+//! - [`keys`]: full SCAN walks while the keyspace resizes.
 //!
 //! Run with `cargo test -p tessera-node --test it`. Tests that need
 //! `redis-server` print `skipping: redis-server not installed` and pass
@@ -15,5 +16,6 @@
 mod support;
 mod clients;
 mod diff;
+mod keys;
 mod protocol;
 mod random;

@@ -116,10 +116,20 @@ fn malformed_requests() {
 /// is refused before its payload arrives.
 #[test]
 fn configured_proto_max_bulk_len() {
-    let Some(pair) = Pair::start(&["--proto-max-bulk-len", "1mb"]) else { return };
+    let Some(pair) = Pair::start(&["--proto-max-bulk-len", "1mb"]) else {
+        return;
+    };
     let cases: Vec<(&str, Vec<u8>, usize)> = vec![
-        ("bulk of proto-max-bulk-len + 1", b"*2\r\n$4\r\nECHO\r\n$1048577\r\n".to_vec(), 1),
-        ("bulk of 2 MB", b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2097152\r\n".to_vec(), 1),
+        (
+            "bulk of proto-max-bulk-len + 1",
+            b"*2\r\n$4\r\nECHO\r\n$1048577\r\n".to_vec(),
+            1,
+        ),
+        (
+            "bulk of 2 MB",
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2097152\r\n".to_vec(),
+            1,
+        ),
     ];
     compare_cases(&pair, &cases);
 }
