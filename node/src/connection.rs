@@ -163,7 +163,9 @@ fn write_some(stream: &TcpStream, output: &mut BytesMut, server: &Rc<RefCell<Ser
     if output.is_empty() {
         output.clear();
     }
-    server.borrow_mut().stats.net_output_bytes += written as u64;
+    let mut s = server.borrow_mut();
+    s.stats.net_output_bytes += written as u64;
+    s.stats.writes_processed += 1;
     Ok(())
 }
 
@@ -179,9 +181,12 @@ fn process(
 ) {
     let mut server = server.borrow_mut();
     let mut client = client.borrow_mut();
-    server.stats.net_input_bytes += read as u64;
     if read > 0 {
+        server.stats.net_input_bytes += read as u64;
+        server.stats.reads_processed += 1;
         client.last_interaction = std::time::Instant::now();
+        // CONFIG SET proto-max-bulk-len applies to connected clients too.
+        decoder.set_limits(server.request_limits());
     }
     loop {
         if client.close_after_reply || client.killed {

@@ -79,6 +79,8 @@ pub struct Server {
     pub lastsave: i64,
     /// Highest `used_memory` seen (INFO `used_memory_peak`).
     pub peak_memory: usize,
+    /// `used_memory` once the server was set up (INFO `used_memory_startup`).
+    pub startup_memory: usize,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
     /// Path of the executable (INFO `executable`).
@@ -122,6 +124,7 @@ impl Server {
             replid: random_hex_id(),
             lastsave: unix_ms() / 1000,
             peak_memory: 0,
+            startup_memory: crate::alloc::allocated(),
             active_expire_enabled: true,
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             pause: None,

@@ -15,6 +15,72 @@ pub struct CommandStats {
     pub rejected_calls: u64,
     /// Calls that ran and returned an error.
     pub failed_calls: u64,
+    /// Distribution of the calls' durations (LATENCY HISTOGRAM, INFO
+    /// latencystats).
+    pub latency: Histogram,
+}
+
+/// Number of [`Histogram`] buckets: up to about 2^39 µs (6 days).
+const BUCKETS: usize = 40;
+
+/// A latency histogram with power-of-two buckets: bucket k counts durations
+/// of at most 1.024·2^k µs, the steps in which Redis reports its HDR
+/// histograms (LATENCY HISTOGRAM); percentiles are bucket upper bounds.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    buckets: [u64; BUCKETS],
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram { buckets: [0; BUCKETS] }
+    }
+}
+
+impl Histogram {
+    /// Records one duration.
+    pub fn record(&mut self, took: Duration) {
+        let units = (took.as_nanos() as u64).div_ceil(1024).max(1);
+        let k = (u64::BITS - (units - 1).leading_zeros()) as usize;
+        self.buckets[k.min(BUCKETS - 1)] += 1;
+    }
+
+    /// Number of recorded durations.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+
+    /// Upper bound of bucket `k`, microseconds.
+    fn upper_usec(k: usize) -> f64 {
+        (1024u64 << k) as f64 / 1000.0
+    }
+
+    /// The duration (µs) below which `p` percent of the calls fall.
+    pub fn percentile(&self, p: f64) -> f64 {
+        let target = ((p / 100.0) * self.count() as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (k, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= target {
+                return Self::upper_usec(k);
+            }
+        }
+        Self::upper_usec(BUCKETS - 1)
+    }
+
+    /// (bucket upper bound in whole µs, calls up to it) for each bucket that
+    /// holds calls, as LATENCY HISTOGRAM lists them.
+    pub fn cumulative(&self) -> Vec<(u64, u64)> {
+        let mut seen = 0;
+        let mut out = Vec::new();
+        for (k, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if n > 0 {
+                out.push(((1024u64 << k) / 1000, seen));
+            }
+        }
+        out
+    }
 }
 
 /// A rate sampled over the last samples (Redis's `instantaneous_*`).
@@ -64,6 +130,10 @@ pub struct Stats {
     pub net_input_bytes: u64,
     /// Bytes written to clients.
     pub net_output_bytes: u64,
+    /// Socket reads that returned data.
+    pub reads_processed: u64,
+    /// Socket writes.
+    pub writes_processed: u64,
     /// Keys removed because they expired.
     pub expired_keys: u64,
     /// Keys evicted by maxmemory.
@@ -93,6 +163,7 @@ impl Stats {
         let s = self.commands.entry(name).or_default();
         s.calls += 1;
         s.usec += took.as_micros() as u64;
+        s.latency.record(took);
         if failed {
             s.failed_calls += 1;
         }
@@ -116,5 +187,23 @@ impl Stats {
     /// Resets what CONFIG RESETSTAT resets.
     pub fn reset(&mut self) {
         *self = Stats::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_and_percentiles() {
+        let mut h = Histogram::default();
+        for us in [1, 1, 3, 10, 1000] {
+            h.record(Duration::from_micros(us));
+        }
+        assert_eq!(h.count(), 5);
+        // 1 µs fits the first bucket (<= 1.024 µs); 3 µs the third (<= 4.096).
+        assert_eq!(h.cumulative(), vec![(1, 2), (4, 3), (16, 4), (1048, 5)]);
+        assert_eq!(h.percentile(50.0), 4.096);
+        assert_eq!(h.percentile(100.0), 1048.576);
     }
 }
