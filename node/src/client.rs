@@ -90,6 +90,8 @@ pub struct Client {
     pub monitor: bool,
     /// Holding a command back because of CLIENT PAUSE (counts as blocked).
     pub paused: bool,
+    /// Blocked on keys by a blocking command ([`crate::blocking`]).
+    pub blocked: bool,
     /// Since when the pending output has been over the soft
     /// `client-output-buffer-limit`.
     pub obuf_soft_since: Option<Instant>,
@@ -98,6 +100,8 @@ pub struct Client {
     /// Wakes the connection task when another client wrote to `out` or set
     /// `killed`.
     pub wake: Rc<Notify>,
+    /// Pub/sub subscriptions (kept by [`crate::pubsub`]).
+    pub pubsub: crate::pubsub::Subscriptions,
 }
 
 impl Client {
@@ -122,9 +126,11 @@ impl Client {
             no_evict: false,
             monitor: false,
             paused: false,
+            blocked: false,
             obuf_soft_since: None,
             query_buffer: 0,
             wake: Rc::new(Notify::new()),
+            pubsub: crate::pubsub::Subscriptions::default(),
         }
     }
 
@@ -141,6 +147,9 @@ impl Client {
 
     /// The client's type (CLIENT LIST/KILL `TYPE`).
     pub fn kind(&self) -> ClientType {
+        if self.pubsub.is_active() {
+            return ClientType::Pubsub;
+        }
         ClientType::Normal
     }
 
@@ -149,7 +158,8 @@ impl Client {
         let mut f = String::new();
         for (on, c) in [
             (self.monitor, 'O'),
-            (self.paused, 'b'),
+            (self.pubsub.is_active(), 'P'),
+            (self.paused || self.blocked, 'b'),
             (self.close_after_reply, 'c'),
             (self.killed, 'A'),
             (self.no_evict, 'e'),
@@ -168,7 +178,7 @@ impl Client {
     pub fn info_line(&self, now: Instant) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -177,6 +187,9 @@ impl Client {
             now.duration_since(self.last_interaction).as_secs(),
             self.flags(),
             self.db,
+            self.pubsub.count(crate::pubsub::Kind::Channel),
+            self.pubsub.count(crate::pubsub::Kind::Pattern),
+            self.pubsub.count(crate::pubsub::Kind::Shard),
             self.query_buffer,
             self.out.len(),
             self.out.capacity() + self.query_buffer + 16384,

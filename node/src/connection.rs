@@ -39,17 +39,27 @@ pub async fn serve(server: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<Re
     server.borrow_mut().remove_client(id);
 }
 
-async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCell<Client>>, wake: &tokio::sync::Notify) -> io::Result<()> {
+async fn run(
+    server: &Rc<RefCell<Server>>,
+    stream: &TcpStream,
+    client: &Rc<RefCell<Client>>,
+    wake: &tokio::sync::Notify,
+) -> io::Result<()> {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::new();
     let mut decoder = RequestDecoder::new(server.borrow().request_limits());
     // A command CLIENT PAUSE is holding back.
     let mut held: Option<Vec<Bytes>> = None;
     let mut eof = false;
+    // Blocked by a blocking command (BLPOP…) when last looked.
+    let mut blocked = false;
     loop {
-        if held.is_some() {
+        // Resume after CLIENT PAUSE, or after the block ended (served, timed
+        // out or CLIENT UNBLOCK): run the input that waited.
+        if held.is_some() || (blocked && !client.borrow().blocked) {
             process(server, client, &mut decoder, &mut input, 0, &mut held);
         }
+        blocked = client.borrow().blocked;
         // Collect output from the client's buffer (our replies and anything
         // other clients appended) and decide whether to keep going.
         let (closing, killed) = {
@@ -92,10 +102,24 @@ async fn run(server: &Rc<RefCell<Server>>, stream: &TcpStream, client: &Rc<RefCe
                 None => std::future::pending().await,
             }
         };
+        // While blocked, wait for the block's timeout too.
+        let deadline = if blocked {
+            let s = server.borrow();
+            s.blocking.deadline(client.borrow().id)
+        } else {
+            None
+        };
+        let block_timeout = async {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             _ = wake.notified() => {}
             _ = pause_ended => {}
+            _ = block_timeout => crate::blocking::time_out(&mut server.borrow_mut(), &mut client.borrow_mut()),
             r = stream.writable(), if !output.is_empty() => r?,
             r = stream.readable(), if can_read => {
                 r?;
@@ -159,13 +183,15 @@ fn write_some(stream: &TcpStream, output: &mut BytesMut, server: &Rc<RefCell<Ser
             Err(e) => return Err(e),
         }
     }
-    let _ = bytes::Buf::advance(output, written);
+    bytes::Buf::advance(output, written);
     if output.is_empty() {
         output.clear();
     }
-    let mut s = server.borrow_mut();
-    s.stats.net_output_bytes += written as u64;
-    s.stats.writes_processed += 1;
+    if written > 0 {
+        let mut s = server.borrow_mut();
+        s.stats.net_output_bytes += written as u64;
+        s.stats.writes_processed += 1;
+    }
     Ok(())
 }
 
@@ -191,6 +217,10 @@ fn process(
     loop {
         if client.close_after_reply || client.killed {
             input.clear();
+            break;
+        }
+        // A blocked client's input waits until the block ends.
+        if client.blocked {
             break;
         }
         let args = match held.take() {
@@ -226,10 +256,15 @@ fn process(
         if skip || client.reply_mode == ReplyMode::Off {
             client.out.truncate(mark);
         }
+        // Serve the clients blocked on keys the command made ready.
+        crate::blocking::serve_ready(&mut server);
     }
     client.query_buffer = input.len();
     if input.len() > server.query_buffer_limit() {
-        tracing::warn!(client = client.id, "closing client that exceeded client-query-buffer-limit");
+        tracing::warn!(
+            client = client.id,
+            "closing client that exceeded client-query-buffer-limit"
+        );
         client.killed = true;
     }
 }

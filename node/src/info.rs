@@ -132,7 +132,10 @@ fn server_section(w: &mut Writer<'_>, server: &Server) {
     w.field("process_id", std::process::id());
     w.field("process_supervised", "no");
     w.field("run_id", &server.run_id);
-    w.field("tcp_port", server.listen_addrs.first().map_or(server.config.port, |a| a.port()));
+    w.field(
+        "tcp_port",
+        server.listen_addrs.first().map_or(server.config.port, |a| a.port()),
+    );
     w.field("server_time_usec", now_ms * 1000);
     w.field("uptime_in_seconds", uptime);
     w.field("uptime_in_days", uptime / 86_400);
@@ -140,7 +143,14 @@ fn server_section(w: &mut Writer<'_>, server: &Server) {
     w.field("configured_hz", server.config.hz);
     w.field("lru_clock", (now_ms / 1000) & 0xff_ffff);
     w.field("executable", &server.executable);
-    w.field("config_file", server.config.config_file().map(|p| p.display().to_string()).unwrap_or_default());
+    w.field(
+        "config_file",
+        server
+            .config
+            .config_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    );
     w.field("io_threads_active", 0);
 }
 
@@ -161,7 +171,7 @@ fn clients_section(w: &mut Writer<'_>, server: &Server) {
         if let Ok(c) = c.try_borrow() {
             max_in = max_in.max(c.query_buffer);
             max_out = max_out.max(c.out.len());
-            blocked += usize::from(c.paused);
+            blocked += usize::from(c.paused || c.blocked);
         }
     }
     w.header("Clients");
@@ -225,17 +235,29 @@ impl MemoryFigures {
     /// Dataset share of the memory beyond start-up, percent.
     pub fn dataset_perc(&self) -> f64 {
         let net = self.used.saturating_sub(self.startup);
-        if net == 0 { 0.0 } else { self.dataset() as f64 * 100.0 / net as f64 }
+        if net == 0 {
+            0.0
+        } else {
+            self.dataset() as f64 * 100.0 / net as f64
+        }
     }
 
     /// Used over peak, percent.
     pub fn peak_perc(&self) -> f64 {
-        if self.peak == 0 { 0.0 } else { self.used as f64 * 100.0 / self.peak as f64 }
+        if self.peak == 0 {
+            0.0
+        } else {
+            self.used as f64 * 100.0 / self.peak as f64
+        }
     }
 
     /// RSS over used.
     pub fn fragmentation(&self) -> f64 {
-        if self.used == 0 { 0.0 } else { self.rss as f64 / self.used as f64 }
+        if self.used == 0 {
+            0.0
+        } else {
+            self.rss as f64 / self.used as f64
+        }
     }
 }
 
@@ -345,7 +367,12 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
     w.field("rdb_last_bgsave_status", "ok");
     w.field("rdb_last_bgsave_time_sec", -1);
     w.field("rdb_current_bgsave_time_sec", -1);
-    w.zeros(&["rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"]);
+    w.zeros(&[
+        "rdb_saves",
+        "rdb_last_cow_size",
+        "rdb_last_load_keys_expired",
+        "rdb_last_load_keys_loaded",
+    ]);
     w.field("aof_enabled", u8::from(server.config.appendonly));
     w.zeros(&["aof_rewrite_in_progress", "aof_rewrite_scheduled"]);
     w.field("aof_last_rewrite_time_sec", -1);
@@ -353,7 +380,11 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
     w.field("aof_last_bgrewrite_status", "ok");
     w.zeros(&["aof_rewrites", "aof_rewrites_consecutive_failures"]);
     w.field("aof_last_write_status", "ok");
-    w.zeros(&["aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"]);
+    w.zeros(&[
+        "aof_last_cow_size",
+        "module_fork_in_progress",
+        "module_fork_last_cow_size",
+    ]);
 }
 
 fn stats_section(w: &mut Writer<'_>, server: &Server) {
@@ -365,8 +396,14 @@ fn stats_section(w: &mut Writer<'_>, server: &Server) {
     w.field("total_net_input_bytes", s.net_input_bytes);
     w.field("total_net_output_bytes", s.net_output_bytes);
     w.zeros(&["total_net_repl_input_bytes", "total_net_repl_output_bytes"]);
-    w.field("instantaneous_input_kbps", format!("{:.2}", s.input_rate.per_sec() / 1024.0));
-    w.field("instantaneous_output_kbps", format!("{:.2}", s.output_rate.per_sec() / 1024.0));
+    w.field(
+        "instantaneous_input_kbps",
+        format!("{:.2}", s.input_rate.per_sec() / 1024.0),
+    );
+    w.field(
+        "instantaneous_output_kbps",
+        format!("{:.2}", s.output_rate.per_sec() / 1024.0),
+    );
     w.field("instantaneous_input_repl_kbps", "0.00");
     w.field("instantaneous_output_repl_kbps", "0.00");
     w.field("rejected_connections", s.rejected_connections);
@@ -375,13 +412,17 @@ fn stats_section(w: &mut Writer<'_>, server: &Server) {
     w.field("expired_stale_perc", "0.00");
     w.zeros(&["expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"]);
     w.field("evicted_keys", s.evicted_keys);
-    w.zeros(&["evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"]);
+    w.zeros(&[
+        "evicted_clients",
+        "total_eviction_exceeded_time",
+        "current_eviction_exceeded_time",
+    ]);
     w.field("keyspace_hits", s.keyspace_hits);
     w.field("keyspace_misses", s.keyspace_misses);
+    w.field("pubsub_channels", server.pubsub.len(crate::pubsub::Kind::Channel));
+    w.field("pubsub_patterns", server.pubsub.len(crate::pubsub::Kind::Pattern));
+    w.field("pubsubshard_channels", server.pubsub.len(crate::pubsub::Kind::Shard));
     w.zeros(&[
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -427,13 +468,24 @@ fn replication_section(w: &mut Writer<'_>, server: &Server) {
 /// CPU seconds (system, user) from a `/proc/.../stat` file: fields 15 and
 /// 14 (and 17, 16 for waited-for children), in clock ticks of 1/100 s.
 fn cpu_times(path: &str, children: bool) -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string(path) else { return (0.0, 0.0) };
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return (0.0, 0.0);
+    };
     // Fields after the parenthesised command name, which may hold spaces.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // `rest` starts at field 3 (state).
-    let tick = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok()).map_or(0.0, |t| t as f64 / 100.0);
-    if children { (tick(17), tick(16)) } else { (tick(15), tick(14)) }
+    let tick = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<u64>().ok())
+            .map_or(0.0, |t| t as f64 / 100.0)
+    };
+    if children {
+        (tick(17), tick(16))
+    } else {
+        (tick(15), tick(14))
+    }
 }
 
 fn cpu_section(w: &mut Writer<'_>) {
@@ -455,7 +507,11 @@ fn commandstats_section(w: &mut Writer<'_>, server: &Server) {
         if s.calls == 0 && s.failed_calls == 0 && s.rejected_calls == 0 {
             continue;
         }
-        let per_call = if s.calls == 0 { 0.0 } else { s.usec as f64 / s.calls as f64 };
+        let per_call = if s.calls == 0 {
+            0.0
+        } else {
+            s.usec as f64 / s.calls as f64
+        };
         let _ = write!(
             w.out,
             "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
@@ -498,7 +554,12 @@ fn keyspace_section(w: &mut Writer<'_>, server: &Server) {
     w.header("Keyspace");
     for (i, db) in server.dbs.iter().enumerate() {
         if !db.is_empty() {
-            let _ = write!(w.out, "db{i}:keys={},expires={},avg_ttl=0\r\n", db.len(), db.expires_len());
+            let _ = write!(
+                w.out,
+                "db{i}:keys={},expires={},avg_ttl=0\r\n",
+                db.len(),
+                db.expires_len()
+            );
         }
     }
 }

@@ -104,7 +104,9 @@ impl LatencyMonitor {
         if self.events.is_empty() {
             return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n".into();
         }
-        let mut report = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
+        let mut report = String::from(
+            "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n",
+        );
         for (i, (name, s)) in self.events.iter().enumerate() {
             let n = s.samples.len().max(1) as u64;
             let avg = s.samples.iter().map(|x| x.latency).sum::<u64>() / n;
@@ -121,34 +123,50 @@ impl LatencyMonitor {
         report.push_str("\nI have a few advices for you:\n\n- Check your system for slow commands with SLOWLOG GET, and consider CONFIG SET latency-monitor-threshold to a higher value if the spikes are expected.\n");
         report
     }
+}
 
-    /// The LATENCY GRAPH text for one event: a header and one column per
-    /// sample, scaled between the lowest and highest sample (a simpler
-    /// drawing than Redis's sparkline, with the same header).
-    pub fn graph(&self, name: &str, series: &Series, now: i64) -> String {
-        let high = series.samples.iter().map(|s| s.latency).max().unwrap_or(0);
-        let low = series.samples.iter().map(|s| s.latency).min().unwrap_or(0);
-        let mut out = format!(
-            "{name} - high {high} ms, low {low} ms (all time high {} ms)\n{}\n",
-            series.max,
-            "-".repeat(80)
-        );
-        const ROWS: u64 = 4;
-        for row in (0..ROWS).rev() {
-            for s in &series.samples {
-                let level = if high == low { ROWS - 1 } else { (s.latency - low) * (ROWS - 1) / (high - low) };
-                out.push(if level == row { '#' } else if level > row { '|' } else { ' ' });
-            }
-            out.push('\n');
-        }
+/// The LATENCY GRAPH text for one event: a header and one column per
+/// sample, scaled between the lowest and highest sample (a simpler
+/// drawing than Redis's sparkline, with the same header).
+pub fn graph(name: &str, series: &Series, now: i64) -> String {
+    let high = series.samples.iter().map(|s| s.latency).max().unwrap_or(0);
+    let low = series.samples.iter().map(|s| s.latency).min().unwrap_or(0);
+    let mut out = format!(
+        "{name} - high {high} ms, low {low} ms (all time high {} ms)\n{}\n",
+        series.max,
+        "-".repeat(80)
+    );
+    const ROWS: u64 = 4;
+    for row in (0..ROWS).rev() {
         for s in &series.samples {
-            let age = (now - s.time).max(0);
-            let label = if age < 60 { "s" } else if age < 3600 { "m" } else { "h" };
-            out.push_str(label);
+            let level = if high == low {
+                ROWS - 1
+            } else {
+                (s.latency - low) * (ROWS - 1) / (high - low)
+            };
+            out.push(if level == row {
+                '#'
+            } else if level > row {
+                '|'
+            } else {
+                ' '
+            });
         }
         out.push('\n');
-        out
     }
+    for s in &series.samples {
+        let age = (now - s.time).max(0);
+        let label = if age < 60 {
+            "s"
+        } else if age < 3600 {
+            "m"
+        } else {
+            "h"
+        };
+        out.push_str(label);
+    }
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -164,7 +182,10 @@ mod tests {
         m.add("command", 2, 101);
         let s = m.event(b"command").expect("event exists");
         let samples: Vec<Sample> = s.samples().copied().collect();
-        assert_eq!(samples, vec![Sample { time: 100, latency: 9 }, Sample { time: 101, latency: 2 }]);
+        assert_eq!(
+            samples,
+            vec![Sample { time: 100, latency: 9 }, Sample { time: 101, latency: 2 }]
+        );
         assert_eq!(s.max, 9);
         assert_eq!(s.latest().map(|x| x.latency), Some(2));
     }

@@ -7,20 +7,26 @@
 //! - [`config`]: redis.conf directives, CONFIG GET/SET/REWRITE.
 //! - [`server`]: server state, accept loop, cron; [`connection`]: one client's
 //!   read–execute–write loop; [`client`]: per-client state.
-//! - [`cmd`]: the command table and one module per command group.
+//! - [`cmd`]: the command table and one module per command group;
+//!   [`pubsub`]: subscriptions, message delivery, keyspace notifications.
 //! - [`keyspace`]: databases, the hash table, values and expiry.
 //! - [`reply`]: RESP2/RESP3 reply building; [`stats`]: INFO counters;
-//!   [`glob`]: Redis's glob patterns; [`alloc`]: the counting allocator.
+//!   [`info`]: the INFO text; [`slowlog`] and [`latency`]: SLOWLOG and the
+//!   latency monitor; [`glob`]: Redis's glob patterns; [`alloc`]: the
+//!   counting allocator.
 
 pub mod alloc;
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod connection;
 pub mod glob;
+pub mod info;
 pub mod keyspace;
 pub mod latency;
 pub mod logging;
+pub mod pubsub;
 pub mod reply;
 pub mod server;
 pub mod slowlog;

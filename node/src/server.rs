@@ -70,6 +70,10 @@ pub struct Server {
     pub latency: LatencyMonitor,
     /// Ids of the clients in MONITOR mode.
     pub monitors: Vec<u64>,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::Blocking,
+    /// Pub/sub subscriptions: channel, pattern and shard channel → clients.
+    pub pubsub: crate::pubsub::Registry,
     /// This run's random id (INFO `run_id`).
     pub run_id: String,
     /// Replication id (INFO `master_replid`).
@@ -99,7 +103,10 @@ impl std::fmt::Debug for Server {
 
 /// Unix time in milliseconds.
 pub fn unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Server {
@@ -120,13 +127,17 @@ impl Server {
             slowlog: SlowLog::default(),
             latency: LatencyMonitor::default(),
             monitors: Vec::new(),
+            blocking: crate::blocking::Blocking::default(),
+            pubsub: crate::pubsub::Registry::default(),
             run_id: random_hex_id(),
             replid: random_hex_id(),
             lastsave: unix_ms() / 1000,
             peak_memory: 0,
             startup_memory: crate::alloc::allocated(),
             active_expire_enabled: true,
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             pause: None,
             unpause_notify: Rc::new(tokio::sync::Notify::new()),
             next_client_id: 1,
@@ -171,8 +182,18 @@ impl Server {
     /// `+<unix>.<micros> [<db> <addr>] "arg" ...` with Redis's quoting;
     /// `redacted(i)` hides argument `i`.
     pub fn feed_monitors(&mut self, client: &mut Client, args: &[Bytes], redacted: impl Fn(usize) -> bool) {
-        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
-        let mut line = format!("+{}.{:06} [{} {}] ", micros / 1_000_000, micros % 1_000_000, client.db, client.addr).into_bytes();
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0);
+        let mut line = format!(
+            "+{}.{:06} [{} {}] ",
+            micros / 1_000_000,
+            micros % 1_000_000,
+            client.db,
+            client.addr
+        )
+        .into_bytes();
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
                 line.push(b' ');
@@ -204,7 +225,11 @@ impl Server {
             // expired keys are hidden but kept (as Redis does).
             delete_expired: self.pause.is_none() || self.pause_mode().is_none(),
             touch: true,
-            lfu: self.config.maxmemory_policy.is_lfu().then_some((self.config.lfu_log_factor, self.config.lfu_decay_time)),
+            lfu: self
+                .config
+                .maxmemory_policy
+                .is_lfu()
+                .then_some((self.config.lfu_log_factor, self.config.lfu_decay_time)),
         }
     }
 
@@ -248,8 +273,13 @@ impl Server {
 
     /// Forgets a client whose connection ended.
     pub fn remove_client(&mut self, id: u64) {
-        self.clients.remove(&id);
+        if let Some(c) = self.clients.remove(&id)
+            && let Ok(mut c) = c.try_borrow_mut()
+        {
+            self.pubsub.unsubscribe_all(&mut c.pubsub, id);
+        }
         self.monitors.retain(|m| *m != id);
+        self.blocking.remove_client(id);
     }
 
     /// Work done `hz` times a second.
@@ -271,7 +301,7 @@ impl Server {
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
-        // Idle timeout (not for monitors and clients held by a pause).
+        // Idle timeout (not for monitors, subscribers and blocked or paused clients).
         if self.config.timeout > 0 {
             let limit = Duration::from_secs(self.config.timeout);
             let now = Instant::now();
@@ -279,6 +309,8 @@ impl Server {
                 if let Ok(mut c) = c.try_borrow_mut()
                     && !c.monitor
                     && !c.paused
+                    && !c.blocked
+                    && !c.pubsub.is_active()
                     && now.duration_since(c.last_interaction) > limit
                 {
                     c.kill();
@@ -291,9 +323,13 @@ impl Server {
         self.stats.output_rate.sample(self.stats.net_output_bytes, now_ms);
     }
 
-    /// Delivers a keyspace notification. Pub/sub delivery is not built yet:
-    /// until it is, events are dropped here, the one place that will send them.
-    pub fn notify_keyspace_event(&mut self, _class: u32, _event: &str, _key: &[u8], _db: usize) {}
+    /// Publishes a keyspace notification (see
+    /// [`crate::pubsub::notify_keyspace_event`]) from outside a command.
+    /// Commands use [`crate::cmd::Ctx::notify`], which also delivers to the
+    /// running client.
+    pub fn notify_keyspace_event(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        crate::pubsub::notify_keyspace_event(self, None, class, event, key, db);
+    }
 
     /// Resets what CONFIG RESETSTAT resets: the counters and the memory
     /// peak (not the slow log nor the latency monitor, as in Redis).
@@ -302,13 +338,21 @@ impl Server {
         self.peak_memory = crate::alloc::allocated();
     }
 
-    /// Accounts for keys that expired (lazily or actively) since last time.
+    /// Accounts for keys that expired (lazily or actively) since last time
+    /// and publishes their `expired` keyspace events.
     pub fn collect_expired(&mut self) {
-        for db in &mut self.dbs {
-            if db.has_expired() {
-                let n = db.take_expired().len();
-                self.stats.expired_keys += n as u64;
-                self.dirty += n as u64;
+        self.collect_expired_for(None);
+    }
+
+    /// [`Server::collect_expired`] while `running`'s command runs (its own
+    /// `expired` messages go into its reply).
+    pub fn collect_expired_for(&mut self, mut running: Option<&mut crate::pubsub::Running<'_, '_>>) {
+        for db in 0..self.dbs.len() {
+            if self.dbs[db].has_expired() {
+                let keys = self.dbs[db].take_expired();
+                self.stats.expired_keys += keys.len() as u64;
+                self.dirty += keys.len() as u64;
+                crate::pubsub::notify_expired(self, running.as_deref_mut(), &keys, db);
             }
         }
     }
@@ -327,7 +371,11 @@ const DENIED: &str = "-DENIED Redis is running in protected mode because protect
 ///
 /// # Errors
 /// Fails when a listener cannot accept at all.
-pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listeners: Vec<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     let server = Rc::new(RefCell::new(state));
@@ -397,5 +445,67 @@ async fn refuse(stream: TcpStream, msg: &'static str) {
 pub fn random_hex_id() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..40).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+    (0..40)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(args: &[&str]) -> Server {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        Server::new(Config::load(&args).expect("valid configuration"))
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().expect("a socket address")
+    }
+
+    #[test]
+    fn protected_mode_refuses_remote_peers_without_a_password() {
+        let mut s = server(&[]);
+        assert!(s.protected_refuses(&addr("10.1.2.3:5000")));
+        assert!(s.protected_refuses(&addr("[2001:db8::1]:5000")));
+        assert!(!s.protected_refuses(&addr("127.0.0.1:5000")));
+        assert!(!s.protected_refuses(&addr("127.0.0.2:5000")));
+        assert!(!s.protected_refuses(&addr("[::1]:5000")));
+        // CONFIG SET applies at once, either way.
+        s.config.set(&[(b"requirepass", b"pw")]).expect("set requirepass");
+        assert!(!s.protected_refuses(&addr("10.1.2.3:5000")));
+        s.config
+            .set(&[(b"requirepass", b""), (b"protected-mode", b"no")])
+            .expect("set");
+        assert!(!s.protected_refuses(&addr("10.1.2.3:5000")));
+        assert!(!server(&["--protected-mode", "no"]).protected_refuses(&addr("10.1.2.3:5000")));
+    }
+
+    #[test]
+    fn client_pause_keeps_the_later_end_and_the_stricter_mode() {
+        let mut s = server(&[]);
+        assert_eq!(s.pause_mode(), None);
+        let now = Instant::now();
+        s.pause_clients(PauseMode::All, now + Duration::from_secs(60));
+        s.pause_clients(PauseMode::Write, now + Duration::from_secs(120));
+        assert_eq!(s.pause_mode(), Some(PauseMode::All));
+        assert_eq!(s.pause_deadline(), Some(now + Duration::from_secs(120)));
+        // While paused, expired keys are hidden but not deleted.
+        assert!(!s.clock().delete_expired);
+        s.unpause_clients();
+        assert_eq!(s.pause_mode(), None);
+        assert!(s.clock().delete_expired);
+        // An ended pause does not make a new one stricter or longer.
+        s.pause_clients(PauseMode::All, now);
+        s.pause_clients(PauseMode::Write, now + Duration::from_secs(1));
+        assert_eq!(s.pause_mode(), Some(PauseMode::Write));
+    }
+
+    #[test]
+    fn run_ids_are_40_hex_digits() {
+        let id = random_hex_id();
+        assert_eq!(id.len(), 40);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(id, random_hex_id());
+    }
 }

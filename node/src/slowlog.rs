@@ -41,7 +41,14 @@ pub struct SlowLog {
 impl SlowLog {
     /// Logs a command of `client` that took `duration_us`, keeping at most
     /// `max_len` entries; `redacted(i)` hides argument `i`.
-    pub fn push(&mut self, args: &[Bytes], redacted: impl Fn(usize) -> bool, duration_us: u64, client: &Client, max_len: usize) {
+    pub fn push(
+        &mut self,
+        args: &[Bytes],
+        redacted: impl Fn(usize) -> bool,
+        duration_us: u64,
+        client: &Client,
+        max_len: usize,
+    ) {
         let kept = args.len().min(MAX_ARGC);
         let args = args[..kept]
             .iter()

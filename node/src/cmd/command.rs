@@ -16,17 +16,86 @@ pub const COMMANDS: &[Command] = &[Command {
     arity: -1,
     flags: LOADING | STALE,
     handler: command_all,
-    ..Command::container("command", Group::Server, "2.8.13", "Get array of Redis command details", SUBCOMMANDS)
+    ..Command::container(
+        "command",
+        Group::Server,
+        "2.8.13",
+        "Get array of Redis command details",
+        SUBCOMMANDS,
+    )
 }];
 
 const SUBCOMMANDS: &[Command] = &[
-    Command::new("command|count", 2, LOADING | STALE, NO_KEYS, Group::Server, "2.8.13", "Get total number of Redis commands", count),
-    Command::new("command|docs", -2, LOADING | STALE, NO_KEYS, Group::Server, "7.0.0", "Get array of specific Redis command documentation", docs),
-    Command::new("command|getkeys", -4, LOADING | STALE, NO_KEYS, Group::Server, "2.8.13", "Extract keys given a full Redis command", getkeys),
-    Command::new("command|getkeysandflags", -4, LOADING | STALE, NO_KEYS, Group::Server, "7.0.0", "Extract keys and access flags given a full Redis command", getkeysandflags),
-    Command::new("command|help", 2, LOADING | STALE, NO_KEYS, Group::Server, "5.0.0", "Show helpful text about the different subcommands", help),
-    Command::new("command|info", -2, LOADING | STALE, NO_KEYS, Group::Server, "2.8.13", "Get array of specific Redis command details, or all when no argument is given.", info),
-    Command::new("command|list", -2, LOADING | STALE, NO_KEYS, Group::Server, "7.0.0", "Get an array of Redis command names", list),
+    Command::new(
+        "command|count",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Get total number of Redis commands",
+        count,
+    ),
+    Command::new(
+        "command|docs",
+        -2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "7.0.0",
+        "Get array of specific Redis command documentation",
+        docs,
+    ),
+    Command::new(
+        "command|getkeys",
+        -4,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Extract keys given a full Redis command",
+        getkeys,
+    ),
+    Command::new(
+        "command|getkeysandflags",
+        -4,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "7.0.0",
+        "Extract keys and access flags given a full Redis command",
+        getkeysandflags,
+    ),
+    Command::new(
+        "command|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        help,
+    ),
+    Command::new(
+        "command|info",
+        -2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Get array of specific Redis command details, or all when no argument is given.",
+        info,
+    ),
+    Command::new(
+        "command|list",
+        -2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "7.0.0",
+        "Get an array of Redis command names",
+        list,
+    ),
 ];
 
 /// `COMMAND` without a subcommand: every command's info.
@@ -255,7 +324,7 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                 }
             } else if arg::is(kind, "pattern") {
                 let pattern = value.clone();
-                Box::new(move |c| crate::glob::glob_match(&pattern, c.name.as_bytes(), false))
+                Box::new(move |c| crate::glob::glob_match(&pattern, c.name.as_bytes(), true))
             } else {
                 return Err(CommandError::Syntax);
             }

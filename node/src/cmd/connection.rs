@@ -12,44 +12,264 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::flag::*;
-use super::{CmdResult, Command, CommandError, Ctx, Group, NO_KEYS, arg, reply_help};
+use super::{CmdResult, Command, CommandError, Ctx, Group, NO_KEYS, arg, reply_help, subcommand_syntax_error};
 use crate::client::{Client, ClientType, ReplyMode};
 use crate::server::PauseMode;
 
 /// The connection group's commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST, NO_KEYS, Group::Connection, "1.0.0", "Ping the server", ping),
-    Command::new("echo", 2, FAST | STALE | LOADING, NO_KEYS, Group::Connection, "1.0.0", "Echo the given string", echo),
-    Command::new("select", 2, FAST | STALE | LOADING, NO_KEYS, Group::Connection, "1.0.0", "Change the selected database for the current connection", select),
-    Command::new("quit", -1, NO_AUTH | NOSCRIPT | STALE | LOADING | ALLOW_BUSY | FAST, NO_KEYS, Group::Connection, "1.0.0", "Close the connection", quit),
-    Command::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NO_KEYS, Group::Connection, "1.0.0", "Authenticate to the server", auth),
-    Command::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NO_KEYS, Group::Connection, "6.0.0", "Handshake with Redis", hello),
-    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NO_KEYS, Group::Connection, "6.2.0", "Reset the connection", reset),
-    Command::container("client", Group::Connection, "2.4.0", "A container for client connection commands", CLIENT),
+    Command::new(
+        "ping",
+        -1,
+        FAST,
+        NO_KEYS,
+        Group::Connection,
+        "1.0.0",
+        "Ping the server",
+        ping,
+    ),
+    Command::new(
+        "echo",
+        2,
+        FAST | STALE | LOADING,
+        NO_KEYS,
+        Group::Connection,
+        "1.0.0",
+        "Echo the given string",
+        echo,
+    ),
+    Command::new(
+        "select",
+        2,
+        FAST | STALE | LOADING,
+        NO_KEYS,
+        Group::Connection,
+        "1.0.0",
+        "Change the selected database for the current connection",
+        select,
+    ),
+    Command::new(
+        "quit",
+        -1,
+        NO_AUTH | NOSCRIPT | STALE | LOADING | ALLOW_BUSY | FAST,
+        NO_KEYS,
+        Group::Connection,
+        "1.0.0",
+        "Close the connection",
+        quit,
+    ),
+    Command::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NO_KEYS,
+        Group::Connection,
+        "1.0.0",
+        "Authenticate to the server",
+        auth,
+    ),
+    Command::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NO_KEYS,
+        Group::Connection,
+        "6.0.0",
+        "Handshake with Redis",
+        hello,
+    ),
+    Command::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NO_KEYS,
+        Group::Connection,
+        "6.2.0",
+        "Reset the connection",
+        reset,
+    ),
+    Command::container(
+        "client",
+        Group::Connection,
+        "2.4.0",
+        "A container for client connection commands",
+        CLIENT,
+    ),
 ];
 
 const CLIENT_FLAGS: u32 = NOSCRIPT | LOADING | STALE;
 
 const CLIENT: &[Command] = &[
-    Command::new("client|caching", 3, CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.0.0", "Instruct the server about tracking or not keys in the next request", client_caching),
-    Command::new("client|getname", 2, CLIENT_FLAGS, NO_KEYS, Group::Connection, "2.6.9", "Get the current connection name", client_getname),
-    Command::new("client|getredir", 2, CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.0.0", "Get tracking notifications redirection client ID if any", client_getredir),
-    Command::new("client|help", 2, LOADING | STALE, NO_KEYS, Group::Connection, "5.0.0", "Show helpful text about the different subcommands", client_help),
-    Command::new("client|id", 2, CLIENT_FLAGS, NO_KEYS, Group::Connection, "5.0.0", "Returns the client ID for the current connection", client_id),
-    Command::new("client|info", 2, CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.2.0", "Returns information about the current client connection.", client_info),
-    Command::new("client|kill", -3, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "2.4.0", "Kill the connection of a client", client_kill),
-    Command::new("client|list", -2, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "2.4.0", "Get the list of client connections", client_list),
-    Command::new("client|no-evict", 3, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "7.0.0", "Set client eviction mode for the current connection", client_no_evict),
-    Command::new("client|pause", -3, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "2.9.50", "Stop processing commands from clients for some time", client_pause),
-    Command::new("client|reply", 3, CLIENT_FLAGS, NO_KEYS, Group::Connection, "3.2.0", "Instruct the server whether to reply to commands", client_reply),
-    Command::new("client|setname", 3, CLIENT_FLAGS, NO_KEYS, Group::Connection, "2.6.9", "Set the current connection name", client_setname),
-    Command::new("client|tracking", -3, CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.0.0", "Enable or disable server assisted client side caching support", client_tracking),
-    Command::new("client|trackinginfo", 2, CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.2.0", "Return information about server assisted client side caching for the current connection", client_trackinginfo),
-    Command::new("client|unblock", -3, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", client_unblock),
-    Command::new("client|unpause", 2, ADMIN | CLIENT_FLAGS, NO_KEYS, Group::Connection, "6.2.0", "Resume processing of clients that were paused", client_unpause),
+    Command::new(
+        "client|caching",
+        3,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.0.0",
+        "Instruct the server about tracking or not keys in the next request",
+        client_caching,
+    ),
+    Command::new(
+        "client|getname",
+        2,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "2.6.9",
+        "Get the current connection name",
+        client_getname,
+    ),
+    Command::new(
+        "client|getredir",
+        2,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.0.0",
+        "Get tracking notifications redirection client ID if any",
+        client_getredir,
+    ),
+    Command::new(
+        "client|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Connection,
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        client_help,
+    ),
+    Command::new(
+        "client|id",
+        2,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "5.0.0",
+        "Returns the client ID for the current connection",
+        client_id,
+    ),
+    Command::new(
+        "client|info",
+        2,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.2.0",
+        "Returns information about the current client connection.",
+        client_info,
+    ),
+    Command::new(
+        "client|kill",
+        -3,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "2.4.0",
+        "Kill the connection of a client",
+        client_kill,
+    ),
+    Command::new(
+        "client|list",
+        -2,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "2.4.0",
+        "Get the list of client connections",
+        client_list,
+    ),
+    Command::new(
+        "client|no-evict",
+        3,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "7.0.0",
+        "Set client eviction mode for the current connection",
+        client_no_evict,
+    ),
+    Command::new(
+        "client|pause",
+        -3,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "2.9.50",
+        "Stop processing commands from clients for some time",
+        client_pause,
+    ),
+    Command::new(
+        "client|reply",
+        3,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "3.2.0",
+        "Instruct the server whether to reply to commands",
+        client_reply,
+    ),
+    Command::new(
+        "client|setname",
+        3,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "2.6.9",
+        "Set the current connection name",
+        client_setname,
+    ),
+    Command::new(
+        "client|tracking",
+        -3,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.0.0",
+        "Enable or disable server assisted client side caching support",
+        client_tracking,
+    ),
+    Command::new(
+        "client|trackinginfo",
+        2,
+        CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.2.0",
+        "Return information about server assisted client side caching for the current connection",
+        client_trackinginfo,
+    ),
+    Command::new(
+        "client|unblock",
+        -3,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "5.0.0",
+        "Unblock a client blocked in a blocking command from a different connection",
+        client_unblock,
+    ),
+    Command::new(
+        "client|unpause",
+        2,
+        ADMIN | CLIENT_FLAGS,
+        NO_KEYS,
+        Group::Connection,
+        "6.2.0",
+        "Resume processing of clients that were paused",
+        client_unpause,
+    ),
 ];
 
 fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() <= 2 && ctx.client.pubsub.is_active() && !ctx.client.resp3() {
+        // A RESP2 subscriber reads every reply as a message: `pong`, payload.
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(&args[1]),
@@ -65,6 +285,11 @@ fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let id = arg::int(&args[1])?;
+    if i32::try_from(id).is_err() {
+        return Err(CommandError::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     if id < 0 || id as usize >= ctx.server.dbs.len() {
         return Err(CommandError::DbIndex);
     }
@@ -123,14 +348,14 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let mut protocol = None;
     if let Some(v) = args.get(1) {
-        let v = arg::parse_i64(v).ok_or_else(|| CommandError::err("Protocol version is not an integer or out of range"))?;
+        let v =
+            arg::parse_i64(v).ok_or_else(|| CommandError::err("Protocol version is not an integer or out of range"))?;
         if !(2..=3).contains(&v) {
             return Err(CommandError::Other("NOPROTO unsupported protocol version".into()));
         }
         protocol = Some(v as u8);
     }
     let mut credentials = None;
-    let mut name = None;
     let mut i = 2;
     while i < args.len() {
         let more = args.len() - 1 - i;
@@ -140,8 +365,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             credentials = Some((&args[i + 1], &args[i + 2]));
             i += 3;
         } else if arg::is(&args[i], "setname") && more >= 1 {
+            // Redis 7.0 names the client as it parses, whatever follows.
             validate_name(&args[i + 1])?;
-            name = Some(&args[i + 1]);
+            set_name(ctx.client, &args[i + 1]);
             i += 2;
         } else {
             return Err(CommandError::err(format!(
@@ -155,11 +381,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     if !ctx.client.authenticated && ctx.server.requires_auth() {
         return Err(CommandError::Other(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
         ));
-    }
-    if let Some(name) = name {
-        set_name(ctx.client, name);
     }
     if let Some(p) = protocol {
         ctx.client.protocol = p;
@@ -187,6 +410,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
     let id = ctx.client.id;
+    ctx.server.pubsub.unsubscribe_all(&mut ctx.client.pubsub, id);
     if ctx.client.monitor {
         ctx.server.monitors.retain(|m| *m != id);
     }
@@ -209,7 +433,9 @@ fn validate_name(name: &[u8]) -> CmdResult {
     if name.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
         Ok(())
     } else {
-        Err(CommandError::err("Client names cannot contain spaces, newlines or special characters."))
+        Err(CommandError::err(
+            "Client names cannot contain spaces, newlines or special characters.",
+        ))
     }
 }
 
@@ -259,7 +485,8 @@ fn for_each_client(ctx: &mut Ctx<'_>, mut f: impl FnMut(&mut Client, bool)) {
 
 /// The `TYPE` argument of CLIENT LIST/KILL.
 fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
-    ClientType::parse(name).ok_or_else(|| CommandError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(name))))
+    ClientType::parse(name)
+        .ok_or_else(|| CommandError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(name))))
 }
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
@@ -316,7 +543,9 @@ impl KillFilter {
             ..KillFilter::default()
         };
         for pair in args.chunks(2) {
-            let [opt, value] = pair else { return Err(CommandError::Syntax) };
+            let [opt, value] = pair else {
+                return Err(CommandError::Syntax);
+            };
             if arg::is(opt, "id") {
                 let id = arg::parse_i64(value).filter(|&i| i >= 1);
                 f.id = Some(id.ok_or_else(|| CommandError::err("client-id should be greater than 0"))? as u64);
@@ -328,7 +557,10 @@ impl KillFilter {
                 f.laddr = Some(value.clone());
             } else if arg::is(opt, "user") {
                 if &value[..] != b"default" {
-                    return Err(CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))));
+                    return Err(CommandError::err(format!(
+                        "No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    )));
                 }
             } else if arg::is(opt, "skipme") {
                 f.skipme = if arg::is(value, "yes") {
@@ -346,8 +578,13 @@ impl KillFilter {
     }
 
     fn matches(&self, c: &Client, is_me: bool) -> bool {
-        self.addr.as_ref().is_none_or(|a| c.addr.to_string().as_bytes() == &a[..])
-            && self.laddr.as_ref().is_none_or(|a| c.laddr.to_string().as_bytes() == &a[..])
+        self.addr
+            .as_ref()
+            .is_none_or(|a| c.addr.to_string().as_bytes() == &a[..])
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| c.laddr.to_string().as_bytes() == &a[..])
             && self.kind.is_none_or(|k| c.kind() == k)
             && self.id.is_none_or(|id| c.id == id)
             && !(is_me && self.skipme)
@@ -393,12 +630,7 @@ fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Some(m) if args.len() == 4 && arg::is(m, "write") => PauseMode::Write,
         Some(m) if args.len() == 4 && arg::is(m, "all") => PauseMode::All,
         Some(_) if args.len() == 4 => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
-        Some(_) => {
-            return Err(CommandError::err(format!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(&args[1])
-            )));
-        }
+        Some(_) => return Err(subcommand_syntax_error(args)),
     };
     let ms = arg::parse_i64(&args[2]).ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
     if ms < 0 {
@@ -407,7 +639,9 @@ fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // Redis adds the timeout to the Unix time in milliseconds; a sum that
     // overflows pauses nothing (it is in the past), as there.
     if ms > 0 && ms.checked_add(ctx.access.now_ms).is_some() {
-        let until = Instant::now().checked_add(Duration::from_millis(ms as u64)).unwrap_or_else(far_future);
+        let until = Instant::now()
+            .checked_add(Duration::from_millis(ms as u64))
+            .unwrap_or_else(far_future);
         ctx.server.pause_clients(mode, until);
     }
     ctx.out.ok();
@@ -462,7 +696,9 @@ fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if !arg::is(&args[2], "on") && !arg::is(&args[2], "off") {
         return Err(CommandError::Syntax);
     }
-    Err(CommandError::err("client side caching (CLIENT TRACKING ON) is not supported"))
+    Err(CommandError::err(
+        "client side caching (CLIENT TRACKING ON) is not supported",
+    ))
 }
 
 fn client_caching(_: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
@@ -490,14 +726,18 @@ fn client_trackinginfo(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 }
 
 fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    arg::int(&args[2])?;
-    match args.get(3) {
-        None => {}
-        Some(r) if args.len() == 4 && (arg::is(r, "timeout") || arg::is(r, "error")) => {}
-        Some(_) => return Err(CommandError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    if args.len() > 4 {
+        return Err(subcommand_syntax_error(args));
     }
-    // No client is ever blocked by a blocking command yet.
-    ctx.out.int(0);
+    let id = arg::int(&args[2])?;
+    let error = match args.get(3) {
+        None => false,
+        Some(r) if arg::is(r, "timeout") => false,
+        Some(r) if arg::is(r, "error") => true,
+        Some(_) => return Err(CommandError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let unblocked = crate::blocking::unblock(ctx.server, id as u64, error);
+    ctx.out.int(i64::from(unblocked));
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use bytes::Bytes;
 
 use super::flag::*;
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, NO_KEYS, arg, event};
-use crate::glob::glob_match;
 use crate::config::MaxmemoryPolicy;
+use crate::glob::glob_match;
 use crate::keyspace::{Access, Db, Key, Object, Str, Value, free_in_background, lfu};
 use crate::reply::Reply;
 
@@ -35,9 +35,36 @@ pub const COMMANDS: &[Command] = &[
         "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         unlink,
     ),
-    Command::new("exists", -2, READONLY | FAST, ALL_KEYS, Group::Generic, "1.0.0", "Determine if a key exists", exists),
-    Command::new("type", 2, READONLY | FAST, KEY1, Group::Generic, "1.0.0", "Determine the type stored at key", type_of),
-    Command::new("rename", 3, WRITE, TWO_KEYS, Group::Generic, "1.0.0", "Rename a key", rename),
+    Command::new(
+        "exists",
+        -2,
+        READONLY | FAST,
+        ALL_KEYS,
+        Group::Generic,
+        "1.0.0",
+        "Determine if a key exists",
+        exists,
+    ),
+    Command::new(
+        "type",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::Generic,
+        "1.0.0",
+        "Determine the type stored at key",
+        type_of,
+    ),
+    Command::new(
+        "rename",
+        3,
+        WRITE,
+        TWO_KEYS,
+        Group::Generic,
+        "1.0.0",
+        "Rename a key",
+        rename,
+    ),
     Command::new(
         "renamenx",
         3,
@@ -48,11 +75,56 @@ pub const COMMANDS: &[Command] = &[
         "Rename a key, only if the new key does not exist",
         renamenx,
     ),
-    Command::new("keys", 2, READONLY, NO_KEYS, Group::Generic, "1.0.0", "Find all keys matching the given pattern", keys),
-    Command::new("scan", -2, READONLY, NO_KEYS, Group::Generic, "2.8.0", "Incrementally iterate the keys space", scan),
-    Command::new("randomkey", 1, READONLY, NO_KEYS, Group::Generic, "1.0.0", "Return a random key from the keyspace", randomkey),
-    Command::new("expire", -3, WRITE | FAST, KEY1, Group::Generic, "1.0.0", "Set a key's time to live in seconds", expire),
-    Command::new("pexpire", -3, WRITE | FAST, KEY1, Group::Generic, "2.6.0", "Set a key's time to live in milliseconds", pexpire),
+    Command::new(
+        "keys",
+        2,
+        READONLY,
+        NO_KEYS,
+        Group::Generic,
+        "1.0.0",
+        "Find all keys matching the given pattern",
+        keys,
+    ),
+    Command::new(
+        "scan",
+        -2,
+        READONLY,
+        NO_KEYS,
+        Group::Generic,
+        "2.8.0",
+        "Incrementally iterate the keys space",
+        scan,
+    ),
+    Command::new(
+        "randomkey",
+        1,
+        READONLY,
+        NO_KEYS,
+        Group::Generic,
+        "1.0.0",
+        "Return a random key from the keyspace",
+        randomkey,
+    ),
+    Command::new(
+        "expire",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Group::Generic,
+        "1.0.0",
+        "Set a key's time to live in seconds",
+        expire,
+    ),
+    Command::new(
+        "pexpire",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Group::Generic,
+        "2.6.0",
+        "Set a key's time to live in milliseconds",
+        pexpire,
+    ),
     Command::new(
         "expireat",
         -3,
@@ -73,8 +145,26 @@ pub const COMMANDS: &[Command] = &[
         "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         pexpireat,
     ),
-    Command::new("ttl", 2, READONLY | FAST, KEY1, Group::Generic, "1.0.0", "Get the time to live for a key in seconds", ttl),
-    Command::new("pttl", 2, READONLY | FAST, KEY1, Group::Generic, "2.6.0", "Get the time to live for a key in milliseconds", pttl),
+    Command::new(
+        "ttl",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::Generic,
+        "1.0.0",
+        "Get the time to live for a key in seconds",
+        ttl,
+    ),
+    Command::new(
+        "pttl",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::Generic,
+        "2.6.0",
+        "Get the time to live for a key in milliseconds",
+        pttl,
+    ),
     Command::new(
         "expiretime",
         2,
@@ -95,7 +185,16 @@ pub const COMMANDS: &[Command] = &[
         "Get the expiration Unix timestamp for a key in milliseconds",
         pexpiretime,
     ),
-    Command::new("persist", 2, WRITE | FAST, KEY1, Group::Generic, "2.2.0", "Remove the expiration from a key", persist),
+    Command::new(
+        "persist",
+        2,
+        WRITE | FAST,
+        KEY1,
+        Group::Generic,
+        "2.2.0",
+        "Remove the expiration from a key",
+        persist,
+    ),
     Command::new(
         "touch",
         -2,
@@ -106,13 +205,73 @@ pub const COMMANDS: &[Command] = &[
         "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         touch,
     ),
-    Command::container("object", Group::Generic, "2.2.3", "A container for object introspection commands", OBJECT_SUBCOMMANDS),
-    Command::new("move", 3, WRITE | FAST, KEY1, Group::Generic, "1.0.0", "Move a key to another database", move_key),
-    Command::new("copy", -3, WRITE | DENYOOM, TWO_KEYS, Group::Generic, "6.2.0", "Copy a key", copy),
-    Command::new("swapdb", 3, WRITE | FAST, NO_KEYS, Group::Server, "4.0.0", "Swaps two Redis databases", swapdb),
-    Command::new("dbsize", 1, READONLY | FAST, NO_KEYS, Group::Server, "1.0.0", "Return the number of keys in the selected database", dbsize),
-    Command::new("flushdb", -1, WRITE, NO_KEYS, Group::Server, "1.0.0", "Remove all keys from the current database", flushdb),
-    Command::new("flushall", -1, WRITE, NO_KEYS, Group::Server, "1.0.0", "Remove all keys from all databases", flushall),
+    Command::container(
+        "object",
+        Group::Generic,
+        "2.2.3",
+        "A container for object introspection commands",
+        OBJECT_SUBCOMMANDS,
+    ),
+    Command::new(
+        "move",
+        3,
+        WRITE | FAST,
+        KEY1,
+        Group::Generic,
+        "1.0.0",
+        "Move a key to another database",
+        move_key,
+    ),
+    Command::new(
+        "copy",
+        -3,
+        WRITE | DENYOOM,
+        TWO_KEYS,
+        Group::Generic,
+        "6.2.0",
+        "Copy a key",
+        copy,
+    ),
+    Command::new(
+        "swapdb",
+        3,
+        WRITE | FAST,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Swaps two Redis databases",
+        swapdb,
+    ),
+    Command::new(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Return the number of keys in the selected database",
+        dbsize,
+    ),
+    Command::new(
+        "flushdb",
+        -1,
+        WRITE,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Remove all keys from the current database",
+        flushdb,
+    ),
+    Command::new(
+        "flushall",
+        -1,
+        WRITE,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Remove all keys from all databases",
+        flushall,
+    ),
 ];
 
 /// OBJECT's subcommands.
@@ -172,7 +331,10 @@ const OBJECT_SUBCOMMANDS: &[Command] = &[
 /// The same clock and policy without updating access stamps (Redis's
 /// `LOOKUP_NOTOUCH`).
 fn no_touch(access: &Access) -> Access {
-    Access { touch: false, ..*access }
+    Access {
+        touch: false,
+        ..*access
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -193,7 +355,9 @@ fn delete_keys(ctx: &mut Ctx<'_>, args: &[Bytes], lazy: bool) -> CmdResult {
     let access = ctx.access;
     let mut n = 0;
     for key in &args[1..] {
-        let Some(value) = ctx.db().delete(key, &access) else { continue };
+        let Some(value) = ctx.db().delete(key, &access) else {
+            continue;
+        };
         release(value, lazy);
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "del", key);
@@ -221,7 +385,9 @@ fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn type_of(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (db, out, access) = ctx.parts();
-    let name = db.lookup(&args[1], &no_touch(access)).map_or("none", |o| o.value.type_name());
+    let name = db
+        .lookup(&args[1], &no_touch(access))
+        .map_or("none", |o| o.value.type_name());
     out.simple(name);
     Ok(())
 }
@@ -253,17 +419,22 @@ fn rename_key(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
         return Err(CommandError::NoSuchKey);
     }
     // The destination is looked up (expired, touched) even by RENAME.
-    if from == to || (db.lookup(to, access).is_some() && nx) {
-        if nx { out.int(0) } else { out.ok() }
-        return Ok(());
+    let renamed = from != to && !(db.lookup(to, access).is_some() && nx);
+    if renamed {
+        let (obj, at) = db.take_entry(from).expect("looked up just above");
+        db.put_entry(to, obj, at);
     }
-    let (obj, at) = db.take_entry(from).expect("looked up just above");
-    db.put_entry(to, obj, at);
-    if nx { out.int(1) } else { out.ok() }
-    ctx.modified(db_id, from);
-    ctx.modified(db_id, to);
-    ctx.notify(event::GENERIC, "rename_from", from);
-    ctx.notify(event::GENERIC, "rename_to", to);
+    if nx {
+        out.int(i64::from(renamed));
+    } else {
+        out.ok();
+    }
+    if renamed {
+        ctx.modified(db_id, from);
+        ctx.modified(db_id, to);
+        ctx.notify(event::GENERIC, "rename_from", from);
+        ctx.notify(event::GENERIC, "rename_to", to);
+    }
     Ok(())
 }
 
@@ -284,7 +455,8 @@ fn move_key(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     dst.put_entry(key, obj, at);
     ctx.modified(src_id, key);
     ctx.modified(dst_id, key);
-    ctx.server.notify_keyspace_event(event::GENERIC, "move_from", key, src_id);
+    ctx.server
+        .notify_keyspace_event(event::GENERIC, "move_from", key, src_id);
     ctx.server.notify_keyspace_event(event::GENERIC, "move_to", key, dst_id);
     ctx.out.int(1);
     Ok(())
@@ -317,11 +489,16 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     let src = &dbs[src_id];
-    let value = src.peek(key, access.now_ms).expect("looked up just above").value.clone();
+    let value = src
+        .peek(key, access.now_ms)
+        .expect("looked up just above")
+        .value
+        .clone();
     let at = src.expire_at(key);
     dbs[dst_id].put_entry(new_key, Object::new(value, access.new_stamp()), at);
     ctx.modified(dst_id, new_key);
-    ctx.server.notify_keyspace_event(event::GENERIC, "copy_to", new_key, dst_id);
+    ctx.server
+        .notify_keyspace_event(event::GENERIC, "copy_to", new_key, dst_id);
     ctx.out.int(1);
     Ok(())
 }
@@ -336,12 +513,19 @@ fn same_object() -> CommandError {
 fn int32(b: &[u8], msg: Option<&'static str>) -> Result<i32, CommandError> {
     let fail = |e: CommandError| msg.map_or(e, CommandError::err);
     let n = arg::int(b).map_err(fail)?;
-    i32::try_from(n).map_err(|_| fail(CommandError::err("value is out of range, value must between -2147483648 and 2147483647")))
+    i32::try_from(n).map_err(|_| {
+        fail(CommandError::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        ))
+    })
 }
 
 /// A database number, checked against the configured databases.
 fn db_index(ctx: &Ctx<'_>, n: i32) -> Result<usize, CommandError> {
-    usize::try_from(n).ok().filter(|&i| i < ctx.server.dbs.len()).ok_or(CommandError::DbIndex)
+    usize::try_from(n)
+        .ok()
+        .filter(|&i| i < ctx.server.dbs.len())
+        .ok_or(CommandError::DbIndex)
 }
 
 /// Two distinct databases at once.
@@ -431,7 +615,12 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                 return false;
             }
         }
-        !(db.is_expired(k, peek.now_ms) && !db.exists(k, &peek))
+        if db.is_expired(k, peek.now_ms) {
+            // A lookup deletes the expired key (where allowed) on the way.
+            db.exists(k, &peek);
+            return false;
+        }
+        true
     });
     out.array(2);
     out.bulk_int(cursor as i64);
@@ -479,22 +668,23 @@ fn randomkey(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST
 
 fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    expire_generic(ctx, args, "expire", Expiry { absolute: false, unit_ms: 1000 })
+    expire_generic(ctx, args, "expire", TTL_SECONDS)
 }
 
 fn pexpire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    expire_generic(ctx, args, "pexpire", Expiry { absolute: false, unit_ms: 1 })
+    expire_generic(ctx, args, "pexpire", TTL_MS)
 }
 
 fn expireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    expire_generic(ctx, args, "expireat", Expiry { absolute: true, unit_ms: 1000 })
+    expire_generic(ctx, args, "expireat", AT_SECONDS)
 }
 
 fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    expire_generic(ctx, args, "pexpireat", Expiry { absolute: true, unit_ms: 1 })
+    expire_generic(ctx, args, "pexpireat", AT_MS)
 }
 
-/// How an expiry argument reads.
+/// How an expiry reads: a time to live or a Unix time, in seconds or
+/// milliseconds.
 #[derive(Clone, Copy)]
 struct Expiry {
     /// A Unix time rather than a time to live.
@@ -502,6 +692,27 @@ struct Expiry {
     /// Milliseconds per unit (1000: seconds, 1: milliseconds).
     unit_ms: i64,
 }
+
+/// EXPIRE, TTL.
+const TTL_SECONDS: Expiry = Expiry {
+    absolute: false,
+    unit_ms: 1000,
+};
+/// PEXPIRE, PTTL.
+const TTL_MS: Expiry = Expiry {
+    absolute: false,
+    unit_ms: 1,
+};
+/// EXPIREAT, EXPIRETIME.
+const AT_SECONDS: Expiry = Expiry {
+    absolute: true,
+    unit_ms: 1000,
+};
+/// PEXPIREAT, PEXPIRETIME.
+const AT_MS: Expiry = Expiry {
+    absolute: true,
+    unit_ms: 1,
+};
 
 /// The EXPIRE family: NX/XX/GT/LT conditions, overflow checks, and a time in
 /// the past deleting the key.
@@ -519,15 +730,22 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
         } else {
             // Redis prints the option as a C string.
             let shown = opt.split(|&c| c == 0).next().unwrap_or_default();
-            return Err(CommandError::err(format!("Unsupported option {}", String::from_utf8_lossy(shown))));
+            return Err(CommandError::err(format!(
+                "Unsupported option {}",
+                String::from_utf8_lossy(shown)
+            )));
         };
         *flag = true;
     }
     if nx && (xx || gt || lt) {
-        return Err(CommandError::err("NX and XX, GT or LT options at the same time are not compatible"));
+        return Err(CommandError::err(
+            "NX and XX, GT or LT options at the same time are not compatible",
+        ));
     }
     if gt && lt {
-        return Err(CommandError::err("GT and LT options at the same time are not compatible"));
+        return Err(CommandError::err(
+            "GT and LT options at the same time are not compatible",
+        ));
     }
     let invalid = || CommandError::err(format!("invalid expire time in '{name}' command"));
     let base = if how.absolute { 0 } else { ctx.access.now_ms };
@@ -588,19 +806,19 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME
 
 fn ttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    ttl_generic(ctx, args, Expiry { absolute: false, unit_ms: 1000 })
+    ttl_generic(ctx, args, TTL_SECONDS)
 }
 
 fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    ttl_generic(ctx, args, Expiry { absolute: false, unit_ms: 1 })
+    ttl_generic(ctx, args, TTL_MS)
 }
 
 fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    ttl_generic(ctx, args, Expiry { absolute: true, unit_ms: 1000 })
+    ttl_generic(ctx, args, AT_SECONDS)
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    ttl_generic(ctx, args, Expiry { absolute: true, unit_ms: 1 })
+    ttl_generic(ctx, args, AT_MS)
 }
 
 /// The TTL family: -2 for a missing key, -1 without a TTL; seconds are
@@ -615,7 +833,12 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], how: Expiry) -> CmdResult {
     match db.expire_at(key) {
         None => out.int(-1),
         Some(at) => {
-            let ms = if how.absolute { at } else { at.saturating_sub(access.now_ms) }.max(0) as u64;
+            let ms = if how.absolute {
+                at
+            } else {
+                at.saturating_sub(access.now_ms)
+            }
+            .max(0) as u64;
             // Unsigned, as Redis's result for a TTL near i64::MAX shows.
             let n = (ms + (how.unit_ms as u64) / 2) / how.unit_ms as u64;
             out.int(n as i64);
@@ -656,7 +879,11 @@ const POLICY_SWITCH_NOTE: &str =
 
 /// Runs `f` on the object at `key` without touching it; a missing key
 /// replies null.
-fn with_object(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&Object, &mut Reply<'_>, &Access) -> CmdResult) -> CmdResult {
+fn with_object(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    f: impl FnOnce(&Object, &mut Reply<'_>, &Access) -> CmdResult,
+) -> CmdResult {
     let (db, out, access) = ctx.parts();
     match db.lookup(key, &no_touch(access)) {
         Some(obj) => f(obj, out, access),
@@ -680,11 +907,15 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // policy needs a per-key access stamp (`MAXMEMORY_FLAG_NO_SHARED_INTEGERS`).
     let per_key_stamp = matches!(
         config.maxmemory_policy,
-        MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+        MaxmemoryPolicy::AllkeysLru
+            | MaxmemoryPolicy::VolatileLru
+            | MaxmemoryPolicy::AllkeysLfu
+            | MaxmemoryPolicy::VolatileLfu
     );
     let shares_integers = config.maxmemory == 0 || !per_key_stamp;
     with_object(ctx, &args[2], |obj, out, _| {
-        let shared = shares_integers && matches!(obj.value, Value::Str(Str::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
+        let shared =
+            shares_integers && matches!(obj.value, Value::Str(Str::Int(n)) if (0..SHARED_INTEGERS).contains(&n));
         out.int(if shared { SHARED_REFCOUNT } else { 1 });
         Ok(())
     })
@@ -698,7 +929,11 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             )));
         }
         let (now, then) = (access.lru_clock, obj.access);
-        let idle = if now >= then { now - then } else { now + (LRU_CLOCK_MAX - then) };
+        let idle = if now >= then {
+            now - then
+        } else {
+            now + (LRU_CLOCK_MAX - then)
+        };
         out.int(i64::from(idle));
         Ok(())
     })
@@ -750,7 +985,11 @@ fn flush_in_background(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<bool, CommandErr
 
 /// Empties one database; returns how many keys it had.
 fn flush(db: &mut Db, in_background: bool) -> usize {
-    if in_background { db.clear_in_background() } else { db.clear() }
+    if in_background {
+        db.clear_in_background()
+    } else {
+        db.clear()
+    }
 }
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
@@ -812,13 +1051,22 @@ mod tests {
             int32(b"2147483648", None).map_err(|e| e.to_string()),
             Err("ERR value is out of range, value must between -2147483648 and 2147483647".to_owned())
         );
-        assert_eq!(int32(b"2147483648", Some("invalid first DB index")), Err(CommandError::err("invalid first DB index")));
+        assert_eq!(
+            int32(b"2147483648", Some("invalid first DB index")),
+            Err(CommandError::err("invalid first DB index"))
+        );
     }
 
     #[test]
     fn two_dbs_in_either_order() {
         let mut dbs: Vec<Db> = (0..3).map(|_| Db::new()).collect();
-        let access = Access { now_ms: 0, lru_clock: 0, delete_expired: true, touch: true, lfu: None };
+        let access = Access {
+            now_ms: 0,
+            lru_clock: 0,
+            delete_expired: true,
+            touch: true,
+            lfu: None,
+        };
         dbs[2].set(b"k", Value::Str(Str::Int(1)), false, &access);
         let (a, b) = two_dbs(&mut dbs, 2, 0);
         assert_eq!(a.len(), 1);

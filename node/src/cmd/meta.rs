@@ -89,7 +89,10 @@ pub mod acl {
 
     /// The bit of a category name (case-insensitive, without `@`).
     pub fn by_name(name: &[u8]) -> Option<u32> {
-        NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name)).map(|&(bit, _)| bit)
+        NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(bit, _)| bit)
     }
 }
 
@@ -174,7 +177,12 @@ pub struct KeySpec {
 
 /// A key spec with `flags`, `begin` and `find`.
 const fn ks(flags: u32, begin: Begin, find: Find) -> KeySpec {
-    KeySpec { notes: "", flags, begin, find }
+    KeySpec {
+        notes: "",
+        flags,
+        begin,
+        find,
+    }
 }
 
 impl KeySpec {
@@ -319,7 +327,10 @@ pub fn find_keys(cmd: &Command, args: &[Bytes]) -> Vec<KeyRef> {
     let specs = key_specs(cmd);
     if specs.is_empty() {
         // Outside Redis 7.0's table: the legacy (first, last, step) triple.
-        return cmd.key_positions(args.len()).map(|pos| KeyRef { pos, flags: 0 }).collect();
+        return cmd
+            .key_positions(args.len())
+            .map(|pos| KeyRef { pos, flags: 0 })
+            .collect();
     }
     let varflags = specs.iter().any(|s| s.flags & key_flag::VARIABLE_FLAGS != 0);
     if !varflags && let Some(keys) = keys_from_specs(specs, args) {
@@ -370,7 +381,10 @@ fn keys_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<KeyRef>> {
             }
             Find::Keynum(idx, firstkey, step) => {
                 let at = first + i64::from(idx);
-                let n = args.get(at as usize).and_then(|a| super::arg::parse_i64(a)).filter(|&n| n >= 0)?;
+                let n = args
+                    .get(at as usize)
+                    .and_then(|a| super::arg::parse_i64(a))
+                    .filter(|&n| n >= 0)?;
                 first += i64::from(firstkey);
                 (first + n - 1, i64::from(step))
             }
@@ -381,7 +395,10 @@ fn keys_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<KeyRef>> {
         }
         let mut i = first;
         while i <= last {
-            keys.push(KeyRef { pos: i as usize, flags: spec.flags });
+            keys.push(KeyRef {
+                pos: i as usize,
+                flags: spec.flags,
+            });
             i += step.max(1);
         }
         if spec.flags & key_flag::INCOMPLETE != 0 {
@@ -426,7 +443,10 @@ fn special_keys(name: &str, args: &[Bytes]) -> Vec<KeyRef> {
             }]
         }
         "sort" | "sort_ro" => {
-            let mut keys = vec![KeyRef { pos: 1, flags: RO | ACCESS }];
+            let mut keys = vec![KeyRef {
+                pos: 1,
+                flags: RO | ACCESS,
+            }];
             if name == "sort" {
                 let mut store = None;
                 let mut i = 2;
@@ -441,7 +461,10 @@ fn special_keys(name: &str, args: &[Bytes]) -> Vec<KeyRef> {
                     }
                     i += 1;
                 }
-                keys.extend(store.map(|pos| KeyRef { pos, flags: OW | UPDATE }));
+                keys.extend(store.map(|pos| KeyRef {
+                    pos,
+                    flags: OW | UPDATE,
+                }));
             }
             keys
         }
@@ -466,58 +489,13 @@ fn special_keys(name: &str, args: &[Bytes]) -> Vec<KeyRef> {
             }
             (first..first + num)
                 .filter(|&pos| pos < args.len())
-                .map(|pos| KeyRef { pos, flags: RW | ACCESS | DELETE })
+                .map(|pos| KeyRef {
+                    pos,
+                    flags: RW | ACCESS | DELETE,
+                })
                 .collect()
         }
         _ => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_is_sorted_and_unique() {
-        assert!(TABLE.windows(2).all(|w| w[0].name < w[1].name));
-        assert_eq!(TABLE.iter().filter(|m| !m.name.contains('|')).count(), 240);
-    }
-
-    fn args(s: &str) -> Vec<Bytes> {
-        s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()
-    }
-
-    fn spec_keys(name: &str, line: &str) -> Option<Vec<usize>> {
-        let meta = get(name).expect("known command");
-        keys_from_specs(meta.key_specs, &args(line)).map(|k| k.iter().map(|k| k.pos).collect())
-    }
-
-    #[test]
-    fn key_specs_are_walked_like_redis() {
-        assert_eq!(spec_keys("mset", "mset a 1 b 2"), Some(vec![1, 3]));
-        assert_eq!(spec_keys("rename", "rename a b"), Some(vec![1, 2]));
-        assert_eq!(spec_keys("eval", "eval s 2 a b c"), Some(vec![3, 4]));
-        assert_eq!(spec_keys("eval", "eval s 5 a b c"), None);
-        assert_eq!(spec_keys("zunionstore", "zunionstore d 2 a b"), Some(vec![1, 3, 4]));
-        assert_eq!(spec_keys("xread", "xread COUNT 1 STREAMS a b 0 0"), Some(vec![4, 5]));
-        assert_eq!(spec_keys("xread", "xread STREAMS a"), None);
-        assert_eq!(spec_keys("sort", "sort a"), None);
-        assert_eq!(spec_keys("migrate", "migrate h p k 0 5"), Some(vec![3]));
-    }
-
-    #[test]
-    fn special_key_finders() {
-        let pos = |name: &str, line: &str| special_keys(name, &args(line));
-        assert_eq!(pos("set", "set a b")[0].flags, key_flag::OW | key_flag::UPDATE);
-        assert_eq!(pos("set", "set a b GET")[0].flags, key_flag::RW | key_flag::ACCESS | key_flag::UPDATE);
-        assert_eq!(pos("bitfield", "bitfield k GET u8 0")[0].flags, key_flag::RO | key_flag::ACCESS);
-        assert_eq!(pos("bitfield", "bitfield k SET u8 0 1")[0].flags, key_flag::RW | key_flag::ACCESS | key_flag::UPDATE);
-        let sort: Vec<usize> = pos("sort", "sort a BY x STORE y LIMIT 0 1 STORE z").iter().map(|k| k.pos).collect();
-        assert_eq!(sort, vec![1, 9]);
-        assert!(pos("migrate", "migrate h p k 0 5 KEYS a b").is_empty(), "the key argument must be empty with KEYS");
-        // "h p  0" splits into an empty key argument.
-        let migrate: Vec<usize> = pos("migrate", "migrate h p  0 5 AUTH2 u pw KEYS a b").iter().map(|k| k.pos).collect();
-        assert_eq!(migrate, vec![10, 11]);
     }
 }
 
@@ -894,3 +872,69 @@ pub static TABLE: &[Meta] = &[
     m("zunion", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", SORTEDSET).keys(&[ks(RO | ACCESS, Begin::Index(1), Find::Keynum(0, 1, 1))]),
     m("zunionstore", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", SORTEDSET).keys(&[ks(OW | UPDATE, Begin::Index(1), Find::Range(0, 1, 0)), ks(RO | ACCESS, Begin::Index(2), Find::Keynum(0, 1, 1))]),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        assert!(TABLE.windows(2).all(|w| w[0].name < w[1].name));
+        assert_eq!(TABLE.iter().filter(|m| !m.name.contains('|')).count(), 240);
+    }
+
+    fn args(s: &str) -> Vec<Bytes> {
+        s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()
+    }
+
+    fn spec_keys(name: &str, line: &str) -> Option<Vec<usize>> {
+        let meta = get(name).expect("known command");
+        keys_from_specs(meta.key_specs, &args(line)).map(|k| k.iter().map(|k| k.pos).collect())
+    }
+
+    #[test]
+    fn key_specs_are_walked_like_redis() {
+        assert_eq!(spec_keys("mset", "mset a 1 b 2"), Some(vec![1, 3]));
+        assert_eq!(spec_keys("rename", "rename a b"), Some(vec![1, 2]));
+        assert_eq!(spec_keys("eval", "eval s 2 a b c"), Some(vec![3, 4]));
+        assert_eq!(spec_keys("eval", "eval s 5 a b c"), None);
+        assert_eq!(spec_keys("zunionstore", "zunionstore d 2 a b"), Some(vec![1, 3, 4]));
+        assert_eq!(spec_keys("xread", "xread COUNT 1 STREAMS a b 0 0"), Some(vec![4, 5]));
+        assert_eq!(spec_keys("xread", "xread STREAMS a"), None);
+        assert_eq!(spec_keys("sort", "sort a"), None);
+        assert_eq!(spec_keys("migrate", "migrate h p k 0 5"), Some(vec![3]));
+    }
+
+    #[test]
+    fn special_key_finders() {
+        let pos = |name: &str, line: &str| special_keys(name, &args(line));
+        assert_eq!(pos("set", "set a b")[0].flags, key_flag::OW | key_flag::UPDATE);
+        assert_eq!(
+            pos("set", "set a b GET")[0].flags,
+            key_flag::RW | key_flag::ACCESS | key_flag::UPDATE
+        );
+        assert_eq!(
+            pos("bitfield", "bitfield k GET u8 0")[0].flags,
+            key_flag::RO | key_flag::ACCESS
+        );
+        assert_eq!(
+            pos("bitfield", "bitfield k SET u8 0 1")[0].flags,
+            key_flag::RW | key_flag::ACCESS | key_flag::UPDATE
+        );
+        let sort: Vec<usize> = pos("sort", "sort a BY x STORE y LIMIT 0 1 STORE z")
+            .iter()
+            .map(|k| k.pos)
+            .collect();
+        assert_eq!(sort, vec![1, 10]);
+        assert!(
+            pos("migrate", "migrate h p k 0 5 KEYS a b").is_empty(),
+            "the key argument must be empty with KEYS"
+        );
+        // "h p  0" splits into an empty key argument.
+        let migrate: Vec<usize> = pos("migrate", "migrate h p  0 5 AUTH2 u pw KEYS a b")
+            .iter()
+            .map(|k| k.pos)
+            .collect();
+        assert_eq!(migrate, vec![10, 11]);
+    }
+}

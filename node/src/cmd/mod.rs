@@ -13,6 +13,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -143,28 +144,33 @@ pub mod flag {
     ];
 }
 
-/// Keyspace event classes, as the letters of `notify-keyspace-events`.
+/// Keyspace event classes, as the letters of `notify-keyspace-events`: the
+/// same bits as the parsed configuration
+/// ([`KeyspaceEvents`](crate::config::KeyspaceEvents)), so a class is
+/// tested against it directly.
 pub mod event {
+    use crate::config::KeyspaceEvents;
+
     /// `g`: generic commands (DEL, EXPIRE, RENAME…).
-    pub const GENERIC: u32 = 1 << 2;
+    pub const GENERIC: u32 = KeyspaceEvents::GENERIC;
     /// `$`: string commands.
-    pub const STRING: u32 = 1 << 3;
+    pub const STRING: u32 = KeyspaceEvents::STRING;
     /// `l`: list commands.
-    pub const LIST: u32 = 1 << 4;
+    pub const LIST: u32 = KeyspaceEvents::LIST;
     /// `s`: set commands.
-    pub const SET: u32 = 1 << 5;
+    pub const SET: u32 = KeyspaceEvents::SET;
     /// `h`: hash commands.
-    pub const HASH: u32 = 1 << 6;
+    pub const HASH: u32 = KeyspaceEvents::HASH;
     /// `z`: sorted set commands.
-    pub const ZSET: u32 = 1 << 7;
+    pub const ZSET: u32 = KeyspaceEvents::ZSET;
     /// `x`: expired events.
-    pub const EXPIRED: u32 = 1 << 8;
+    pub const EXPIRED: u32 = KeyspaceEvents::EXPIRED;
     /// `e`: evicted events.
-    pub const EVICTED: u32 = 1 << 9;
+    pub const EVICTED: u32 = KeyspaceEvents::EVICTED;
     /// `m`: key miss events.
-    pub const KEY_MISS: u32 = 1 << 11;
+    pub const KEY_MISS: u32 = KeyspaceEvents::KEY_MISS;
     /// `n`: new key events.
-    pub const NEW: u32 = 1 << 13;
+    pub const NEW: u32 = KeyspaceEvents::NEW;
 }
 
 /// The command group (`COMMAND DOCS` "group", and the ACL category).
@@ -286,7 +292,13 @@ impl Command {
     }
 
     /// Describes a container command (CLIENT, CONFIG…) by its subcommands.
-    pub const fn container(name: &'static str, group: Group, since: &'static str, summary: &'static str, subcommands: &'static [Command]) -> Self {
+    pub const fn container(
+        name: &'static str,
+        group: Group,
+        since: &'static str,
+        summary: &'static str,
+        subcommands: &'static [Command],
+    ) -> Self {
         Command {
             subcommands,
             ..Command::new(name, -2, 0, NO_KEYS, group, since, summary, no_subcommand)
@@ -302,7 +314,11 @@ impl Command {
             self.last_key as usize
         };
         let step = self.step.max(1) as usize;
-        let range = if first == 0 { 1..1 } else { first..last.min(argc.saturating_sub(1)) + 1 };
+        let range = if first == 0 {
+            1..1
+        } else {
+            first..last.min(argc.saturating_sub(1)) + 1
+        };
         range.step_by(step)
     }
 
@@ -335,6 +351,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         .chain(hash::COMMANDS)
         .chain(set::COMMANDS)
         .chain(zset::COMMANDS)
+        .chain(pubsub::COMMANDS)
         .chain(server::COMMANDS)
 }
 
@@ -360,7 +377,7 @@ pub fn lookup_sub(parent: &'static Command, sub: &[u8]) -> Option<&'static Comma
     parent
         .subcommands
         .iter()
-        .find(|c| c.name[prefix..].as_bytes().eq_ignore_ascii_case(sub))
+        .find(|c| c.name.as_bytes()[prefix..].eq_ignore_ascii_case(sub))
 }
 
 /// The state a command runs with.
@@ -415,17 +432,46 @@ impl<'a> Ctx<'a> {
 
     /// Records a change to `key` in database `db`: counts it for save
     /// points. Called once per modified key by every write.
-    pub fn modified(&mut self, _db: usize, _key: &[u8]) {
+    pub fn modified(&mut self, db: usize, key: &[u8]) {
         self.server.dirty += 1;
+        // Clients blocked on the key are served after the command.
+        self.server.blocking.signal(db, key);
     }
 
     /// Publishes a keyspace notification (`notify-keyspace-events`) for
     /// `key` in the client's database: `class` is one of [`event`]'s bits,
     /// `event` Redis's event name ("set", "lpush", "expire", "del"…).
-    /// Every write calls it once per event, exactly where Redis does.
+    /// Every write calls it once per event, exactly where Redis does (a
+    /// RESP3 client subscribed to its own events gets them at that point of
+    /// its reply).
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         let db = self.client.db;
-        self.server.notify_keyspace_event(class, event, key, db);
+        self.notify_db(class, event, key, db);
+    }
+
+    /// [`Ctx::notify`] for a key of database `db` (MOVE, COPY).
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        let mut running = crate::pubsub::Running {
+            id: self.client.id,
+            out: &mut self.out,
+        };
+        crate::pubsub::notify_keyspace_event(self.server, Some(&mut running), class, event, key, db);
+    }
+}
+
+/// Replies that can grow without bound (SRANDMEMBER with a huge negative
+/// count): Redis would keep writing until memory runs out.
+impl Ctx<'_> {
+    /// The most reply bytes such a command writes: the normal clients' hard
+    /// `client-output-buffer-limit`, or 1 GiB when there is none. Past it the
+    /// command stops and calls [`Client::kill`] (the reply is cut short, so
+    /// the connection cannot be used any more, as Redis's CLIENT_CLOSE_ASAP).
+    pub fn reply_cap(&self) -> usize {
+        use crate::config::ClientClass;
+        match self.server.config.client_output_buffer_limit[ClientClass::Normal as usize].hard {
+            0 => 1 << 30,
+            hard => usize::try_from(hard).unwrap_or(usize::MAX),
+        }
     }
 }
 
@@ -462,7 +508,34 @@ pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
     if let Some(ran) = ran {
         after_call(server, client, args, &ran);
     }
-    server.collect_expired();
+    let resp3 = client.resp3();
+    let mut running = crate::pubsub::Running {
+        id: client.id,
+        out: &mut Reply::new(&mut client.out, resp3),
+    };
+    server.collect_expired_for(Some(&mut running));
+}
+
+/// Runs the rest of a blocked command of `client` when a key it waits on is
+/// ready ([`crate::blocking`]): `f` runs as a command of that client, its
+/// reply (or error) goes to the client's output buffer.
+pub fn run_unblocked(server: &mut Server, client: &mut Client, f: impl FnOnce(&mut Ctx<'_>) -> CmdResult) {
+    let access = server.clock();
+    let mut out = std::mem::take(&mut client.out);
+    let resp3 = client.resp3();
+    let mut ctx = Ctx {
+        server: &mut *server,
+        client: &mut *client,
+        out: Reply::new(&mut out, resp3),
+        access,
+        redacted: 0,
+    };
+    if let Err(e) = f(&mut ctx) {
+        let line = e.to_string();
+        Reply::new(&mut out, resp3).error(&line);
+        server.stats.record_error(&line);
+    }
+    client.out = out;
 }
 
 /// What [`dispatch`] reports about a command that ran.
@@ -510,6 +583,10 @@ fn dispatch(
         server.stats.record_rejected(cmd.name);
         return Err(CommandError::Other("NOAUTH Authentication required.".into()));
     }
+    if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
+        server.stats.record_rejected(cmd.name);
+        return Err(pubsub::not_allowed_while_subscribed(cmd));
+    }
     let start = std::time::Instant::now();
     let mut ctx = Ctx {
         server: &mut *server,
@@ -531,8 +608,12 @@ fn after_call(server: &mut Server, client: &mut Client, args: &[Bytes], ran: &Ra
     let flags = ran.cmd.flags;
     let redacted = |i: usize| i < 64 && ran.redacted & (1 << i) != 0;
     let usec = ran.took.as_micros() as u64;
+    server.latency.record_command(
+        flags & flag::FAST != 0,
+        usec / 1000,
+        server.config.latency_monitor_threshold,
+    );
     if flags & flag::SKIP_SLOWLOG == 0 {
-        server.latency.record_command(flags & flag::FAST != 0, usec / 1000, server.config.latency_monitor_threshold);
         let threshold = server.config.slowlog_log_slower_than;
         if threshold >= 0 && usec >= threshold as u64 {
             let max_len = server.config.slowlog_max_len as usize;
@@ -553,16 +634,31 @@ pub fn is_paused(server: &Server, args: &[Bytes]) -> bool {
         return false;
     }
     match resolve(args) {
-        Ok(cmd) if cmd.arity_ok(args.len()) => pause == crate::server::PauseMode::All || cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0,
+        Ok(cmd) if cmd.arity_ok(args.len()) => {
+            pause == crate::server::PauseMode::All || cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+        }
         _ => false,
     }
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: a subcommand (`args[1]`) that
+/// does not exist or got a number of arguments it does not take.
+pub fn subcommand_syntax_error(args: &[Bytes]) -> CommandError {
+    let sub = args.get(1).map_or(&b""[..], |s| &s[..s.len().min(128)]);
+    CommandError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        String::from_utf8_lossy(&args[0]).to_uppercase()
+    ))
 }
 
 /// Replies the HELP text of a container command as Redis's `addReplyHelp`:
 /// a header naming `cmd`, the `lines`, and the HELP entry, as status replies.
 pub fn reply_help(out: &mut Reply<'_>, cmd: &str, lines: &[&str]) {
     out.array(lines.len() + 3);
-    out.simple(&format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    out.simple(&format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
     for l in lines {
         out.simple(l);
     }
@@ -591,19 +687,23 @@ pub fn quote_repr(out: &mut Vec<u8>, b: &[u8]) {
 }
 
 fn unknown_command(args: &[Bytes]) -> CommandError {
-    let mut msg = format!(
-        "unknown command '{}', with args beginning with: ",
-        String::from_utf8_lossy(&args[0][..args[0].len().min(128)])
-    );
+    // As Redis: each argument quoted, truncated so that the list stays
+    // within 128 bytes, and no more arguments once it reaches 128.
+    let mut list: Vec<u8> = Vec::new();
     for a in &args[1..] {
-        msg.push('\'');
-        msg.push_str(&String::from_utf8_lossy(&a[..a.len().min(128)]));
-        msg.push_str("' ");
-        if msg.len() >= 128 {
+        if list.len() >= 128 {
             break;
         }
+        let room = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(&a[..a.len().min(room)]);
+        list.extend_from_slice(b"' ");
     }
-    CommandError::err(msg)
+    CommandError::err(format!(
+        "unknown command '{}', with args beginning with: {}",
+        String::from_utf8_lossy(&args[0][..args[0].len().min(128)]),
+        String::from_utf8_lossy(&list)
+    ))
 }
 
 /// Argument parsing with Redis's rules and error messages.
@@ -675,6 +775,41 @@ pub mod arg {
     /// Case-insensitive keyword comparison.
     pub fn is(b: &[u8], word: &str) -> bool {
         b.eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    /// The options of HSCAN, SSCAN and ZSCAN after the cursor.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ScanOptions<'a> {
+        /// COUNT (default 10).
+        pub count: usize,
+        /// MATCH, `None` for no pattern or `*`.
+        pub pattern: Option<&'a [u8]>,
+    }
+
+    /// Parses the COUNT and MATCH options of a key's SCAN-family command as
+    /// Redis's `scanGenericCommand` does: left to right, each option needs
+    /// its value, COUNT must be an integer (else `NotInteger`) of at least 1
+    /// (else a syntax error), anything else is a syntax error.
+    pub fn scan_options(opts: &[bytes::Bytes]) -> Result<ScanOptions<'_>, CommandError> {
+        let mut parsed = ScanOptions {
+            count: 10,
+            pattern: None,
+        };
+        let mut pairs = opts.chunks(2);
+        for pair in &mut pairs {
+            match pair {
+                [opt, value] if is(opt, "count") => {
+                    let n = int(value)?;
+                    parsed.count = usize::try_from(n)
+                        .ok()
+                        .filter(|&n| n >= 1)
+                        .ok_or(CommandError::Syntax)?;
+                }
+                [opt, value] if is(opt, "match") => parsed.pattern = Some(&value[..]).filter(|p| *p != b"*"),
+                _ => return Err(CommandError::Syntax),
+            }
+        }
+        Ok(parsed)
     }
 }
 

@@ -10,59 +10,335 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use super::flag::*;
-use super::{CmdResult, Command, CommandError, Ctx, Group, NO_KEYS, arg, reply_help};
+use super::{CmdResult, Command, CommandError, Ctx, Group, NO_KEYS, arg, reply_help, subcommand_syntax_error};
 use crate::config::Config;
 use crate::keyspace::Object;
 use crate::reply::Reply;
 
 /// The server group's commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("info", -1, LOADING | STALE, NO_KEYS, Group::Server, "1.0.0", "Get information and statistics about the server", info),
-    Command::container("config", Group::Server, "2.0.0", "A container for server configuration commands", CONFIG),
-    Command::new("time", 1, LOADING | STALE | FAST, NO_KEYS, Group::Server, "2.6.0", "Return the current server time", time),
-    Command::new("lastsave", 1, LOADING | STALE | FAST, NO_KEYS, Group::Server, "1.0.0", "Get the UNIX time stamp of the last successful save to disk", lastsave),
-    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NO_KEYS, Group::Server, "1.0.0", "Synchronously save the dataset to disk and then shut down the server", shutdown),
-    Command::container("memory", Group::Server, "4.0.0", "A container for memory diagnostics commands", MEMORY),
-    Command::container("slowlog", Group::Server, "2.2.12", "A container for slow log commands", SLOWLOG),
-    Command::container("latency", Group::Server, "2.8.13", "A container for latency diagnostics commands", LATENCY),
-    Command::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, Group::Server, "1.0.0", "Listen for all requests received by the server in real time", monitor),
-    Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, NO_KEYS, Group::Server, "1.0.0", "A container for debugging commands", debug),
+    Command::new(
+        "info",
+        -1,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Get information and statistics about the server",
+        info,
+    ),
+    Command::container(
+        "config",
+        Group::Server,
+        "2.0.0",
+        "A container for server configuration commands",
+        CONFIG,
+    ),
+    Command::new(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        Group::Server,
+        "2.6.0",
+        "Return the current server time",
+        time,
+    ),
+    Command::new(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Get the UNIX time stamp of the last successful save to disk",
+        lastsave,
+    ),
+    Command::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Synchronously save the dataset to disk and then shut down the server",
+        shutdown,
+    ),
+    Command::container(
+        "memory",
+        Group::Server,
+        "4.0.0",
+        "A container for memory diagnostics commands",
+        MEMORY,
+    ),
+    Command::container(
+        "slowlog",
+        Group::Server,
+        "2.2.12",
+        "A container for slow log commands",
+        SLOWLOG,
+    ),
+    Command::container(
+        "latency",
+        Group::Server,
+        "2.8.13",
+        "A container for latency diagnostics commands",
+        LATENCY,
+    ),
+    Command::new(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Listen for all requests received by the server in real time",
+        monitor,
+    ),
+    Command::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "A container for debugging commands",
+        debug,
+    ),
 ];
 
 const ADMIN_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 const CONFIG: &[Command] = &[
-    Command::new("config|get", -3, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.0.0", "Get the values of configuration parameters", config_get),
-    Command::new("config|help", 2, LOADING | STALE, NO_KEYS, Group::Server, "5.0.0", "Show helpful text about the different subcommands", config_help),
-    Command::new("config|resetstat", 2, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.0.0", "Reset the stats returned by INFO", config_resetstat),
-    Command::new("config|rewrite", 2, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.0", "Rewrite the configuration file with the in memory configuration", config_rewrite),
-    Command::new("config|set", -4, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.0.0", "Set configuration parameters to the given values", config_set),
+    Command::new(
+        "config|get",
+        -3,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.0.0",
+        "Get the values of configuration parameters",
+        config_get,
+    ),
+    Command::new(
+        "config|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        config_help,
+    ),
+    Command::new(
+        "config|resetstat",
+        2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.0.0",
+        "Reset the stats returned by INFO",
+        config_resetstat,
+    ),
+    Command::new(
+        "config|rewrite",
+        2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.0",
+        "Rewrite the configuration file with the in memory configuration",
+        config_rewrite,
+    ),
+    Command::new(
+        "config|set",
+        -4,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.0.0",
+        "Set configuration parameters to the given values",
+        config_set,
+    ),
 ];
 
 const MEMORY: &[Command] = &[
-    Command::new("memory|doctor", 2, 0, NO_KEYS, Group::Server, "4.0.0", "Outputs memory problems report", memory_doctor),
-    Command::new("memory|help", 2, LOADING | STALE, NO_KEYS, Group::Server, "4.0.0", "Show helpful text about the different subcommands", memory_help),
-    Command::new("memory|malloc-stats", 2, 0, NO_KEYS, Group::Server, "4.0.0", "Show allocator internal stats", memory_malloc_stats),
-    Command::new("memory|purge", 2, 0, NO_KEYS, Group::Server, "4.0.0", "Ask the allocator to release memory", memory_purge),
-    Command::new("memory|stats", 2, 0, NO_KEYS, Group::Server, "4.0.0", "Show memory usage details", memory_stats),
-    Command::new("memory|usage", -3, READONLY, (2, 2, 1), Group::Server, "4.0.0", "Estimate the memory usage of a key", memory_usage),
+    Command::new(
+        "memory|doctor",
+        2,
+        0,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Outputs memory problems report",
+        memory_doctor,
+    ),
+    Command::new(
+        "memory|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Show helpful text about the different subcommands",
+        memory_help,
+    ),
+    Command::new(
+        "memory|malloc-stats",
+        2,
+        0,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Show allocator internal stats",
+        memory_malloc_stats,
+    ),
+    Command::new(
+        "memory|purge",
+        2,
+        0,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Ask the allocator to release memory",
+        memory_purge,
+    ),
+    Command::new(
+        "memory|stats",
+        2,
+        0,
+        NO_KEYS,
+        Group::Server,
+        "4.0.0",
+        "Show memory usage details",
+        memory_stats,
+    ),
+    Command::new(
+        "memory|usage",
+        -3,
+        READONLY,
+        (2, 2, 1),
+        Group::Server,
+        "4.0.0",
+        "Estimate the memory usage of a key",
+        memory_usage,
+    ),
 ];
 
 const SLOWLOG: &[Command] = &[
-    Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, NO_KEYS, Group::Server, "2.2.12", "Get the slow log's entries", slowlog_get),
-    Command::new("slowlog|help", 2, LOADING | STALE, NO_KEYS, Group::Server, "6.2.0", "Show helpful text about the different subcommands", slowlog_help),
-    Command::new("slowlog|len", 2, ADMIN | LOADING | STALE, NO_KEYS, Group::Server, "2.2.12", "Get the slow log's length", slowlog_len),
-    Command::new("slowlog|reset", 2, ADMIN | LOADING | STALE, NO_KEYS, Group::Server, "2.2.12", "Clear all entries from the slow log", slowlog_reset),
+    Command::new(
+        "slowlog|get",
+        -2,
+        ADMIN | LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.2.12",
+        "Get the slow log's entries",
+        slowlog_get,
+    ),
+    Command::new(
+        "slowlog|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+        slowlog_help,
+    ),
+    Command::new(
+        "slowlog|len",
+        2,
+        ADMIN | LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.2.12",
+        "Get the slow log's length",
+        slowlog_len,
+    ),
+    Command::new(
+        "slowlog|reset",
+        2,
+        ADMIN | LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.2.12",
+        "Clear all entries from the slow log",
+        slowlog_reset,
+    ),
 ];
 
 const LATENCY: &[Command] = &[
-    Command::new("latency|doctor", 2, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.13", "Return a human readable latency analysis report.", latency_doctor),
-    Command::new("latency|graph", 3, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.13", "Return a latency graph for the event.", latency_graph),
-    Command::new("latency|help", 2, LOADING | STALE, NO_KEYS, Group::Server, "2.8.13", "Show helpful text about the different subcommands.", latency_help),
-    Command::new("latency|histogram", -2, ADMIN_FLAGS, NO_KEYS, Group::Server, "7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", latency_histogram),
-    Command::new("latency|history", 3, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.13", "Return timestamp-latency samples for the event.", latency_history),
-    Command::new("latency|latest", 2, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.13", "Return the latest latency samples for all events.", latency_latest),
-    Command::new("latency|reset", -2, ADMIN_FLAGS, NO_KEYS, Group::Server, "2.8.13", "Reset latency data for one or more events.", latency_reset),
+    Command::new(
+        "latency|doctor",
+        2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Return a human readable latency analysis report.",
+        latency_doctor,
+    ),
+    Command::new(
+        "latency|graph",
+        3,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Return a latency graph for the event.",
+        latency_graph,
+    ),
+    Command::new(
+        "latency|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Show helpful text about the different subcommands.",
+        latency_help,
+    ),
+    Command::new(
+        "latency|histogram",
+        -2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "7.0.0",
+        "Return the cumulative distribution of latencies of a subset of commands or all.",
+        latency_histogram,
+    ),
+    Command::new(
+        "latency|history",
+        3,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Return timestamp-latency samples for the event.",
+        latency_history,
+    ),
+    Command::new(
+        "latency|latest",
+        2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Return the latest latency samples for all events.",
+        latency_latest,
+    ),
+    Command::new(
+        "latency|reset",
+        -2,
+        ADMIN_FLAGS,
+        NO_KEYS,
+        Group::Server,
+        "2.8.13",
+        "Reset latency data for one or more events.",
+        latency_reset,
+    ),
 ];
 
 fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
@@ -83,18 +359,25 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
     for (i, (name, _)) in pairs.iter().enumerate() {
-        let sensitive = std::str::from_utf8(name).ok().and_then(Config::directive_info).is_some_and(|d| d.sensitive);
+        let sensitive = std::str::from_utf8(name)
+            .ok()
+            .and_then(Config::directive_info)
+            .is_some_and(|d| d.sensitive);
         if sensitive {
             ctx.redact(3 + 2 * i);
         }
     }
     let local = ctx.client.addr.ip().is_loopback();
-    let changed = ctx.server.config.set_with(&pairs, local).map_err(|e| CommandError::Other(e.into()))?;
+    let changed = ctx
+        .server
+        .config
+        .set_with(&pairs, local)
+        .map_err(|e| CommandError::Other(e.into()))?;
     apply_config(ctx, &changed);
     ctx.out.ok();
     Ok(())
@@ -255,7 +538,11 @@ fn memory_stats(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
     }
     int_field(out, "overhead.total", m.overhead);
     int_field(out, "keys.count", keys);
-    int_field(out, "keys.bytes-per-key", m.used.saturating_sub(m.startup).checked_div(keys).unwrap_or(0));
+    int_field(
+        out,
+        "keys.bytes-per-key",
+        m.used.saturating_sub(m.startup).checked_div(keys).unwrap_or(0),
+    );
     int_field(out, "dataset.bytes", m.dataset());
     double_field(out, "dataset.percentage", m.dataset_perc());
     double_field(out, "peak.percentage", m.peak_perc());
@@ -315,6 +602,9 @@ fn memory_help(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 }
 
 fn slowlog_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() > 3 {
+        return Err(subcommand_syntax_error(args));
+    }
     let count = match args.get(2) {
         None => 10,
         Some(a) => match arg::parse_i64(a) {
@@ -515,12 +805,12 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
         3 if arg::is(sub, "object") => {
             let lru_clock = ctx.access.lru_clock;
-            let (key, obj) = ctx.db().keys().get_entry(&args[2]).ok_or(CommandError::NoSuchKey)?;
+            let obj = ctx.db().keys().get(&args[2]).ok_or(CommandError::NoSuchKey)?;
             let line = format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 std::ptr::from_ref(obj),
                 obj.value.encoding(),
-                serialized_len_estimate(key, obj),
+                serialized_len_estimate(obj),
                 obj.access,
                 lru_clock.wrapping_sub(obj.access) & 0xff_ffff
             );
@@ -531,22 +821,18 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out.ok();
         }
         3 if arg::is(sub, "error") => {
-            return Err(CommandError::Other(String::from_utf8_lossy(&args[2]).into_owned().into()));
+            return Err(CommandError::Other(
+                String::from_utf8_lossy(&args[2]).into_owned().into(),
+            ));
         }
-        _ => {
-            return Err(CommandError::err(format!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                String::from_utf8_lossy(sub)
-            )));
-        }
+        _ => return Err(subcommand_syntax_error(args)),
     }
     Ok(())
 }
 
 /// DEBUG OBJECT `serializedlength`: the value's size, as an estimate of its
 /// RDB encoding (Redis serializes the value to measure it).
-fn serialized_len_estimate(key: &[u8], obj: &Object) -> usize {
-    let _ = key;
+fn serialized_len_estimate(obj: &Object) -> usize {
     obj.value.heap_size().max(1) + 1
 }
 
@@ -554,14 +840,20 @@ fn serialized_len_estimate(key: &[u8], obj: &Object) -> usize {
 fn float_prefix(b: &[u8]) -> f64 {
     let s = String::from_utf8_lossy(b);
     let s = s.trim_start();
-    (1..=s.len()).rev().find_map(|n| s.get(..n)?.parse::<f64>().ok()).unwrap_or(0.0)
+    (1..=s.len())
+        .rev()
+        .find_map(|n| s.get(..n)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 /// C's `atoi`: the leading integer, else 0.
 fn int_prefix(b: &[u8]) -> i64 {
     let s = String::from_utf8_lossy(b);
     let s = s.trim_start();
-    (1..=s.len()).rev().find_map(|n| s.get(..n)?.parse::<i64>().ok()).unwrap_or(0)
+    (1..=s.len())
+        .rev()
+        .find_map(|n| s.get(..n)?.parse::<i64>().ok())
+        .unwrap_or(0)
 }
 
 fn debug_help(out: &mut Reply<'_>) {

@@ -22,23 +22,176 @@ const NUMKEYS: (i32, i32, i32) = (0, 0, 0);
 
 /// The set group's commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("sadd", -3, WRITE | DENYOOM | FAST, KEY1, Group::Set, "1.0.0", "Add one or more members to a set", sadd),
-    Command::new("scard", 2, READONLY | FAST, KEY1, Group::Set, "1.0.0", "Get the number of members in a set", scard),
-    Command::new("sdiff", -2, READONLY, ALL_KEYS, Group::Set, "1.0.0", "Subtract multiple sets", sdiff),
-    Command::new("sdiffstore", -3, WRITE | DENYOOM, ALL_KEYS, Group::Set, "1.0.0", "Subtract multiple sets and store the resulting set in a key", sdiffstore),
-    Command::new("sinter", -2, READONLY, ALL_KEYS, Group::Set, "1.0.0", "Intersect multiple sets", sinter),
-    Command::new("sintercard", -3, READONLY, NUMKEYS, Group::Set, "7.0.0", "Intersect multiple sets and return the cardinality of the result", sintercard),
-    Command::new("sinterstore", -3, WRITE | DENYOOM, ALL_KEYS, Group::Set, "1.0.0", "Intersect multiple sets and store the resulting set in a key", sinterstore),
-    Command::new("sismember", 3, READONLY | FAST, KEY1, Group::Set, "1.0.0", "Determine if a given value is a member of a set", sismember),
-    Command::new("smembers", 2, READONLY, KEY1, Group::Set, "1.0.0", "Get all the members in a set", sinter),
-    Command::new("smismember", -3, READONLY | FAST, KEY1, Group::Set, "6.2.0", "Returns the membership associated with the given elements for a set", smismember),
-    Command::new("smove", 4, WRITE | FAST, TWO_KEYS, Group::Set, "1.0.0", "Move a member from one set to another", smove),
-    Command::new("spop", -2, WRITE | FAST, KEY1, Group::Set, "1.0.0", "Remove and return one or multiple random members from a set", spop),
-    Command::new("srandmember", -2, READONLY, KEY1, Group::Set, "1.0.0", "Get one or multiple random members from a set", srandmember),
-    Command::new("srem", -3, WRITE | FAST, KEY1, Group::Set, "1.0.0", "Remove one or more members from a set", srem),
-    Command::new("sscan", -3, READONLY, KEY1, Group::Set, "2.8.0", "Incrementally iterate Set elements", sscan),
-    Command::new("sunion", -2, READONLY, ALL_KEYS, Group::Set, "1.0.0", "Add multiple sets", sunion),
-    Command::new("sunionstore", -3, WRITE | DENYOOM, ALL_KEYS, Group::Set, "1.0.0", "Add multiple sets and store the resulting set in a key", sunionstore),
+    Command::new(
+        "sadd",
+        -3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Add one or more members to a set",
+        sadd,
+    ),
+    Command::new(
+        "scard",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Get the number of members in a set",
+        scard,
+    ),
+    Command::new(
+        "sdiff",
+        -2,
+        READONLY,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Subtract multiple sets",
+        sdiff,
+    ),
+    Command::new(
+        "sdiffstore",
+        -3,
+        WRITE | DENYOOM,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Subtract multiple sets and store the resulting set in a key",
+        sdiffstore,
+    ),
+    Command::new(
+        "sinter",
+        -2,
+        READONLY,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Intersect multiple sets",
+        sinter,
+    ),
+    Command::new(
+        "sintercard",
+        -3,
+        READONLY,
+        NUMKEYS,
+        Group::Set,
+        "7.0.0",
+        "Intersect multiple sets and return the cardinality of the result",
+        sintercard,
+    ),
+    Command::new(
+        "sinterstore",
+        -3,
+        WRITE | DENYOOM,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Intersect multiple sets and store the resulting set in a key",
+        sinterstore,
+    ),
+    Command::new(
+        "sismember",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Determine if a given value is a member of a set",
+        sismember,
+    ),
+    Command::new(
+        "smembers",
+        2,
+        READONLY,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Get all the members in a set",
+        sinter,
+    ),
+    Command::new(
+        "smismember",
+        -3,
+        READONLY | FAST,
+        KEY1,
+        Group::Set,
+        "6.2.0",
+        "Returns the membership associated with the given elements for a set",
+        smismember,
+    ),
+    Command::new(
+        "smove",
+        4,
+        WRITE | FAST,
+        TWO_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Move a member from one set to another",
+        smove,
+    ),
+    Command::new(
+        "spop",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Remove and return one or multiple random members from a set",
+        spop,
+    ),
+    Command::new(
+        "srandmember",
+        -2,
+        READONLY,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Get one or multiple random members from a set",
+        srandmember,
+    ),
+    Command::new(
+        "srem",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Group::Set,
+        "1.0.0",
+        "Remove one or more members from a set",
+        srem,
+    ),
+    Command::new(
+        "sscan",
+        -3,
+        READONLY,
+        KEY1,
+        Group::Set,
+        "2.8.0",
+        "Incrementally iterate Set elements",
+        sscan,
+    ),
+    Command::new(
+        "sunion",
+        -2,
+        READONLY,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Add multiple sets",
+        sunion,
+    ),
+    Command::new(
+        "sunionstore",
+        -3,
+        WRITE | DENYOOM,
+        ALL_KEYS,
+        Group::Set,
+        "1.0.0",
+        "Add multiple sets and store the resulting set in a key",
+        sunionstore,
+    ),
 ];
 
 // ---------------------------------------------------------------------------
@@ -68,7 +221,10 @@ fn set_ref(value: &Value) -> Result<&Set, CommandError> {
 /// The command's access policy without the LRU/LFU touch, for looking a
 /// key up again after a first lookup already touched it.
 fn untouched(ctx: &Ctx<'_>) -> Access {
-    Access { touch: false, ..ctx.access }
+    Access {
+        touch: false,
+        ..ctx.access
+    }
 }
 
 /// One member as a bulk string.
@@ -201,7 +357,11 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         (Some(false), _) | (_, Some(false)) => return Err(CommandError::WrongType),
         _ => {}
     }
-    let src_set = db.lookup(src, &quiet).map(set_mut).transpose()?.expect("looked up above");
+    let src_set = db
+        .lookup(src, &quiet)
+        .map(set_mut)
+        .transpose()?
+        .expect("looked up above");
     if src == dst {
         let found = src_set.contains(member);
         out.int(i64::from(found));
@@ -215,7 +375,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if src_emptied {
         db.remove(src);
     }
-    let (dst_obj, created) = db.lookup_or_insert_with(dst, access, || Value::Set(Box::new(Set::new_for(member))));
+    let (dst_obj, created) = db.lookup_or_insert_with(dst, &quiet, || Value::Set(Box::new(Set::new_for(member))));
     let added = set_mut(dst_obj)?.add(member, max);
     ctx.notify(event::SET, "srem", src);
     if src_emptied {
@@ -269,16 +429,20 @@ fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 // ---------------------------------------------------------------------------
 // SPOP, SRANDMEMBER
 
-/// SPOP with a count asks for at most this fraction of what remains before
-/// it builds the remaining set anew instead (Redis's `SPOP_MOVE_STRATEGY_MUL`).
+/// SPOP with a count pops members one by one while it asks for less than
+/// this many times what will remain; otherwise it moves the members that
+/// remain to a new set (Redis's `SPOP_MOVE_STRATEGY_MUL`).
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
 fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     match args.len() {
         2 => spop_one(ctx, &args[1]),
         3 => {
-            let count = arg::int(&args[2])?;
-            let count = usize::try_from(count).map_err(|_| CommandError::err("value is out of range, must be positive"))?;
+            // Redis's `getPositiveLongFromObjectOrReply`: one message for
+            // both a non-integer and a negative count.
+            let count = arg::parse_i64(&args[2])
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| CommandError::err("value is out of range, must be positive"))?;
             spop_count(ctx, &args[1], count)
         }
         _ => Err(CommandError::Syntax),
@@ -334,7 +498,11 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: usize) -> CmdResult {
     let server = &mut *ctx.server;
     let rng = &mut server.rng;
     let db = &mut server.dbs[ctx.client.db];
-    let set = db.lookup(key, &quiet).map(set_mut).transpose()?.expect("looked up above");
+    let set = db
+        .lookup(key, &quiet)
+        .map(set_mut)
+        .transpose()?
+        .expect("looked up above");
     let out = &mut ctx.out;
     out.set(count);
     let remaining = size - count;
@@ -393,6 +561,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if !exists {
         return Ok(());
     }
+    let cap = ctx.reply_cap();
     let server = &mut *ctx.server;
     let set = peek_sets(&server.dbs[ctx.client.db], ctx.access.now_ms, &args[1..2])[0].expect("looked up above");
     let rng = &mut server.rng;
@@ -406,10 +575,15 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if n == 0 {
         out.array(0);
     } else if !distinct || n == 1 {
-        // Independent draws (repeats allowed).
+        // Independent draws (repeats allowed), as many as the output limit
+        // lets through.
         out.array(n);
         for _ in 0..n {
             reply_member(out, set.random(rng).expect("stored sets are never empty"));
+            if out.len() >= cap {
+                ctx.client.kill();
+                break;
+            }
         }
     } else if n >= size {
         out.array(size);
@@ -503,11 +677,7 @@ fn intersect(ctx: &mut Ctx<'_>, keys: &[Bytes], mode: Inter<'_>) -> CmdResult {
     };
     sets.sort_by_key(|s| s.len());
     let (first, others) = sets.split_first().expect("at least one key (arity)");
-    let in_all = |m: &Member<'_>| {
-        others
-            .iter()
-            .all(|&s| std::ptr::eq(s, *first) || s.contains_member(*m))
-    };
+    let in_all = |m: &Member<'_>| others.iter().all(|&s| std::ptr::eq(s, *first) || s.contains_member(*m));
     match mode {
         Inter::Reply => {
             let found: Vec<Member<'_>> = first.iter().filter(in_all).collect();
@@ -517,7 +687,11 @@ fn intersect(ctx: &mut Ctx<'_>, keys: &[Bytes], mode: Inter<'_>) -> CmdResult {
         }
         Inter::Card(limit) => {
             let matching = first.iter().filter(in_all);
-            let n = if limit > 0 { matching.take(limit).count() } else { matching.count() };
+            let n = if limit > 0 {
+                matching.take(limit).count()
+            } else {
+                matching.count()
+            };
             ctx.out.int(n as i64);
         }
         Inter::Store(dest) => {
@@ -578,7 +752,11 @@ fn union_or_diff(ctx: &mut Ctx<'_>, keys: &[Bytes], dest: Option<&Bytes>, op: Al
     }
     match dest {
         Some(dest) => {
-            let event_name = if op == Algebra::Union { "sunionstore" } else { "sdiffstore" };
+            let event_name = if op == Algebra::Union {
+                "sunionstore"
+            } else {
+                "sdiffstore"
+            };
             store(ctx, dest, result, event_name);
         }
         None => reply_set(&mut ctx.out, &result),
@@ -598,9 +776,7 @@ fn diff_into(result: &mut Set, first: &Set, rest: &[Option<&Set>], max: usize) {
         let mut others: Vec<&Set> = rest.iter().flatten().copied().collect();
         others.sort_by_key(|s| std::cmp::Reverse(s.len()));
         for m in first.iter() {
-            let excluded = others
-                .iter()
-                .any(|&s| std::ptr::eq(s, first) || s.contains_member(m));
+            let excluded = others.iter().any(|&s| std::ptr::eq(s, first) || s.contains_member(m));
             if !excluded {
                 result.add_member(m, max);
             }
@@ -634,24 +810,12 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let set = set_ref(&obj.value)?;
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut opts = args[3..].chunks(2);
-    for pair in &mut opts {
-        match pair {
-            [opt, value] if arg::is(opt, "count") => {
-                let n = arg::int(value)?;
-                count = usize::try_from(n).ok().filter(|&n| n >= 1).ok_or(CommandError::Syntax)?;
-            }
-            [opt, value] if arg::is(opt, "match") => pattern = Some(&value[..]).filter(|p| *p != b"*"),
-            _ => return Err(CommandError::Syntax),
-        }
-    }
+    let opts = arg::scan_options(&args[3..])?;
     let mut found = Vec::new();
-    let next = set.scan(cursor, count, |m| {
+    let next = set.scan(cursor, opts.count, |m| {
         let mut buf = itoa::Buffer::new();
         let bytes = m.bytes(&mut buf);
-        if pattern.is_none_or(|p| glob_match(p, bytes, false)) {
+        if opts.pattern.is_none_or(|p| glob_match(p, bytes, false)) {
             found.push(Bytes::copy_from_slice(bytes));
         }
     });

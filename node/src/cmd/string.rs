@@ -6,63 +6,338 @@
 //! missing key are integer-encoded when canonical (`Str::from_bytes`),
 //! counters store integers, INCRBYFLOAT stores its text as set (`embstr`
 //! or `raw`, never `int`), and APPEND, SETRANGE and the bit commands turn a
-//! value into the growable `raw` buffer. Every command reads strings through
-//! [`lookup`], the one place that checks the type.
+//! value into the growable `raw` buffer. Every command reaches strings through
+//! [`read`] (reads, counting keyspace hits and misses) or [`lookup`]
+//! (writes), which share the one type check. Writes send Redis's keyspace
+//! events at the same points as Redis (`new` when a key is created, then the
+//! command's event).
 
 mod bitmap;
-mod longdouble;
+pub mod longdouble;
 
 use bytes::Bytes;
 
 use self::longdouble::{LongDouble, Parsed};
 use super::flag::*;
-use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg};
+use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::keyspace::{Access, Db, Str, Value};
 use crate::reply::Reply;
 
 /// The string and bitmap groups' commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("get", 2, READONLY | FAST, KEY1, Group::String, "1.0.0", "Get the value of a key", get),
-    Command::new("set", -3, WRITE | DENYOOM, KEY1, Group::String, "1.0.0", "Set the string value of a key", set),
-    Command::new("setnx", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Set the value of a key, only if the key does not exist", setnx),
-    Command::new("setex", 4, WRITE | DENYOOM, KEY1, Group::String, "2.0.0", "Set the value and expiration of a key", setex),
-    Command::new("psetex", 4, WRITE | DENYOOM, KEY1, Group::String, "2.6.0", "Set the value and expiration in milliseconds of a key", psetex),
-    Command::new("getset", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Set the string value of a key and return its old value", getset),
-    Command::new("getdel", 2, WRITE | FAST, KEY1, Group::String, "6.2.0", "Get the value of a key and delete the key", getdel),
-    Command::new("getex", -2, WRITE | FAST, KEY1, Group::String, "6.2.0", "Get the value of a key and optionally set its expiration", getex),
-    Command::new("mget", -2, READONLY | FAST, (1, -1, 1), Group::String, "1.0.0", "Get the values of all the given keys", mget),
-    Command::new("mset", -3, WRITE | DENYOOM, (1, -1, 2), Group::String, "1.0.1", "Set multiple keys to multiple values", mset),
-    Command::new("msetnx", -3, WRITE | DENYOOM, (1, -1, 2), Group::String, "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", msetnx),
-    Command::new("incr", 2, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Increment the integer value of a key by one", incr),
-    Command::new("decr", 2, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Decrement the integer value of a key by one", decr),
-    Command::new("incrby", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Increment the integer value of a key by the given amount", incrby),
-    Command::new("decrby", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "1.0.0", "Decrement the integer value of a key by the given number", decrby),
-    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "2.6.0", "Increment the float value of a key by the given amount", incrbyfloat),
-    Command::new("append", 3, WRITE | DENYOOM | FAST, KEY1, Group::String, "2.0.0", "Append a value to a key", append),
-    Command::new("strlen", 2, READONLY | FAST, KEY1, Group::String, "2.2.0", "Get the length of the value stored in a key", strlen),
-    Command::new("getrange", 4, READONLY, KEY1, Group::String, "2.4.0", "Get a substring of the string stored at a key", getrange),
-    Command::new("substr", 4, READONLY, KEY1, Group::String, "1.0.0", "Get a substring of the string stored at a key", getrange),
-    Command::new("setrange", 4, WRITE | DENYOOM, KEY1, Group::String, "2.2.0", "Overwrite part of a string at key starting at the specified offset", setrange),
-    Command::new("lcs", -3, READONLY, (1, 2, 1), Group::String, "7.0.0", "Find longest common substring", lcs),
-    Command::new("setbit", 4, WRITE | DENYOOM, KEY1, Group::Bitmap, "2.2.0", "Sets or clears the bit at offset in the string value stored at key", bitmap::setbit),
-    Command::new("getbit", 3, READONLY | FAST, KEY1, Group::Bitmap, "2.2.0", "Returns the bit value at offset in the string value stored at key", bitmap::getbit),
-    Command::new("bitcount", -2, READONLY, KEY1, Group::Bitmap, "2.6.0", "Count set bits in a string", bitmap::bitcount),
-    Command::new("bitpos", -3, READONLY, KEY1, Group::Bitmap, "2.8.7", "Find first bit set or clear in a string", bitmap::bitpos),
-    Command::new("bitop", -4, WRITE | DENYOOM, (2, -1, 1), Group::Bitmap, "2.6.0", "Perform bitwise operations between strings", bitmap::bitop),
-    Command::new("bitfield", -2, WRITE | DENYOOM, KEY1, Group::Bitmap, "3.2.0", "Perform arbitrary bitfield integer operations on strings", bitmap::bitfield),
-    Command::new("bitfield_ro", -2, READONLY | FAST, KEY1, Group::Bitmap, "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", bitmap::bitfield_ro),
+    Command::new(
+        "get",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Get the value of a key",
+        get,
+    ),
+    Command::new(
+        "set",
+        -3,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Set the string value of a key",
+        set,
+    ),
+    Command::new(
+        "setnx",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Set the value of a key, only if the key does not exist",
+        setnx,
+    ),
+    Command::new(
+        "setex",
+        4,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::String,
+        "2.0.0",
+        "Set the value and expiration of a key",
+        setex,
+    ),
+    Command::new(
+        "psetex",
+        4,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::String,
+        "2.6.0",
+        "Set the value and expiration in milliseconds of a key",
+        psetex,
+    ),
+    Command::new(
+        "getset",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Set the string value of a key and return its old value",
+        getset,
+    ),
+    Command::new(
+        "getdel",
+        2,
+        WRITE | FAST,
+        KEY1,
+        Group::String,
+        "6.2.0",
+        "Get the value of a key and delete the key",
+        getdel,
+    ),
+    Command::new(
+        "getex",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Group::String,
+        "6.2.0",
+        "Get the value of a key and optionally set its expiration",
+        getex,
+    ),
+    Command::new(
+        "mget",
+        -2,
+        READONLY | FAST,
+        (1, -1, 1),
+        Group::String,
+        "1.0.0",
+        "Get the values of all the given keys",
+        mget,
+    ),
+    Command::new(
+        "mset",
+        -3,
+        WRITE | DENYOOM,
+        (1, -1, 2),
+        Group::String,
+        "1.0.1",
+        "Set multiple keys to multiple values",
+        mset,
+    ),
+    Command::new(
+        "msetnx",
+        -3,
+        WRITE | DENYOOM,
+        (1, -1, 2),
+        Group::String,
+        "1.0.1",
+        "Set multiple keys to multiple values, only if none of the keys exist",
+        msetnx,
+    ),
+    Command::new(
+        "incr",
+        2,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Increment the integer value of a key by one",
+        incr,
+    ),
+    Command::new(
+        "decr",
+        2,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Decrement the integer value of a key by one",
+        decr,
+    ),
+    Command::new(
+        "incrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Increment the integer value of a key by the given amount",
+        incrby,
+    ),
+    Command::new(
+        "decrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Decrement the integer value of a key by the given number",
+        decrby,
+    ),
+    Command::new(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "2.6.0",
+        "Increment the float value of a key by the given amount",
+        incrbyfloat,
+    ),
+    Command::new(
+        "append",
+        3,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        Group::String,
+        "2.0.0",
+        "Append a value to a key",
+        append,
+    ),
+    Command::new(
+        "strlen",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Group::String,
+        "2.2.0",
+        "Get the length of the value stored in a key",
+        strlen,
+    ),
+    Command::new(
+        "getrange",
+        4,
+        READONLY,
+        KEY1,
+        Group::String,
+        "2.4.0",
+        "Get a substring of the string stored at a key",
+        getrange,
+    ),
+    Command::new(
+        "substr",
+        4,
+        READONLY,
+        KEY1,
+        Group::String,
+        "1.0.0",
+        "Get a substring of the string stored at a key",
+        getrange,
+    ),
+    Command::new(
+        "setrange",
+        4,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::String,
+        "2.2.0",
+        "Overwrite part of a string at key starting at the specified offset",
+        setrange,
+    ),
+    Command::new(
+        "lcs",
+        -3,
+        READONLY,
+        (1, 2, 1),
+        Group::String,
+        "7.0.0",
+        "Find longest common substring",
+        lcs,
+    ),
+    Command::new(
+        "setbit",
+        4,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::Bitmap,
+        "2.2.0",
+        "Sets or clears the bit at offset in the string value stored at key",
+        bitmap::setbit,
+    ),
+    Command::new(
+        "getbit",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Group::Bitmap,
+        "2.2.0",
+        "Returns the bit value at offset in the string value stored at key",
+        bitmap::getbit,
+    ),
+    Command::new(
+        "bitcount",
+        -2,
+        READONLY,
+        KEY1,
+        Group::Bitmap,
+        "2.6.0",
+        "Count set bits in a string",
+        bitmap::bitcount,
+    ),
+    Command::new(
+        "bitpos",
+        -3,
+        READONLY,
+        KEY1,
+        Group::Bitmap,
+        "2.8.7",
+        "Find first bit set or clear in a string",
+        bitmap::bitpos,
+    ),
+    Command::new(
+        "bitop",
+        -4,
+        WRITE | DENYOOM,
+        (2, -1, 1),
+        Group::Bitmap,
+        "2.6.0",
+        "Perform bitwise operations between strings",
+        bitmap::bitop,
+    ),
+    Command::new(
+        "bitfield",
+        -2,
+        WRITE | DENYOOM,
+        KEY1,
+        Group::Bitmap,
+        "3.2.0",
+        "Perform arbitrary bitfield integer operations on strings",
+        bitmap::bitfield,
+    ),
+    Command::new(
+        "bitfield_ro",
+        -2,
+        READONLY | FAST,
+        KEY1,
+        Group::Bitmap,
+        "6.0.0",
+        "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        bitmap::bitfield_ro,
+    ),
 ];
 
-/// The string at `key`: `None` when the key is missing (or expired),
-/// WRONGTYPE when it holds another type. The lookup touches the key.
-pub fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d mut Str>, CommandError> {
-    match db.lookup(key, access) {
-        None => Ok(None),
-        Some(obj) => match &mut obj.value {
-            Value::Str(s) => Ok(Some(s)),
-            _ => Err(CommandError::WrongType),
-        },
+/// The string in `value`, or WRONGTYPE: the type check of every command
+/// of this module.
+fn as_str(value: &mut Value) -> Result<&mut Str, CommandError> {
+    match value {
+        Value::Str(s) => Ok(s),
+        _ => Err(CommandError::WrongType),
     }
+}
+
+/// The string at `key` for a write (Redis's `lookupKeyWrite`): `None` when
+/// the key is missing (or expired), WRONGTYPE when it holds another type.
+pub fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d mut Str>, CommandError> {
+    db.lookup(key, access).map(|obj| as_str(&mut obj.value)).transpose()
+}
+
+/// The string at `key` for a read (Redis's `lookupKeyRead`, which counts a
+/// keyspace hit or miss), with the reply writer.
+pub fn read<'c, 'a>(ctx: &'c mut Ctx<'a>, key: &[u8]) -> Result<(Option<&'c Str>, &'c mut Reply<'a>), CommandError> {
+    let (found, out) = ctx.read(key);
+    let s = found.map(|obj| as_str(&mut obj.value)).transpose()?;
+    Ok((s.map(|s| &*s), out))
 }
 
 /// Calls `f` with the bytes of `s`, formatting an integer on the stack.
@@ -94,30 +369,67 @@ fn keyword(arg: &[u8], word: &str) -> bool {
 fn check_length(max: u64, size: u64, append: u64) -> CmdResult {
     match size.checked_add(append) {
         Some(total) if total <= max => Ok(()),
-        _ => Err(CommandError::err("string exceeds maximum allowed size (proto-max-bulk-len)")),
+        _ => Err(CommandError::err(
+            "string exceeds maximum allowed size (proto-max-bulk-len)",
+        )),
     }
 }
 
+/// Records a write that stored a string at `key`: counts the change and
+/// sends Redis's keyspace events, `new` when the key was created, then
+/// `event` (class `$`).
+fn stored(ctx: &mut Ctx<'_>, key: &[u8], created: bool, event: &str) {
+    let db = ctx.client.db;
+    ctx.modified(db, key);
+    if created {
+        ctx.notify(event::NEW, "new", key);
+    }
+    ctx.notify(event::STRING, event, key);
+}
+
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let (db, out, access) = ctx.parts();
-    match lookup(db, &args[1], access)? {
-        Some(s) => reply_str(out, s),
-        None => out.null(),
+    match read(ctx, &args[1])? {
+        (Some(s), out) => reply_str(out, s),
+        (None, out) => out.null(),
     }
     Ok(())
+}
+
+/// Replies with the string at `key` (null when missing) as GET does, and
+/// tells whether it existed; WRONGTYPE replies nothing.
+fn reply_old(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, CommandError> {
+    Ok(match read(ctx, key)? {
+        (Some(s), out) => {
+            reply_str(out, s);
+            true
+        }
+        (None, out) => {
+            out.null();
+            false
+        }
+    })
 }
 
 /// The options of SET and GETEX, as bits in the order of Redis's `OBJ_*`
 /// flags, for the conflict rules of `parseExtendedStringArgumentsOrReply`.
 mod ext {
+    /// `NX`: only set a missing key.
     pub const NX: u16 = 1;
+    /// `XX`: only set an existing key.
     pub const XX: u16 = 1 << 1;
+    /// `EX seconds`.
     pub const EX: u16 = 1 << 2;
+    /// `PX milliseconds`.
     pub const PX: u16 = 1 << 3;
+    /// `KEEPTTL`: keep the key's TTL.
     pub const KEEPTTL: u16 = 1 << 4;
+    /// `GET`: reply with the old value.
     pub const GET: u16 = 1 << 5;
+    /// `EXAT unix-seconds`.
     pub const EXAT: u16 = 1 << 6;
+    /// `PXAT unix-milliseconds`.
     pub const PXAT: u16 = 1 << 7;
+    /// `PERSIST` (GETEX): remove the TTL.
     pub const PERSIST: u16 = 1 << 8;
     /// Any expiry option.
     pub const EXPIRE: u16 = EX | PX | EXAT | PXAT;
@@ -211,25 +523,12 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], ext: &Ext<'_>, cmd: 
     use ext::*;
     let at = ext.expire_at(ctx.access.now_ms, cmd)?;
     let flags = ext.flags;
-    let db_index = ctx.client.db;
+    let get = flags & GET != 0;
+    let old = if get { Some(reply_old(ctx, key)?) } else { None };
     let (db, out, access) = ctx.parts();
-    let found = if flags & GET != 0 {
-        match lookup(db, key, access)? {
-            Some(old) => {
-                reply_str(out, old);
-                true
-            }
-            None => {
-                out.null();
-                false
-            }
-        }
-    } else {
-        // A plain SET replaces whatever is there: no need to look first.
-        flags & (NX | XX | KEEPTTL) != 0 && db.exists(key, access)
-    };
+    let found = old.unwrap_or_else(|| db.exists(key, access));
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {
-        if flags & GET == 0 {
+        if !get {
             match answer {
                 Answer::Ok => out.null(),
                 Answer::Int => out.int(0),
@@ -237,17 +536,25 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], ext: &Ext<'_>, cmd: 
         }
         return Ok(());
     }
-    db.set(key, Value::Str(Str::from_bytes(value)), flags & KEEPTTL != 0 || at.is_some(), access);
+    db.set(
+        key,
+        Value::Str(Str::from_bytes(value)),
+        flags & KEEPTTL != 0 || at.is_some(),
+        access,
+    );
     if let Some(at) = at {
         db.set_expire(key, at);
     }
-    if flags & GET == 0 {
+    if !get {
         match answer {
             Answer::Ok => out.ok(),
             Answer::Int => out.int(1),
         }
     }
-    ctx.modified(db_index, key);
+    stored(ctx, key, !found, "set");
+    if at.is_some() {
+        ctx.notify(event::GENERIC, "expire", key);
+    }
     Ok(())
 }
 
@@ -257,7 +564,10 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let ext = Ext { flags: ext::NX, expire: None };
+    let ext = Ext {
+        flags: ext::NX,
+        expire: None,
+    };
     set_generic(ctx, &args[1], &args[2], &ext, "setnx", Answer::Int)
 }
 
@@ -278,64 +588,65 @@ fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
-    match lookup(db, &args[1], access)? {
-        Some(old) => reply_str(out, old),
-        None => out.null(),
-    }
-    db.set(&args[1], Value::Str(Str::from_bytes(&args[2])), false, access);
-    ctx.modified(db_index, &args[1]);
+    let key = &args[1];
+    let found = reply_old(ctx, key)?;
+    let access = ctx.access;
+    ctx.db().set(key, Value::Str(Str::from_bytes(&args[2])), false, &access);
+    stored(ctx, key, !found, "set");
     Ok(())
 }
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
-    let Some(old) = lookup(db, &args[1], access)? else {
-        out.null();
-        return Ok(());
-    };
-    reply_str(out, old);
-    db.remove(&args[1]);
-    ctx.modified(db_index, &args[1]);
+    let key = &args[1];
+    if reply_old(ctx, key)? {
+        ctx.db().remove(key);
+        let db = ctx.client.db;
+        ctx.modified(db, key);
+        ctx.notify(event::GENERIC, "del", key);
+    }
     Ok(())
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let ext = Ext::parse(&args[2..], false)?;
     let key = &args[1];
-    let now = ctx.access.now_ms;
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
-    let Some(value) = lookup(db, key, access)? else {
+    let access = ctx.access;
+    let (value, out) = read(ctx, key)?;
+    let Some(value) = value else {
         out.null();
         return Ok(());
     };
-    let at = ext.expire_at(now, "getex")?;
+    let at = ext.expire_at(access.now_ms, "getex")?;
     reply_str(out, value);
     let absolute = ext.flags & (ext::EXAT | ext::PXAT) != 0;
-    let changed = match at {
+    let db = ctx.db();
+    let event = match at {
         // An absolute time already past deletes the key (not on a replica,
         // which waits for its master's DEL).
-        Some(at) if absolute && at <= now && access.delete_expired => db.remove(key).is_some(),
-        Some(at) => db.set_expire(key, at),
-        None => ext.flags & ext::PERSIST != 0 && db.persist(key),
+        Some(at) if absolute && at <= access.now_ms && access.delete_expired => {
+            db.remove(key);
+            "del"
+        }
+        Some(at) => {
+            db.set_expire(key, at);
+            "expire"
+        }
+        None if ext.flags & ext::PERSIST != 0 && db.persist(key) => "persist",
+        None => return Ok(()),
     };
-    if changed {
-        ctx.modified(db_index, key);
-    }
+    let db_index = ctx.client.db;
+    ctx.modified(db_index, key);
+    ctx.notify(event::GENERIC, event, key);
     Ok(())
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let (db, out, access) = ctx.parts();
-    out.array(args.len() - 1);
+    ctx.out.array(args.len() - 1);
     for key in &args[1..] {
-        match lookup(db, key, access) {
-            Ok(Some(s)) => reply_str(out, s),
+        match read(ctx, key) {
+            Ok((Some(s), out)) => reply_str(out, s),
             // Missing keys and other types alike read as null.
-            _ => out.null(),
+            _ => ctx.out.null(),
         }
     }
     Ok(())
@@ -343,26 +654,25 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// MSET and MSETNX: with `nx`, nothing is set when any key exists.
 fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CommandError::Arity(if nx { "msetnx" } else { "mset" }.into()));
     }
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
+    let access = ctx.access;
     let pairs = args[1..].chunks_exact(2);
-    if nx && pairs.clone().any(|kv| db.exists(&kv[0], access)) {
-        out.int(0);
+    if nx && pairs.clone().any(|kv| ctx.db().exists(&kv[0], &access)) {
+        ctx.out.int(0);
         return Ok(());
     }
-    for kv in pairs.clone() {
-        db.set(&kv[0], Value::Str(Str::from_bytes(&kv[1])), false, access);
+    for kv in pairs {
+        let db = ctx.db();
+        let found = db.exists(&kv[0], &access);
+        db.set(&kv[0], Value::Str(Str::from_bytes(&kv[1])), false, &access);
+        stored(ctx, &kv[0], !found, "set");
     }
     if nx {
-        out.int(1);
+        ctx.out.int(1);
     } else {
-        out.ok();
-    }
-    for kv in pairs {
-        ctx.modified(db_index, &kv[0]);
+        ctx.out.ok();
     }
     Ok(())
 }
@@ -385,23 +695,22 @@ fn str_int(s: &Str) -> Result<i64, CommandError> {
 
 /// INCR, DECR, INCRBY and DECRBY: adds `delta`, keeping the key's TTL.
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
-    let db_index = ctx.client.db;
     let (db, out, access) = ctx.parts();
-    let n = match lookup(db, key, access)? {
+    let (n, created) = match lookup(db, key, access)? {
         Some(s) => {
             let n = str_int(s)?
                 .checked_add(delta)
                 .ok_or_else(|| CommandError::err("increment or decrement would overflow"))?;
             *s = Str::Int(n);
-            n
+            (n, false)
         }
         None => {
             db.insert_new(key, Value::Str(Str::Int(delta)), access);
-            delta
+            (delta, true)
         }
     };
     out.int(n);
-    ctx.modified(db_index, key);
+    stored(ctx, key, created, "incrby");
     Ok(())
 }
 
@@ -420,7 +729,9 @@ fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let delta = arg::int(&args[2])?;
-    let delta = delta.checked_neg().ok_or_else(|| CommandError::err("decrement would overflow"))?;
+    let delta = delta
+        .checked_neg()
+        .ok_or_else(|| CommandError::err("decrement would overflow"))?;
     incr_by(ctx, &args[1], delta)
 }
 
@@ -428,7 +739,6 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// result is stored as text (never integer-encoded), keeping the TTL.
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
-    let db_index = ctx.client.db;
     let (db, out, access) = ctx.parts();
     let slot = lookup(db, key, access)?;
     let current = match slot.as_deref() {
@@ -445,42 +755,44 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let text = sum.to_human();
     out.bulk(&text);
     let value = Str::Bytes(text.into_boxed_slice());
-    match slot {
-        Some(s) => *s = value,
+    let created = match slot {
+        Some(s) => {
+            *s = value;
+            false
+        }
         None => {
             db.insert_new(key, Value::Str(value), access);
+            true
         }
-    }
-    ctx.modified(db_index, key);
+    };
+    stored(ctx, key, created, "incrbyfloat");
     Ok(())
 }
 
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (key, tail) = (&args[1], &args[2]);
     let max = ctx.server.config.proto_max_bulk_len;
-    let db_index = ctx.client.db;
     let (db, out, access) = ctx.parts();
-    let len = match lookup(db, key, access)? {
+    let (len, created) = match lookup(db, key, access)? {
         Some(s) => {
             check_length(max, s.len() as u64, tail.len() as u64)?;
             let buf = s.make_raw();
             buf.extend_from_slice(tail);
-            buf.len()
+            (buf.len(), false)
         }
         None => {
             db.insert_new(key, Value::Str(Str::from_bytes(tail)), access);
-            tail.len()
+            (tail.len(), true)
         }
     };
     out.int(len as i64);
-    ctx.modified(db_index, key);
+    stored(ctx, key, created, "append");
     Ok(())
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let (db, out, access) = ctx.parts();
-    let len = lookup(db, &args[1], access)?.map_or(0, |s| s.len());
-    out.int(len as i64);
+    let (s, out) = read(ctx, &args[1])?;
+    out.int(s.map_or(0, Str::len) as i64);
     Ok(())
 }
 
@@ -501,13 +813,12 @@ fn byte_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let start = arg::int(&args[2])?;
     let end = arg::int(&args[3])?;
-    let (db, out, access) = ctx.parts();
-    match lookup(db, &args[1], access)? {
-        Some(s) => with_bytes(s, |b| match byte_range(start, end, b.len()) {
+    match read(ctx, &args[1])? {
+        (Some(s), out) => with_bytes(s, |b| match byte_range(start, end, b.len()) {
             Some((start, end)) => out.bulk(&b[start..=end]),
             None => out.bulk(b""),
         }),
-        None => out.bulk(b""),
+        (None, out) => out.bulk(b""),
     }
     Ok(())
 }
@@ -520,9 +831,9 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let offset = offset as u64;
     let max = ctx.server.config.proto_max_bulk_len;
-    let db_index = ctx.client.db;
     let (db, out, access) = ctx.parts();
-    let len = match lookup(db, key, access)? {
+    let (len, created) = match lookup(db, key, access)? {
+        // Writing nothing changes nothing (and creates no key).
         Some(s) if value.is_empty() => {
             out.int(s.len() as i64);
             return Ok(());
@@ -535,7 +846,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             check_length(max, offset, value.len() as u64)?;
             let buf = s.make_raw();
             write_at(buf, offset as usize, value);
-            buf.len()
+            (buf.len(), false)
         }
         None => {
             check_length(max, offset, value.len() as u64)?;
@@ -543,11 +854,11 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             write_at(&mut buf, offset as usize, value);
             let len = buf.len();
             db.insert_new(key, Value::Str(Str::Raw(Box::new(buf))), access);
-            len
+            (len, true)
         }
     };
     out.int(len as i64);
-    ctx.modified(db_index, key);
+    stored(ctx, key, created, "setrange");
     Ok(())
 }
 
@@ -578,10 +889,9 @@ struct LcsMatch {
 
 fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let max = ctx.server.config.proto_max_bulk_len;
-    let (db, out, access) = ctx.parts();
     // Both keys are looked up before either is checked, as Redis does.
-    let a = lookup(db, &args[1], access).map(|s| s.map(|s| s.to_bytes().into_owned()));
-    let b = lookup(db, &args[2], access).map(|s| s.map(|s| s.to_bytes().into_owned()));
+    let a = read(ctx, &args[1]).map(|(s, _)| s.map(|s| s.to_bytes().into_owned()));
+    let b = read(ctx, &args[2]).map(|(s, _)| s.map(|s| s.to_bytes().into_owned()));
     let (Ok(a), Ok(b)) = (a, b) else {
         return Err(CommandError::err("The specified keys must contain string values"));
     };
@@ -605,20 +915,26 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         j += 1;
     }
     if opts.len && opts.idx {
-        return Err(CommandError::err("If you want both the length and indexes, please just use IDX."));
+        return Err(CommandError::err(
+            "If you want both the length and indexes, please just use IDX.",
+        ));
     }
     if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
         return Err(CommandError::err("String too long for LCS"));
     }
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells.checked_mul(4).is_none_or(|bytes| bytes > max) {
-        return Err(CommandError::err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+        return Err(CommandError::err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
     }
     let mut table: Vec<u32> = Vec::new();
     if table.try_reserve_exact(cells as usize).is_err() {
-        return Err(CommandError::err("Insufficient memory, failed allocating transient memory for LCS"));
+        return Err(CommandError::err(
+            "Insufficient memory, failed allocating transient memory for LCS",
+        ));
     }
-    lcs_reply(out, &a, &b, table, &opts);
+    lcs_reply(&mut ctx.out, &a, &b, table, &opts);
     Ok(())
 }
 
@@ -740,11 +1056,30 @@ mod tests {
 
     #[test]
     fn set_options_conflict_as_redis() {
-        let args = |s: &str| s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect::<Vec<_>>();
-        for ok in ["NX GET", "XX EX 10", "EX 1 EX 2", "KEEPTTL XX", "PXAT 5 GET NX", "GET GET"] {
+        let args = |s: &str| {
+            s.split(' ')
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect::<Vec<_>>()
+        };
+        for ok in [
+            "NX GET",
+            "XX EX 10",
+            "EX 1 EX 2",
+            "KEEPTTL XX",
+            "PXAT 5 GET NX",
+            "GET GET",
+        ] {
             assert!(Ext::parse(&args(ok), true).is_ok(), "{ok}");
         }
-        for bad in ["NX XX", "EX 1 PX 2", "KEEPTTL EX 1", "EX", "PERSIST", "EX 1 KEEPTTL", "FOO"] {
+        for bad in [
+            "NX XX",
+            "EX 1 PX 2",
+            "KEEPTTL EX 1",
+            "EX",
+            "PERSIST",
+            "EX 1 KEEPTTL",
+            "FOO",
+        ] {
             assert!(Ext::parse(&args(bad), true).is_err(), "{bad}");
         }
         assert!(Ext::parse(&args("PERSIST"), false).is_ok());

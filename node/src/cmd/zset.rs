@@ -28,38 +28,326 @@ const G: Group = Group::SortedSet;
 
 /// The sorted set group's commands.
 pub const COMMANDS: &[Command] = &[
-    Command::new("zadd", -4, WRITE | DENYOOM | FAST, KEY1, G, "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", zadd),
-    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, KEY1, G, "1.2.0", "Increment the score of a member in a sorted set", zincrby),
-    Command::new("zrem", -3, WRITE | FAST, KEY1, G, "1.2.0", "Remove one or more members from a sorted set", zrem),
-    Command::new("zcard", 2, READONLY | FAST, KEY1, G, "1.2.0", "Get the number of members in a sorted set", zcard),
-    Command::new("zscore", 3, READONLY | FAST, KEY1, G, "1.2.0", "Get the score associated with the given member in a sorted set", zscore),
-    Command::new("zmscore", -3, READONLY | FAST, KEY1, G, "6.2.0", "Get the score associated with the given members in a sorted set", zmscore),
-    Command::new("zrank", 3, READONLY | FAST, KEY1, G, "2.0.0", "Determine the index of a member in a sorted set", zrank),
-    Command::new("zrevrank", 3, READONLY | FAST, KEY1, G, "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", zrevrank),
-    Command::new("zrange", -4, READONLY, KEY1, G, "1.2.0", "Return a range of members in a sorted set", zrange),
-    Command::new("zrangestore", -5, WRITE | DENYOOM, (1, 2, 1), G, "6.2.0", "Store a range of members from sorted set into another key", zrangestore),
-    Command::new("zrangebyscore", -4, READONLY, KEY1, G, "1.0.5", "Return a range of members in a sorted set, by score", zrangebyscore),
-    Command::new("zrevrangebyscore", -4, READONLY, KEY1, G, "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", zrevrangebyscore),
-    Command::new("zrangebylex", -4, READONLY, KEY1, G, "2.8.9", "Return a range of members in a sorted set, by lexicographical range", zrangebylex),
-    Command::new("zrevrangebylex", -4, READONLY, KEY1, G, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", zrevrangebylex),
-    Command::new("zrevrange", -4, READONLY, KEY1, G, "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", zrevrange),
-    Command::new("zcount", 4, READONLY | FAST, KEY1, G, "2.0.0", "Count the members in a sorted set with scores within the given values", zcount),
-    Command::new("zlexcount", 4, READONLY | FAST, KEY1, G, "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", zlexcount),
-    Command::new("zpopmin", -2, WRITE | FAST, KEY1, G, "5.0.0", "Remove and return members with the lowest scores in a sorted set", zpopmin),
-    Command::new("zpopmax", -2, WRITE | FAST, KEY1, G, "5.0.0", "Remove and return members with the highest scores in a sorted set", zpopmax),
-    Command::new("zmpop", -4, WRITE, NO_KEYS, G, "7.0.0", "Remove and return members with scores in a sorted set", zmpop),
-    Command::new("zunion", -3, READONLY, NO_KEYS, G, "6.2.0", "Add multiple sorted sets", zunion),
-    Command::new("zinter", -3, READONLY, NO_KEYS, G, "6.2.0", "Intersect multiple sorted sets", zinter),
-    Command::new("zdiff", -3, READONLY, NO_KEYS, G, "6.2.0", "Subtract multiple sorted sets", zdiff),
-    Command::new("zunionstore", -4, WRITE | DENYOOM, KEY1, G, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", zunionstore),
-    Command::new("zinterstore", -4, WRITE | DENYOOM, KEY1, G, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", zinterstore),
-    Command::new("zdiffstore", -4, WRITE | DENYOOM, KEY1, G, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", zdiffstore),
-    Command::new("zintercard", -3, READONLY, NO_KEYS, G, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", zintercard),
-    Command::new("zremrangebyrank", 4, WRITE, KEY1, G, "2.0.0", "Remove all members in a sorted set within the given indexes", zremrangebyrank),
-    Command::new("zremrangebyscore", 4, WRITE, KEY1, G, "1.2.0", "Remove all members in a sorted set within the given scores", zremrangebyscore),
-    Command::new("zremrangebylex", 4, WRITE, KEY1, G, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", zremrangebylex),
-    Command::new("zscan", -3, READONLY, KEY1, G, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", zscan),
-    Command::new("zrandmember", -2, READONLY, KEY1, G, "6.2.0", "Get one or multiple random elements from a sorted set", zrandmember),
+    Command::new(
+        "zadd",
+        -4,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        G,
+        "1.2.0",
+        "Add one or more members to a sorted set, or update its score if it already exists",
+        zadd,
+    ),
+    Command::new(
+        "zincrby",
+        4,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        G,
+        "1.2.0",
+        "Increment the score of a member in a sorted set",
+        zincrby,
+    ),
+    Command::new(
+        "zrem",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        G,
+        "1.2.0",
+        "Remove one or more members from a sorted set",
+        zrem,
+    ),
+    Command::new(
+        "zcard",
+        2,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "1.2.0",
+        "Get the number of members in a sorted set",
+        zcard,
+    ),
+    Command::new(
+        "zscore",
+        3,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "1.2.0",
+        "Get the score associated with the given member in a sorted set",
+        zscore,
+    ),
+    Command::new(
+        "zmscore",
+        -3,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "6.2.0",
+        "Get the score associated with the given members in a sorted set",
+        zmscore,
+    ),
+    Command::new(
+        "zrank",
+        3,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "2.0.0",
+        "Determine the index of a member in a sorted set",
+        zrank,
+    ),
+    Command::new(
+        "zrevrank",
+        3,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "2.0.0",
+        "Determine the index of a member in a sorted set, with scores ordered from high to low",
+        zrevrank,
+    ),
+    Command::new(
+        "zrange",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "1.2.0",
+        "Return a range of members in a sorted set",
+        zrange,
+    ),
+    Command::new(
+        "zrangestore",
+        -5,
+        WRITE | DENYOOM,
+        (1, 2, 1),
+        G,
+        "6.2.0",
+        "Store a range of members from sorted set into another key",
+        zrangestore,
+    ),
+    Command::new(
+        "zrangebyscore",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "1.0.5",
+        "Return a range of members in a sorted set, by score",
+        zrangebyscore,
+    ),
+    Command::new(
+        "zrevrangebyscore",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "2.2.0",
+        "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+        zrevrangebyscore,
+    ),
+    Command::new(
+        "zrangebylex",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "2.8.9",
+        "Return a range of members in a sorted set, by lexicographical range",
+        zrangebylex,
+    ),
+    Command::new(
+        "zrevrangebylex",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "2.8.9",
+        "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+        zrevrangebylex,
+    ),
+    Command::new(
+        "zrevrange",
+        -4,
+        READONLY,
+        KEY1,
+        G,
+        "1.2.0",
+        "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+        zrevrange,
+    ),
+    Command::new(
+        "zcount",
+        4,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "2.0.0",
+        "Count the members in a sorted set with scores within the given values",
+        zcount,
+    ),
+    Command::new(
+        "zlexcount",
+        4,
+        READONLY | FAST,
+        KEY1,
+        G,
+        "2.8.9",
+        "Count the number of members in a sorted set between a given lexicographical range",
+        zlexcount,
+    ),
+    Command::new(
+        "zpopmin",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        G,
+        "5.0.0",
+        "Remove and return members with the lowest scores in a sorted set",
+        zpopmin,
+    ),
+    Command::new(
+        "zpopmax",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        G,
+        "5.0.0",
+        "Remove and return members with the highest scores in a sorted set",
+        zpopmax,
+    ),
+    Command::new(
+        "zmpop",
+        -4,
+        WRITE,
+        NO_KEYS,
+        G,
+        "7.0.0",
+        "Remove and return members with scores in a sorted set",
+        zmpop,
+    ),
+    Command::new(
+        "zunion",
+        -3,
+        READONLY,
+        NO_KEYS,
+        G,
+        "6.2.0",
+        "Add multiple sorted sets",
+        zunion,
+    ),
+    Command::new(
+        "zinter",
+        -3,
+        READONLY,
+        NO_KEYS,
+        G,
+        "6.2.0",
+        "Intersect multiple sorted sets",
+        zinter,
+    ),
+    Command::new(
+        "zdiff",
+        -3,
+        READONLY,
+        NO_KEYS,
+        G,
+        "6.2.0",
+        "Subtract multiple sorted sets",
+        zdiff,
+    ),
+    Command::new(
+        "zunionstore",
+        -4,
+        WRITE | DENYOOM,
+        KEY1,
+        G,
+        "2.0.0",
+        "Add multiple sorted sets and store the resulting sorted set in a new key",
+        zunionstore,
+    ),
+    Command::new(
+        "zinterstore",
+        -4,
+        WRITE | DENYOOM,
+        KEY1,
+        G,
+        "2.0.0",
+        "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+        zinterstore,
+    ),
+    Command::new(
+        "zdiffstore",
+        -4,
+        WRITE | DENYOOM,
+        KEY1,
+        G,
+        "6.2.0",
+        "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+        zdiffstore,
+    ),
+    Command::new(
+        "zintercard",
+        -3,
+        READONLY,
+        NO_KEYS,
+        G,
+        "7.0.0",
+        "Intersect multiple sorted sets and return the cardinality of the result",
+        zintercard,
+    ),
+    Command::new(
+        "zremrangebyrank",
+        4,
+        WRITE,
+        KEY1,
+        G,
+        "2.0.0",
+        "Remove all members in a sorted set within the given indexes",
+        zremrangebyrank,
+    ),
+    Command::new(
+        "zremrangebyscore",
+        4,
+        WRITE,
+        KEY1,
+        G,
+        "1.2.0",
+        "Remove all members in a sorted set within the given scores",
+        zremrangebyscore,
+    ),
+    Command::new(
+        "zremrangebylex",
+        4,
+        WRITE,
+        KEY1,
+        G,
+        "2.8.9",
+        "Remove all members in a sorted set between the given lexicographical range",
+        zremrangebylex,
+    ),
+    Command::new(
+        "zscan",
+        -3,
+        READONLY,
+        KEY1,
+        G,
+        "2.8.0",
+        "Incrementally iterate sorted sets elements and associated scores",
+        zscan,
+    ),
+    Command::new(
+        "zrandmember",
+        -2,
+        READONLY,
+        KEY1,
+        G,
+        "6.2.0",
+        "Get one or multiple random elements from a sorted set",
+        zrandmember,
+    ),
 ];
 
 // ---------------------------------------------------------------------------
@@ -71,8 +359,12 @@ fn nan_error() -> CommandError {
 }
 
 /// The encoding thresholds from the live configuration.
-fn limits(_ctx: &Ctx<'_>) -> Limits {
-    Limits::default()
+fn limits(ctx: &Ctx<'_>) -> Limits {
+    let config = &ctx.server.config;
+    Limits {
+        max_entries: usize::try_from(config.zset_max_listpack_entries).unwrap_or(usize::MAX),
+        max_value: usize::try_from(config.zset_max_listpack_value).unwrap_or(usize::MAX),
+    }
 }
 
 /// The sorted set in `obj`, or WRONGTYPE.
@@ -92,7 +384,11 @@ fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d 
 /// [member, score] pairs in RESP3; members only without `withscores`.
 fn reply_pairs<M: AsRef<[u8]>>(out: &mut Reply<'_>, items: &[(M, f64)], withscores: bool) {
     let nested = withscores && out.resp3();
-    out.array(if withscores && !nested { items.len() * 2 } else { items.len() });
+    out.array(if withscores && !nested {
+        items.len() * 2
+    } else {
+        items.len()
+    });
     for (m, s) in items {
         if nested {
             out.array(2);
@@ -110,7 +406,9 @@ fn reply_pairs<M: AsRef<[u8]>>(out: &mut Reply<'_>, items: &[(M, f64)], withscor
 /// (`ERANGE`: overflowed to ±inf, or a non-zero number underflowed to 0),
 /// or `None` when `s` is not one complete number.
 fn strtod(s: &[u8]) -> Option<(f64, bool)> {
-    let start = s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let start = s
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
     let s = &s[start..];
     let (neg, body) = match s.first() {
         Some(b'-') => (true, &s[1..]),
@@ -122,7 +420,13 @@ fn strtod(s: &[u8]) -> Option<(f64, bool)> {
     if lower == b"inf" || lower == b"infinity" {
         return Some((sign * f64::INFINITY, false));
     }
-    if lower == b"nan" || (lower.starts_with(b"nan(") && lower.ends_with(b")") && lower[4..lower.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')) {
+    if lower == b"nan"
+        || (lower.starts_with(b"nan(")
+            && lower.ends_with(b")")
+            && lower[4..lower.len() - 1]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_'))
+    {
         return Some((f64::NAN, false));
     }
     let hex = lower.starts_with(b"0x");
@@ -160,14 +464,20 @@ fn strtod(s: &[u8]) -> Option<(f64, bool)> {
     if pos != digits.len() {
         return None;
     }
-    let nonzero = digits[..int_len + usize::from(frac_len > 0) + frac_len].iter().any(|&c| is_digit(c) && c != b'0');
+    let nonzero = digits[..int_len + usize::from(frac_len > 0) + frac_len]
+        .iter()
+        .any(|&c| is_digit(c) && c != b'0');
     let value = if hex {
         // Up to 16 significant hex digits, the rest folded into a sticky bit.
         let mut mantissa: u64 = 0;
         let mut scale: i64 = 0;
         let mut kept = 0;
         let mut sticky = false;
-        for (i, &c) in digits[..pos].iter().take(int_len + usize::from(frac_len > 0) + frac_len).enumerate() {
+        for (i, &c) in digits[..pos]
+            .iter()
+            .take(int_len + usize::from(frac_len > 0) + frac_len)
+            .enumerate()
+        {
             if c == b'.' {
                 continue;
             }
@@ -240,7 +550,12 @@ fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, CommandError>
     let err = || CommandError::err("min or max is not a float");
     let (min, min_ex) = parse_score_bound(min).ok_or_else(err)?;
     let (max, max_ex) = parse_score_bound(max).ok_or_else(err)?;
-    Ok(ScoreRange { min, max, min_ex, max_ex })
+    Ok(ScoreRange {
+        min,
+        max,
+        min_ex,
+        max_ex,
+    })
 }
 
 fn parse_lex_bound(b: &[u8]) -> Option<LexBound<'_>> {
@@ -273,7 +588,6 @@ fn int_in(b: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, Comman
     }
     Err(match msg {
         Some(m) => CommandError::err(m),
-        None if min == 0 => CommandError::err("value is out of range, must be positive"),
         None => CommandError::err(format!("value is out of range, value must between {min} and {max}")),
     })
 }
@@ -309,7 +623,12 @@ struct AddCounts {
     score: f64,
 }
 
-fn apply_adds(z: &mut ZSet, pairs: &[(f64, &[u8])], flags: AddFlags, limits: Limits) -> Result<AddCounts, CommandError> {
+fn apply_adds(
+    z: &mut ZSet,
+    pairs: &[(f64, &[u8])],
+    flags: AddFlags,
+    limits: Limits,
+) -> Result<AddCounts, CommandError> {
     let mut c = AddCounts::default();
     for &(score, member) in pairs {
         match z.add(member, score, flags, limits).map_err(|_| nan_error())? {
@@ -345,17 +664,23 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr_cmd: bool) -> CmdResult 
         idx += 1;
     }
     let rest = &args[idx..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     if flags.nx && flags.xx {
-        return Err(CommandError::err("XX and NX options at the same time are not compatible"));
+        return Err(CommandError::err(
+            "XX and NX options at the same time are not compatible",
+        ));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
-        return Err(CommandError::err("GT, LT, and/or NX options at the same time are not compatible"));
+    if ((flags.gt || flags.lt) && flags.nx) || (flags.gt && flags.lt) {
+        return Err(CommandError::err(
+            "GT, LT, and/or NX options at the same time are not compatible",
+        ));
     }
     if flags.incr && rest.len() > 2 {
-        return Err(CommandError::err("INCR option supports a single increment-element pair"));
+        return Err(CommandError::err(
+            "INCR option supports a single increment-element pair",
+        ));
     }
     let pairs = rest
         .chunks(2)
@@ -379,7 +704,11 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr_cmd: bool) -> CmdResult 
             out.null();
         }
     } else {
-        out.int(if ch { counts.added + counts.updated } else { counts.added });
+        out.int(if ch {
+            counts.added + counts.updated
+        } else {
+            counts.added
+        });
     }
     if counts.added + counts.updated > 0 {
         let db_id = ctx.client.db;
@@ -546,8 +875,14 @@ fn select<'z>(z: &'z ZSet, span: &Span<'_>, rev: bool, offset: i64, limit: i64) 
     };
     let Some(start) = start else { return items };
     // A negative offset skips past the end; a negative limit is no limit.
-    let Ok(offset) = usize::try_from(offset) else { return items };
-    let from = if rev { start.checked_sub(offset) } else { Some(start + offset).filter(|&i| i < len) };
+    let Ok(offset) = usize::try_from(offset) else {
+        return items;
+    };
+    let from = if rev {
+        start.checked_sub(offset)
+    } else {
+        Some(start + offset).filter(|&i| i < len)
+    };
     let Some(from) = from else { return items };
     let mut left = limit;
     if left == 0 {
@@ -566,7 +901,13 @@ fn select<'z>(z: &'z ZSet, span: &Span<'_>, rev: bool, offset: i64, limit: i64) 
 
 /// ZRANGE, ZRANGESTORE, ZREVRANGE, Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX
 /// (`zrangeGenericCommand`). `rev` is fixed by the older commands.
-fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], store: bool, mut kind: RangeKind, mut rev: Option<bool>) -> CmdResult {
+fn zrange_generic(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    store: bool,
+    mut kind: RangeKind,
+    mut rev: Option<bool>,
+) -> CmdResult {
     let src = if store { 2 } else { 1 };
     let (mut min_idx, mut max_idx) = (src + 1, src + 2);
     let mut withscores = false;
@@ -597,10 +938,14 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], store: bool, mut kind: Rang
         kind = RangeKind::Rank;
     }
     if limit != -1 && kind == RangeKind::Rank {
-        return Err(CommandError::err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
+        return Err(CommandError::err(
+            "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
     }
     if withscores && kind == RangeKind::Lex {
-        return Err(CommandError::err("syntax error, WITHSCORES not supported in combination with BYLEX"));
+        return Err(CommandError::err(
+            "syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
     }
     if rev && kind != RangeKind::Rank {
         std::mem::swap(&mut min_idx, &mut max_idx);
@@ -739,7 +1084,13 @@ pub struct PopShape {
 /// Returns `Ok(false)` without writing anything when no key exists, so the
 /// caller replies (an empty or null array) or blocks. A count of 0 on an
 /// existing key replies an empty array.
-pub fn pop_first(ctx: &mut Ctx<'_>, keys: &[Bytes], max: bool, count: Option<usize>, shape: PopShape) -> Result<bool, CommandError> {
+pub fn pop_first(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    max: bool,
+    count: Option<usize>,
+    shape: PopShape,
+) -> Result<bool, CommandError> {
     let (db, out, access) = ctx.parts();
     let mut found = None;
     for key in keys {
@@ -798,7 +1149,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult {
         return Err(CommandError::Syntax);
     }
     let count = match args.get(2) {
-        Some(c) => Some(int_in(c, 0, i64::MAX, None)? as usize),
+        Some(c) => Some(int_in(c, 0, i64::MAX, Some("value is out of range, must be positive"))? as usize),
         None => None,
     };
     let shape = PopShape {
@@ -814,7 +1165,12 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult {
 /// Parses `numkeys key… MIN|MAX [COUNT count]` from `args[numkeys_idx]`
 /// (ZMPOP, and BZMPOP after its timeout): the keys, whether MAX, the count.
 pub fn parse_mpop(args: &[Bytes], numkeys_idx: usize) -> Result<(&[Bytes], bool, usize), CommandError> {
-    let numkeys = int_in(&args[numkeys_idx], 1, i64::MAX, Some("numkeys should be greater than 0"))? as usize;
+    let numkeys = int_in(
+        &args[numkeys_idx],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    )? as usize;
     let where_idx = numkeys
         .checked_add(numkeys_idx + 1)
         .filter(|&w| w < args.len())
@@ -1015,7 +1371,9 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let mut cursor = cursor;
         let mut budget = count.saturating_mul(10);
         loop {
-            cursor = z.scan(cursor, |m, s| items.push((Cow::Owned(m.to_vec()), s))).expect("a table-encoded set");
+            cursor = z
+                .scan(cursor, |m, s| items.push((Cow::Owned(m.to_vec()), s)))
+                .expect("a table-encoded set");
             budget -= 1;
             // Redis counts members and scores alike against COUNT.
             if cursor == 0 || budget < 0 || items.len() * 2 >= count as usize {
@@ -1148,7 +1506,9 @@ fn setop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, store: bool, op:
     let numkeys_idx = if store { 2 } else { 1 };
     let setnum = arg::int(&args[numkeys_idx])?;
     if setnum < 1 {
-        return Err(CommandError::err(format!("at least 1 input key is needed for '{name}' command")));
+        return Err(CommandError::err(format!(
+            "at least 1 input key is needed for '{name}' command"
+        )));
     }
     let first = numkeys_idx + 1;
     if setnum > (args.len() - first) as i64 {
@@ -1159,10 +1519,10 @@ fn setop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, store: bool, op:
     {
         let (db, _, access) = ctx.parts();
         for key in keys {
-            if let Some(obj) = db.lookup(key, access) {
-                if !matches!(obj.value, Value::ZSet(_) | Value::Set(_)) {
-                    return Err(CommandError::WrongType);
-                }
+            if let Some(obj) = db.lookup(key, access)
+                && !matches!(obj.value, Value::ZSet(_) | Value::Set(_))
+            {
+                return Err(CommandError::WrongType);
             }
         }
     }
@@ -1249,7 +1609,8 @@ fn weighted(weight: f64, score: f64) -> f64 {
 
 fn union<'a>(srcs: &[(Source<'a>, f64)], aggregate: Aggregate) -> Vec<(Cow<'a, [u8]>, f64)> {
     let capacity = srcs.last().map_or(0, |(s, _)| s.len());
-    let mut acc: HashMap<Cow<'a, [u8]>, f64, foldhash::fast::RandomState> = HashMap::with_capacity_and_hasher(capacity, Default::default());
+    let mut acc: HashMap<Cow<'a, [u8]>, f64, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(capacity, Default::default());
     for &(src, weight) in srcs {
         src.for_each(|m, s| {
             let v = weighted(weight, s);
@@ -1299,7 +1660,7 @@ mod tests {
 
     #[test]
     fn strtod_follows_glibc() {
-        let ok = |s: &str| strtod(s.as_bytes()).map(|(v, e)| (v, e));
+        let ok = |s: &str| strtod(s.as_bytes());
         assert_eq!(ok("1.5"), Some((1.5, false)));
         assert_eq!(ok("  -2"), Some((-2.0, false)));
         assert_eq!(ok("0x10"), Some((16.0, false)));
@@ -1312,7 +1673,9 @@ mod tests {
         assert_eq!(ok(".5"), Some((0.5, false)));
         assert_eq!(ok("5."), Some((5.0, false)));
         assert!(ok("nan").is_some_and(|(v, _)| v.is_nan()));
-        for bad in ["", " ", ".", "e5", "1e", "1e+", "0x", "0xp1", "1 ", "inf ", "infi", "1..2", "--1", "1_0", "0x1p"] {
+        for bad in [
+            "", " ", ".", "e5", "1e", "1e+", "0x", "0xp1", "1 ", "inf ", "infi", "1..2", "--1", "1_0", "0x1p",
+        ] {
             assert_eq!(ok(bad), None, "{bad:?}");
         }
         assert_eq!(parse_score(b" 1"), None);

@@ -95,10 +95,7 @@ impl<V> Table<V> {
         }
         let idx = hash as usize & self.mask();
         let mut link = &mut self.buckets[idx];
-        while link
-            .as_ref()
-            .is_some_and(|n| n.hash != hash || *n.key != *key)
-        {
+        while link.as_ref().is_some_and(|n| n.hash != hash || *n.key != *key) {
             link = &mut link.as_mut().expect("checked by the loop condition").next;
         }
         let mut node = link.take()?;
@@ -187,11 +184,7 @@ impl<V> Dict<V> {
         }
         self.rehash_step();
         let hash = self.hash(key);
-        let t = if self.tables[0].find(hash, key).is_some() {
-            0
-        } else {
-            1
-        };
+        let t = if self.tables[0].find(hash, key).is_some() { 0 } else { 1 };
         self.tables[t].find_mut(hash, key).map(|n| &mut n.value)
     }
 
@@ -321,8 +314,11 @@ impl<V> Dict<V> {
         self.rehash(1);
     }
 
-    /// Migrates up to `n` buckets; returns true while more rehashing remains.
+    /// Background maintenance, as Redis's cron does for every table: starts
+    /// a shrink when the table became sparse, then migrates up to `n`
+    /// buckets. Returns true while more rehashing remains.
     pub fn rehash(&mut self, n: usize) -> bool {
+        self.shrink_if_needed();
         let Some(mut idx) = self.rehash_idx else {
             return false;
         };
@@ -397,12 +393,12 @@ impl<V> Dict<V> {
     ///
     /// Uses Redis's reverse-binary cursor, so every entry present for the whole
     /// scan is visited at least once even if the table resizes in between.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Key, &V)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a Key, &'a V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
         let mut v = cursor;
-        let emit = |bucket: &Bucket<V>, f: &mut dyn FnMut(&Key, &V)| {
+        let emit = |bucket: &'a Bucket<V>, f: &mut dyn FnMut(&'a Key, &'a V)| {
             let mut cur = bucket.as_deref();
             while let Some(n) = cur {
                 f(&n.key, &n.value);
@@ -438,9 +434,9 @@ impl<V> Dict<V> {
     /// Iterates over every entry (in bucket order).
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &V)> {
         self.tables.iter().flat_map(|t| {
-            t.buckets.iter().flat_map(|b| {
-                std::iter::successors(b.as_deref(), |n| n.next.as_deref()).map(|n| (&n.key, &n.value))
-            })
+            t.buckets
+                .iter()
+                .flat_map(|b| std::iter::successors(b.as_deref(), |n| n.next.as_deref()).map(|n| (&n.key, &n.value)))
         })
     }
 

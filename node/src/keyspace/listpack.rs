@@ -67,6 +67,13 @@ impl Listpack {
         self.buf.capacity()
     }
 
+    /// Releases spare capacity, so that the packed form takes only its
+    /// bytes (as Redis, which reallocates a listpack to its exact size on
+    /// every change). Owners call it once a command is done changing it.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
     /// Appends an entry at the end.
     pub fn push(&mut self, entry: &[u8]) {
         write_len(&mut self.buf, entry.len());

@@ -296,7 +296,11 @@ impl Db {
     /// in another database without copying the value.
     pub fn take_entry(&mut self, key: &[u8]) -> Option<(Object, Option<i64>)> {
         let obj = self.keys.remove(key)?;
-        let at = if self.expires.is_empty() { None } else { self.expires.remove(key) };
+        let at = if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.remove(key)
+        };
         Some((obj, at))
     }
 
@@ -337,7 +341,12 @@ impl Db {
     /// Looks `key` up for writing as [`Db::lookup`] does, adding it with
     /// `make()` when it is absent (or expired). The boolean is true when the
     /// key was created.
-    pub fn lookup_or_insert_with(&mut self, key: &[u8], access: &Access, make: impl FnOnce() -> Value) -> (&mut Object, bool) {
+    pub fn lookup_or_insert_with(
+        &mut self,
+        key: &[u8],
+        access: &Access,
+        make: impl FnOnce() -> Value,
+    ) -> (&mut Object, bool) {
         if self.lookup(key, access).is_none() {
             return (self.insert_new(key, make(), access), true);
         }

@@ -260,7 +260,7 @@ impl Set {
     }
 
     /// Converts an intset to a table sized for its members.
-    fn to_table(&mut self) -> &mut Dict<()> {
+    fn convert_to_table(&mut self) -> &mut Dict<()> {
         if let Set::Intset(s) = self {
             let mut d = Dict::new();
             let mut buf = itoa::Buffer::new();
@@ -281,7 +281,7 @@ impl Set {
         if let (Set::Intset(_), Some(v)) = (&*self, parse_canonical_i64(member)) {
             return self.add_int(v, max_intset);
         }
-        self.to_table().get_or_insert_with(member, || ()).1
+        self.convert_to_table().get_or_insert_with(member, || ()).1
     }
 
     /// Adds an integer member (no parsing when the set is an intset).
@@ -292,7 +292,7 @@ impl Set {
                     return false;
                 }
                 if s.len() > max_intset {
-                    self.to_table();
+                    self.convert_to_table();
                 }
                 true
             }
@@ -510,7 +510,10 @@ mod tests {
         assert_eq!(out.len(), 3);
         assert!(out.remove_member(Member::Bytes(b"a")));
         assert!(out.remove_member(Member::Int(1)));
-        assert_eq!(out.iter().map(|m| m.to_key()).collect::<Vec<_>>(), vec![Key::from(&b"2"[..])]);
+        assert_eq!(
+            out.iter().map(|m| m.to_key()).collect::<Vec<_>>(),
+            vec![Key::from(&b"2"[..])]
+        );
     }
 
     #[test]

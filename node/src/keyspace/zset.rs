@@ -174,7 +174,9 @@ impl Order {
             chunk.push(e);
             if chunk.len() == CHUNK_MAX / 2 {
                 order.len += chunk.len();
-                order.chunks.push(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_MAX / 2)));
+                order
+                    .chunks
+                    .push(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_MAX / 2)));
             }
         }
         if !chunk.is_empty() {
@@ -260,7 +262,10 @@ impl Order {
             .chunks
             .partition_point(|c| c.last().is_some_and(|e| e.cmp_to(score, member) == Ordering::Less))
             .min(last);
-        let off = self.chunks.get(ci).map_or(0, |c| c.partition_point(|e| e.cmp_to(score, member) == Ordering::Less));
+        let off = self
+            .chunks
+            .get(ci)
+            .map_or(0, |c| c.partition_point(|e| e.cmp_to(score, member) == Ordering::Less));
         (ci, off)
     }
 
@@ -372,7 +377,11 @@ impl Order {
 
     /// Entries from `rank` on, in order.
     fn iter_from(&self, rank: usize) -> impl Iterator<Item = &Entry> {
-        let (ci, off) = if rank < self.len { self.locate(rank) } else { (self.chunks.len(), 0) };
+        let (ci, off) = if rank < self.len {
+            self.locate(rank)
+        } else {
+            (self.chunks.len(), 0)
+        };
         let head = self.chunks.get(ci).map_or(&[][..], |c| &c[off..]);
         head.iter().chain(self.chunks.iter().skip(ci + 1).flatten())
     }
@@ -421,11 +430,19 @@ impl Range for ScoreRange {
     }
 
     fn gte_min(&self, _: &[u8], score: f64) -> bool {
-        if self.min_ex { score > self.min } else { score >= self.min }
+        if self.min_ex {
+            score > self.min
+        } else {
+            score >= self.min
+        }
     }
 
     fn lte_max(&self, _: &[u8], score: f64) -> bool {
-        if self.max_ex { score < self.max } else { score <= self.max }
+        if self.max_ex {
+            score < self.max
+        } else {
+            score <= self.max
+        }
     }
 }
 
@@ -486,12 +503,20 @@ impl Range for LexRange<'_> {
 
     fn gte_min(&self, member: &[u8], _: f64) -> bool {
         let cmp = self.min.cmp_member(member);
-        if self.min.exclusive() { cmp == Ordering::Greater } else { cmp != Ordering::Less }
+        if self.min.exclusive() {
+            cmp == Ordering::Greater
+        } else {
+            cmp != Ordering::Less
+        }
     }
 
     fn lte_max(&self, member: &[u8], _: f64) -> bool {
         let cmp = self.max.cmp_member(member);
-        if self.max.exclusive() { cmp == Ordering::Less } else { cmp != Ordering::Greater }
+        if self.max.exclusive() {
+            cmp == Ordering::Less
+        } else {
+            cmp != Ordering::Greater
+        }
     }
 }
 
@@ -684,7 +709,11 @@ impl ZSet {
             ZSet::Listpack(lp) => pairs(lp).position(|(m, _)| m == member),
             ZSet::Sorted(s) => {
                 let score = *s.dict.get(member)?;
-                Some(s.order.rank(score, member).expect("every member of the table is in the index"))
+                Some(
+                    s.order
+                        .rank(score, member)
+                        .expect("every member of the table is in the index"),
+                )
             }
         }
     }
@@ -829,12 +858,17 @@ impl ZSet {
         }
         match self {
             ZSet::Listpack(lp) => {
-                let i = pairs(lp).position(|(m, _)| m == member).expect("the member was just found");
+                let i = pairs(lp)
+                    .position(|(m, _)| m == member)
+                    .expect("the member was just found");
                 lp.remove(2 * i, 2);
                 lp_insert(lp, member, new);
             }
             ZSet::Sorted(s) => {
-                let key = s.order.remove(cur, member).expect("every member of the table is in the index");
+                let key = s
+                    .order
+                    .remove(cur, member)
+                    .expect("every member of the table is in the index");
                 s.order.insert(new, key);
                 *s.dict.get_mut(member).expect("the member was just found") = new;
             }
@@ -864,7 +898,10 @@ impl ZSet {
                 sorted.member_bytes += m.len();
                 sorted.dict.insert(m.into(), s);
             }
-            sorted.order = Order::from_sorted(pairs(lp).map(|(m, s)| Entry { score: s, member: m.into() }));
+            sorted.order = Order::from_sorted(pairs(lp).map(|(m, s)| Entry {
+                score: s,
+                member: m.into(),
+            }));
             *self = ZSet::Sorted(Box::new(sorted));
         }
     }
@@ -882,7 +919,9 @@ impl ZSet {
             ZSet::Sorted(s) => match s.dict.remove(member) {
                 Some(score) => {
                     s.member_bytes -= member.len();
-                    s.order.remove(score, member).expect("every member of the table is in the index");
+                    s.order
+                        .remove(score, member)
+                        .expect("every member of the table is in the index");
                     true
                 }
                 None => false,
@@ -1014,7 +1053,10 @@ mod tests {
         if let ZSet::Sorted(s) = z {
             assert!(s.order.chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK_MAX));
             for ci in 0..=s.order.chunks.len() {
-                assert_eq!(s.order.prefix(ci), s.order.chunks[..ci].iter().map(Vec::len).sum::<usize>());
+                assert_eq!(
+                    s.order.prefix(ci),
+                    s.order.chunks[..ci].iter().map(Vec::len).sum::<usize>()
+                );
             }
             assert_eq!(s.dict.len(), want.len());
             assert_eq!(s.member_bytes, want.iter().map(|(m, _)| m.len()).sum::<usize>());
@@ -1052,7 +1094,11 @@ mod tests {
         if range.is_empty() {
             return None;
         }
-        if rev { want.iter().rposition(inside) } else { want.iter().position(inside) }
+        if rev {
+            want.iter().rposition(inside)
+        } else {
+            want.iter().position(inside)
+        }
     }
 
     fn random_ops(seed: u64, limits: Limits, space: u32, ops: usize) {
@@ -1065,7 +1111,10 @@ mod tests {
                     let m = member(&mut rng, space);
                     let s = score(&mut rng);
                     let incr = rng.random_ratio(1, 5);
-                    let flags = AddFlags { incr, ..AddFlags::default() };
+                    let flags = AddFlags {
+                        incr,
+                        ..AddFlags::default()
+                    };
                     let r = z.add(&m, s, flags, limits);
                     let old = model.by_member.get(&m).copied();
                     let new = if incr { old.unwrap_or(0.0) + s } else { s };
@@ -1090,7 +1139,11 @@ mod tests {
                 7 => {
                     let max = rng.random();
                     let want = model.sorted();
-                    let expect = if max { want.last().cloned() } else { want.first().cloned() };
+                    let expect = if max {
+                        want.last().cloned()
+                    } else {
+                        want.first().cloned()
+                    };
                     let got = z.pop(max).map(|(m, s)| (m.to_vec(), s));
                     assert_eq!(got, expect);
                     if let Some((m, _)) = expect {
@@ -1103,12 +1156,17 @@ mod tests {
                     for rev in [false, true] {
                         assert_eq!(z.range_start(&r, rev), naive_start(&want, &r, rev), "{r:?} rev {rev}");
                     }
-                    let n = want.iter().filter(|(m, s)| r.gte_min(m, *s) && r.lte_max(m, *s)).count();
+                    let n = want
+                        .iter()
+                        .filter(|(m, s)| r.gte_min(m, *s) && r.lte_max(m, *s))
+                        .count();
                     assert_eq!(z.count_in(&r), if r.is_empty() { 0 } else { n });
                     if rng.random_ratio(1, 4) {
                         let removed = z.remove_in(&r);
                         let before = model.by_member.len();
-                        model.by_member.retain(|m, s| !(r.gte_min(m, *s) && r.lte_max(m, *s)) || r.is_empty());
+                        model
+                            .by_member
+                            .retain(|m, s| !(r.gte_min(m, *s) && r.lte_max(m, *s)) || r.is_empty());
                         assert_eq!(removed, before - model.by_member.len());
                     }
                 }
@@ -1155,17 +1213,41 @@ mod tests {
     #[test]
     fn listpack_matches_model() {
         for seed in 0..20 {
-            random_ops(seed, Limits { max_entries: 100_000, max_value: 64 }, 40, 600);
+            random_ops(
+                seed,
+                Limits {
+                    max_entries: 100_000,
+                    max_value: 64,
+                },
+                40,
+                600,
+            );
         }
     }
 
     #[test]
     fn sorted_matches_model() {
         for seed in 0..6 {
-            random_ops(seed, Limits { max_entries: 0, max_value: 64 }, 3000, 8000);
+            random_ops(
+                seed,
+                Limits {
+                    max_entries: 0,
+                    max_value: 64,
+                },
+                3000,
+                8000,
+            );
         }
         // Few members: chunks split, merge and vanish often.
-        random_ops(99, Limits { max_entries: 0, max_value: 64 }, 600, 20_000);
+        random_ops(
+            99,
+            Limits {
+                max_entries: 0,
+                max_value: 64,
+            },
+            600,
+            20_000,
+        );
     }
 
     #[test]
@@ -1173,7 +1255,8 @@ mod tests {
         let limits = Limits::default();
         let mut z = ZSet::new_for(limits, 1);
         for i in 0..128 {
-            z.add(format!("m{i}").as_bytes(), f64::from(i), AddFlags::default(), limits).expect("not NaN");
+            z.add(format!("m{i}").as_bytes(), f64::from(i), AddFlags::default(), limits)
+                .expect("not NaN");
         }
         assert_eq!(z.encoding(), "listpack");
         z.add(b"m128", 0.5, AddFlags::default(), limits).expect("not NaN");
@@ -1185,14 +1268,35 @@ mod tests {
         z.add(&[b'x'; 65], 1.0, AddFlags::default(), limits).expect("not NaN");
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(ZSet::new_for(limits, 65).encoding(), "skiplist");
-        assert_eq!(ZSet::new_for(Limits { max_entries: 0, max_value: 64 }, 1).encoding(), "skiplist");
+        assert_eq!(
+            ZSet::new_for(
+                Limits {
+                    max_entries: 0,
+                    max_value: 64
+                },
+                1
+            )
+            .encoding(),
+            "skiplist"
+        );
     }
 
     #[test]
     fn packed_scores_round_trip() {
         let mut buf = [0u8; 8];
-        for s in [0.0, 1.0, -1.0, 2.5, 1e300, -1e-300, f64::INFINITY, f64::NEG_INFINITY, 36028797018963967.0, -36028797018963968.0, 5e-324]
-        {
+        for s in [
+            0.0,
+            1.0,
+            -1.0,
+            2.5,
+            1e300,
+            -1e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            36028797018963967.0,
+            -36028797018963968.0,
+            5e-324,
+        ] {
             assert_eq!(unpack_score(pack_score(s, &mut buf)).to_bits(), s.to_bits(), "{s}");
         }
         assert_eq!(pack_score(0.0, &mut buf).len(), 0);
@@ -1206,17 +1310,71 @@ mod tests {
         let limits = Limits::default();
         let mut z = ZSet::default();
         let add = |z: &mut ZSet, m: &[u8], s: f64, flags: AddFlags| z.add(m, s, flags, limits);
-        assert_eq!(add(&mut z, b"a", 1.0, AddFlags { xx: true, ..AddFlags::default() }), Ok(Added::Skipped));
+        assert_eq!(
+            add(
+                &mut z,
+                b"a",
+                1.0,
+                AddFlags {
+                    xx: true,
+                    ..AddFlags::default()
+                }
+            ),
+            Ok(Added::Skipped)
+        );
         assert_eq!(add(&mut z, b"a", 1.0, AddFlags::default()), Ok(Added::New(1.0)));
-        assert_eq!(add(&mut z, b"a", 2.0, AddFlags { nx: true, ..AddFlags::default() }), Ok(Added::Skipped));
-        assert_eq!(add(&mut z, b"a", 0.0, AddFlags { gt: true, ..AddFlags::default() }), Ok(Added::Skipped));
-        assert_eq!(add(&mut z, b"a", 3.0, AddFlags { gt: true, ..AddFlags::default() }), Ok(Added::Updated(3.0)));
+        assert_eq!(
+            add(
+                &mut z,
+                b"a",
+                2.0,
+                AddFlags {
+                    nx: true,
+                    ..AddFlags::default()
+                }
+            ),
+            Ok(Added::Skipped)
+        );
+        assert_eq!(
+            add(
+                &mut z,
+                b"a",
+                0.0,
+                AddFlags {
+                    gt: true,
+                    ..AddFlags::default()
+                }
+            ),
+            Ok(Added::Skipped)
+        );
+        assert_eq!(
+            add(
+                &mut z,
+                b"a",
+                3.0,
+                AddFlags {
+                    gt: true,
+                    ..AddFlags::default()
+                }
+            ),
+            Ok(Added::Updated(3.0))
+        );
         assert_eq!(add(&mut z, b"a", 3.0, AddFlags::default()), Ok(Added::Same(3.0)));
-        let incr_lt = AddFlags { incr: true, lt: true, ..AddFlags::default() };
+        let incr_lt = AddFlags {
+            incr: true,
+            lt: true,
+            ..AddFlags::default()
+        };
         assert_eq!(add(&mut z, b"a", 1.0, incr_lt), Ok(Added::Skipped));
         assert_eq!(add(&mut z, b"a", -1.0, incr_lt), Ok(Added::Updated(2.0)));
-        assert_eq!(add(&mut z, b"b", f64::INFINITY, AddFlags::default()), Ok(Added::New(f64::INFINITY)));
-        let incr = AddFlags { incr: true, ..AddFlags::default() };
+        assert_eq!(
+            add(&mut z, b"b", f64::INFINITY, AddFlags::default()),
+            Ok(Added::New(f64::INFINITY))
+        );
+        let incr = AddFlags {
+            incr: true,
+            ..AddFlags::default()
+        };
         assert_eq!(add(&mut z, b"b", f64::NEG_INFINITY, incr), Err(NanScore));
         assert_eq!(z.score(b"b"), Some(f64::INFINITY));
     }
@@ -1239,7 +1397,13 @@ mod tests {
         assert!(range.lte_max(b"d", 0.0));
         assert!(!range.lte_max(b"da", 0.0));
         let limits = Limits::default();
-        for lim in [limits, Limits { max_entries: 0, max_value: 64 }] {
+        for lim in [
+            limits,
+            Limits {
+                max_entries: 0,
+                max_value: 64,
+            },
+        ] {
             let mut z = ZSet::new_for(lim, 1);
             for m in ["a", "b", "c", "d", "e"] {
                 z.add(m.as_bytes(), 0.0, AddFlags::default(), lim).expect("not NaN");
@@ -1248,7 +1412,10 @@ mod tests {
             assert_eq!(z.range_start(&range, true), Some(3));
             assert_eq!(z.count_in(&range), 2);
             assert_eq!(z.remove_in(&range), 2);
-            assert_eq!(z.iter().map(|(m, _)| m.to_vec()).collect::<Vec<_>>(), vec![b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]);
+            assert_eq!(
+                z.iter().map(|(m, _)| m.to_vec()).collect::<Vec<_>>(),
+                vec![b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]
+            );
         }
     }
 
@@ -1260,6 +1427,9 @@ mod tests {
         let big = ZSet::from_sorted(&items, limits);
         assert_eq!(big.encoding(), "skiplist");
         assert_eq!(big.rank(b"m100"), Some(100));
-        assert_eq!(ZSet::from_sorted(&[(vec![b'x'; 65], 1.0)], limits).encoding(), "skiplist");
+        assert_eq!(
+            ZSet::from_sorted(&[(vec![b'x'; 65], 1.0)], limits).encoding(),
+            "skiplist"
+        );
     }
 }

@@ -304,7 +304,6 @@ async fn redis_crate_pipeline_and_select() {
 }
 
 #[tokio::test]
-#[ignore = "needs MGET"]
 async fn redis_crate_mget() {
     let tessera = Server::tessera(&[]);
     let client = redis::Client::open(tessera.url()).expect("client");

@@ -14,6 +14,7 @@
 //! | `CMD arg...` | run on both servers, compare the replies exactly |
 //! | `!unordered CMD arg...` | compare the reply's top-level elements as a multiset (KEYS, SMEMBERS, HKEYS, SINTER...) |
 //! | `!unordered-pairs CMD arg...` | the reply is a flat array (or map) of field/value pairs; compare the pairs as a multiset (HGETALL, CONFIG GET...) |
+//! | `!unordered-nested CMD arg...` | every aggregate at every depth as a multiset (a `SCAN 0 ... COUNT 1000` that returns the whole key space in one call) |
 //! | `!noreply-compare CMD arg...` | compare only the reply's type (TIME, INFO, RANDOMKEY...) |
 //! | `!sleep MS` | sleep MS milliseconds (sparingly: expiry tests) |
 //! | `!conn N` | run the following commands on connection N (0 at the start); connections are opened lazily, one per index on each server |
@@ -55,17 +56,24 @@ pub enum Compare {
     Unordered,
     /// A flat array of field/value pairs (or a map): the pairs as a multiset.
     UnorderedPairs,
+    /// Every aggregate, at every depth, as a multiset (SCAN's `[cursor,
+    /// [keys...]]` when one call returns the whole key space).
+    UnorderedNested,
     /// Only the reply's type.
     TypeOnly,
 }
 
 /// Sorts the top-level elements (or pairs) of an aggregate by their wire
-/// bytes; other frames are returned as they are.
+/// bytes (all levels for [`Compare::UnorderedNested`]); other frames are
+/// returned as they are.
 fn normalize(compare: Compare, frame: &Frame) -> Frame {
     fn sorted(items: &[Frame]) -> Vec<Frame> {
         let mut v = items.to_vec();
         v.sort_by_key(Frame::to_bytes);
         v
+    }
+    fn nested(items: &[Frame]) -> Vec<Frame> {
+        items.iter().map(|f| normalize(Compare::UnorderedNested, f)).collect()
     }
     fn sorted_pairs(pairs: &[(Frame, Frame)]) -> Vec<(Frame, Frame)> {
         let mut v = pairs.to_vec();
@@ -77,6 +85,16 @@ fn normalize(compare: Compare, frame: &Frame) -> Frame {
         (Compare::Unordered | Compare::UnorderedPairs, Frame::Set(items)) => Frame::Set(sorted(items)),
         (Compare::Unordered, Frame::Push(items)) => Frame::Push(sorted(items)),
         (Compare::Unordered | Compare::UnorderedPairs, Frame::Map(pairs)) => Frame::Map(sorted_pairs(pairs)),
+        (Compare::UnorderedNested, Frame::Array(items)) => Frame::Array(sorted(&nested(items))),
+        (Compare::UnorderedNested, Frame::Set(items)) => Frame::Set(sorted(&nested(items))),
+        (Compare::UnorderedNested, Frame::Push(items)) => Frame::Push(sorted(&nested(items))),
+        (Compare::UnorderedNested, Frame::Map(pairs)) => {
+            let pairs: Vec<(Frame, Frame)> = pairs
+                .iter()
+                .map(|(k, v)| (normalize(compare, k), normalize(compare, v)))
+                .collect();
+            Frame::Map(sorted_pairs(&pairs))
+        }
         (Compare::UnorderedPairs, Frame::Array(items)) if items.len() % 2 == 0 => {
             let pairs: Vec<(Frame, Frame)> = items.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect();
             Frame::Array(sorted_pairs(&pairs).into_iter().flat_map(|(k, v)| [k, v]).collect())
@@ -90,7 +108,7 @@ pub fn frames_match(compare: Compare, a: &Frame, b: &Frame) -> bool {
     match compare {
         Compare::TypeOnly => frame_type(a) == frame_type(b),
         Compare::Exact => a.to_bytes() == b.to_bytes(),
-        Compare::Unordered | Compare::UnorderedPairs => {
+        Compare::Unordered | Compare::UnorderedPairs | Compare::UnorderedNested => {
             normalize(compare, a).to_bytes() == normalize(compare, b).to_bytes()
         }
     }
@@ -299,6 +317,7 @@ pub fn parse_script(text: &str) -> Result<Vec<ScriptLine>, String> {
             None => command(Compare::Exact)?,
             Some("unordered") => command(Compare::Unordered)?,
             Some("unordered-pairs") => command(Compare::UnorderedPairs)?,
+            Some("unordered-nested") => command(Compare::UnorderedNested)?,
             Some("noreply-compare") => command(Compare::TypeOnly)?,
             Some("sleep") => {
                 let ms: u64 = rest.parse().map_err(|_| err("!sleep takes milliseconds".into()))?;
@@ -373,6 +392,7 @@ pub fn run_script(pair: &mut Pair, file: &str, script: &[ScriptLine]) -> Vec<Str
                         Compare::Exact => "",
                         Compare::Unordered => " (compared unordered)",
                         Compare::UnorderedPairs => " (compared as unordered pairs)",
+                        Compare::UnorderedNested => " (compared unordered at every level)",
                         Compare::TypeOnly => " (compared by type)",
                     };
                     let _ = writeln!(m, "{file}:{}: [conn {conn}] {}{how}", line.lineno, line.text);
@@ -401,7 +421,15 @@ macro_rules! scripts {
 }
 
 scripts! {
+    script_pubsub => "pubsub.txt",
+    script_pubsub_resp3 => "pubsub-resp3.txt",
     script_connection => "connection.txt",
+    script_connection_cmds => "connection-cmds.txt",
+    script_hello_resp3 => "hello-resp3.txt",
+    script_command => "command.txt",
+    script_client => "client.txt",
+    script_config => "config.txt",
+    script_server => "server.txt",
     script_strings_basic => "strings-basic.txt",
     script_keys => "keys.txt",
     script_keys_types => "keys-types.txt",
@@ -409,6 +437,22 @@ scripts! {
     script_scan => "scan.txt",
     script_object_policy => "object-policy.txt",
     script_keys_resp3 => "keys-resp3.txt",
+    script_sets => "sets.txt",
+    script_sets_resp3 => "sets-resp3.txt",
+    script_strings => "strings.txt",
+    script_strings_encoding => "strings-encoding.txt",
+    script_incrbyfloat => "incrbyfloat.txt",
+    script_bitmaps => "bitmaps.txt",
+    script_strings_resp3 => "strings-resp3.txt",
+    script_strings_limits => "strings-limits.txt",
+    script_zsets => "zsets.txt",
+    script_zsets_ranges => "zsets-ranges.txt",
+    script_zsets_algebra => "zsets-algebra.txt",
+    script_zsets_resp3 => "zsets-resp3.txt",
+    script_hashes => "hashes.txt",
+    script_hashes_resp3 => "hashes-resp3.txt",
+    script_lists => "lists.txt",
+    script_lists_resp3 => "lists-resp3.txt",
 }
 
 #[test]
@@ -476,4 +520,14 @@ fn unordered_comparisons() {
     assert!(frames_match(Compare::TypeOnly, &bulk("a"), &bulk("b")));
     assert!(!frames_match(Compare::TypeOnly, &bulk("a"), &Frame::Null));
     assert!(!frames_match(Compare::Exact, &Frame::Null, &Frame::NullArray));
+    let scan = |keys: Vec<Frame>| Frame::Array(vec![bulk("0"), Frame::Array(keys)]);
+    let s1 = scan(vec![bulk("a"), bulk("b")]);
+    let s2 = scan(vec![bulk("b"), bulk("a")]);
+    assert!(!frames_match(Compare::Unordered, &s1, &s2));
+    assert!(frames_match(Compare::UnorderedNested, &s1, &s2));
+    assert!(!frames_match(
+        Compare::UnorderedNested,
+        &s1,
+        &scan(vec![bulk("a"), bulk("c")])
+    ));
 }

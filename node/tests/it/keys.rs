@@ -115,7 +115,6 @@ fn full_scan_returns_every_stable_key_while_the_table_resizes() {
                     del_all(conn, churn.drain(..n).map(|i| format!("churn:{i}")));
                 }
             }
-            eprintln!("DEBUG count {count} calls {calls} churn inserted {next_churn} left {}", churn.len());
             let missed: Vec<usize> = (0..STABLE)
                 .filter(|i| !seen.contains(format!("stable:{i}").as_bytes()))
                 .collect();

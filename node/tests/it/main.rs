@@ -7,6 +7,13 @@
 //! - [`random`]: seeded random command streams.
 //! - [`clients`]: redis-cli, redis-benchmark and the `redis` crate.
 //! - [`keys`]: full SCAN walks while the keyspace resizes.
+//! - [`server`]: INFO, live CONFIG SET limits, AUTH, CLIENT KILL/PAUSE,
+//!   MONITOR, SLOWLOG, SHUTDOWN, redis-cli interactive, redis-benchmark.
+//! - [`sets`]: properties of SPOP, SRANDMEMBER and SSCAN walks.
+//! - [`zsets`]: properties of ZRANDMEMBER, ZSCAN walks, a large sorted set
+//!   against redis-server.
+//! - [`pubsub`]: pub/sub and keyspace notifications frame by frame, slow
+//!   subscribers, the `redis` crate's async pub/sub.
 //!
 //! Run with `cargo test -p tessera-node --test it`. Tests that need
 //! `redis-server` print `skipping: redis-server not installed` and pass
@@ -16,6 +23,11 @@
 mod support;
 mod clients;
 mod diff;
+mod hashes;
 mod keys;
 mod protocol;
+mod pubsub;
 mod random;
+mod server;
+mod sets;
+mod zsets;

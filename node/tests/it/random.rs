@@ -54,6 +54,8 @@ pub enum Check {
     Unordered,
     /// Field/value pairs as a multiset (HGETALL).
     UnorderedPairs,
+    /// Every aggregate at every depth as a multiset (a one-call SCAN).
+    UnorderedNested,
     /// Integers that both are >= 0 may differ by at most this much (TTL: 1,
     /// PTTL: 1000); anything else exactly.
     Within(i64),
@@ -131,7 +133,10 @@ pub fn all_generators() -> Vec<Gen> {
         hashes(),
         lists(),
         sets(),
+        sets_more(),
         sorted_sets(),
+        sorted_sets_more(),
+        bitmaps(),
     ]
     .concat()
 }
@@ -505,6 +510,12 @@ pub fn hashes() -> Vec<Gen> {
         Gen::new("hgetall", 3, |r| args!["HGETALL", key(r, Hash)]).check(Check::UnorderedPairs),
         Gen::new("hkeys", 2, |r| args!["HKEYS", key(r, Hash)]).check(Check::Unordered),
         Gen::new("hvals", 2, |r| args!["HVALS", key(r, Hash)]).check(Check::Unordered),
+        // Only the deterministic forms of HRANDFIELD: a count covering the
+        // whole hash (its fields in any order), zero, or not a number.
+        Gen::new("hrandfield", 1, |r| args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0", "abc"])])
+            .check(Check::Unordered),
+        Gen::new("hrandfield", 1, |r| args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0"]), "WITHVALUES"])
+            .check(Check::UnorderedPairs),
     ]
 }
 
@@ -699,7 +710,9 @@ pub fn keys_more() -> Vec<Gen> {
                 a.push(b"BOGUS".to_vec());
             }
             a
-        }),
+        })
+        // Without MATCH, several keys come back in hash-table order.
+        .check(Check::UnorderedNested),
         Gen::new("pexpireat", 2, |r| {
             let at = match r.random_range(0..4) {
                 0 => pick(r, &["0", "1", "-1", "9223372036854775807", "-9223372036854775808", "x"]).arg(),
@@ -753,6 +766,406 @@ pub fn keys_more() -> Vec<Gen> {
     ]
 }
 
+/// More set commands: wider key lists, options and their errors, set
+/// members from [`value`] (extreme and non-canonical integers, binary
+/// strings), one-call SSCANs.
+pub fn sets_more() -> Vec<Gen> {
+    use Type::Set;
+    vec![
+        Gen::new("sadd", 3, |r| {
+            let mut a = args!["SADD", key(r, Set)];
+            a.extend((0..r.random_range(1..5)).map(|_| value(r)));
+            a
+        }),
+        Gen::new("srem", 2, |r| {
+            let mut a = args!["SREM", key(r, Set)];
+            a.extend((0..r.random_range(1..6)).map(|_| member(r)));
+            a
+        }),
+        Gen::new("sismember", 1, |r| args!["SISMEMBER", key(r, Set), value(r)]),
+        Gen::new("smismember", 1, |r| {
+            let mut a = args!["SMISMEMBER", key(r, Set)];
+            a.extend((0..r.random_range(1..6)).map(|_| member(r)));
+            a
+        }),
+        Gen::new("sinter", 1, |r| {
+            let mut a = args!["SINTER"];
+            a.extend(keys_of(r, Set, 4));
+            a
+        })
+        .check(Check::Unordered),
+        Gen::new("sunion", 1, |r| {
+            let mut a = args!["SUNION"];
+            a.extend(keys_of(r, Set, 4));
+            a
+        })
+        .check(Check::Unordered),
+        Gen::new("sdiff", 1, |r| {
+            let mut a = args!["SDIFF"];
+            a.extend(keys_of(r, Set, 6));
+            a
+        })
+        .check(Check::Unordered),
+        Gen::new("sinterstore", 1, |r| {
+            let mut a = args!["SINTERSTORE", key(r, Set)];
+            a.extend(keys_of(r, Set, 3));
+            a
+        }),
+        Gen::new("sunionstore", 1, |r| {
+            let mut a = args!["SUNIONSTORE", key(r, Set)];
+            a.extend(keys_of(r, Set, 3));
+            a
+        }),
+        Gen::new("sdiffstore", 1, |r| {
+            let mut a = args!["SDIFFSTORE", key(r, Set)];
+            a.extend(keys_of(r, Set, 6));
+            a
+        }),
+        Gen::new("sintercard", 2, |r| {
+            let keys = keys_of(r, Set, 3);
+            let numkeys = match r.random_range(0..8) {
+                0 => pick(r, &["0", "-1", "abc", "4"]).arg(),
+                _ => keys.len().to_string().arg(),
+            };
+            let mut a = args!["SINTERCARD", numkeys];
+            a.extend(keys);
+            match r.random_range(0..5) {
+                0 | 1 => a.extend(args!["LIMIT", r.random_range(0i64..4)]),
+                2 => a.extend(args!["LIMIT", pick(r, &["-1", "x", "1.5"])]),
+                3 => a.push(pick(r, &["LIMIT", "BOGUS"]).arg()),
+                _ => {}
+            }
+            a
+        }),
+        Gen::new("smove", 1, |r| args!["SMOVE", key(r, Set), key(r, Set), value(r)]),
+        Gen::new("sscan", 2, |r| {
+            // Cursor 0 and a COUNT above any set's size: one call returns
+            // everything, so only the order may differ.
+            let mut a = args!["SSCAN", key(r, Set), pick(r, &["0", "0", "0", "", "-0", "abc"])];
+            if r.random_ratio(1, 2) {
+                a.extend(args!["MATCH", pick(r, &["m*", "*1*", "-*", "1?", "[a-m]*"])]);
+            }
+            match r.random_range(0..4) {
+                0 => a.extend(args!["COUNT", pick(r, &["100", "0", "-1", "x"])]),
+                1 => a.push(pick(r, &["COUNT", "TYPE", "BOGUS"]).arg()),
+                _ => a.extend(args!["COUNT", "1000"]),
+            }
+            a
+        })
+        .check(Check::UnorderedNested),
+        Gen::new("spop", 1, |r| {
+            // Only replies that do not depend on the random draw.
+            match r.random_range(0..3) {
+                0 => args!["SPOP", key(r, Set), pick(r, &["-1", "x", "0"])],
+                1 => args!["SPOP", key(r, Set), "1", "2"],
+                _ => args!["SPOP", format!("nokey:{}", r.random_range(0..2)), "3"],
+            }
+        }),
+        Gen::new("srandmember", 1, |r| match r.random_range(0..3) {
+            0 => args!["SRANDMEMBER", key(r, Set), pick(r, &["0", "x", "-9223372036854775808"])],
+            1 => args!["SRANDMEMBER", key(r, Set), "1", "2"],
+            _ => args!["SRANDMEMBER", key(r, Set), "1000"],
+        })
+        .check(Check::Unordered),
+    ]
+}
+
+/// Bit commands on the string keys: offsets near the values' lengths,
+/// BYTE/BIT ranges, every BITOP, BITFIELD mixes with OVERFLOW, and errors.
+pub fn bitmaps() -> Vec<Gen> {
+    use Type::Str;
+    fn offset(r: &mut R) -> Vec<u8> {
+        match r.random_range(0..12) {
+            0 => pick(r, &["-1", "abc", "4294967296", "#3", ""]).arg(),
+            _ => r.random_range(0i64..300).to_string().into_bytes(),
+        }
+    }
+    fn range(r: &mut R, a: &mut Vec<Vec<u8>>) {
+        if r.random_ratio(2, 3) {
+            a.extend(args![index(r), index(r)]);
+            if r.random_ratio(1, 2) {
+                a.push(pick(r, &["BIT", "BYTE", "bit", "BOGUS"]).arg());
+            }
+        }
+    }
+    fn field_type(r: &mut R) -> Vec<u8> {
+        match r.random_range(0..10) {
+            0 => pick(r, &["u64", "i65", "u0", "I8", "x"]).arg(),
+            1 => pick(r, &["i64", "u63", "i1", "u1"]).arg(),
+            _ => format!("{}{}", pick(r, &["i", "u"]), r.random_range(1..17)).into_bytes(),
+        }
+    }
+    vec![
+        Gen::new("setbit", 4, |r| {
+            let bit = pick(r, &["0", "1", "1", "0", "2", "x"]);
+            args!["SETBIT", key(r, Str), offset(r), bit]
+        }),
+        Gen::new("getbit", 3, |r| args!["GETBIT", key(r, Str), offset(r)]),
+        Gen::new("bitcount", 3, |r| {
+            let mut a = args!["BITCOUNT", key(r, Str)];
+            range(r, &mut a);
+            a
+        }),
+        Gen::new("bitpos", 3, |r| {
+            let mut a = args!["BITPOS", key(r, Str), pick(r, &["0", "1", "1", "0", "2"])];
+            if r.random_ratio(1, 3) {
+                a.push(index(r));
+            } else {
+                range(r, &mut a);
+            }
+            a
+        }),
+        Gen::new("bitop", 2, |r| {
+            let mut a = args!["BITOP", pick(r, &["AND", "OR", "XOR", "NOT", "not", "BOGUS"]), key(r, Str)];
+            a.extend(keys_of(r, Str, 3));
+            a
+        }),
+        Gen::new("bitfield", 3, |r| {
+            let mut a = args!["BITFIELD", key(r, Str)];
+            for _ in 0..r.random_range(0..4) {
+                match r.random_range(0..7) {
+                    0 | 1 => a.extend(args!["GET", field_type(r), offset(r)]),
+                    2 | 3 => a.extend(args!["SET", field_type(r), offset(r), int(r)]),
+                    4 | 5 => a.extend(args!["INCRBY", field_type(r), offset(r), int(r)]),
+                    _ => a.extend(args!["OVERFLOW", pick(r, &["WRAP", "SAT", "FAIL", "fail", "BOGUS"])]),
+                }
+            }
+            a
+        }),
+        Gen::new("bitfield_ro", 1, |r| {
+            let mut a = args!["BITFIELD_RO", key(r, Str)];
+            for _ in 0..r.random_range(0..3) {
+                if r.random_ratio(1, 6) {
+                    a.extend(args!["SET", field_type(r), offset(r), int(r)]);
+                } else {
+                    a.extend(args!["GET", field_type(r), offset(r)]);
+                }
+            }
+            a
+        }),
+    ]
+}
+
+/// More sorted-set commands: ZADD flag mixes, the algebra over sorted
+/// sets and sets, STORE forms, ZRANGE with every option, the removals by
+/// score and lex, ZMPOP, and ZRANDMEMBER with a count covering the whole set
+/// (deterministic).
+///
+/// Skiplist-encoded sets (more than 128 members, or members over 64 bytes)
+/// live in their own keys, `zbig:0..2`: on them Redis answers lex ranges
+/// over mixed scores by walking its random skiplist levels, so only score
+/// and rank commands touch them, and their results are stored only there.
+pub fn sorted_sets_more() -> Vec<Gen> {
+    use Type::Zset;
+    /// A `zbig:N` key when `big`, else a sorted-set key.
+    fn zkey(r: &mut R, big: bool) -> Vec<u8> {
+        if big {
+            format!("zbig:{}", r.random_range(0..3)).into_bytes()
+        } else {
+            key(r, Zset)
+        }
+    }
+    /// A member, in the big world sometimes longer than 64 bytes.
+    fn zmember(r: &mut R, big: bool) -> Vec<u8> {
+        if big && r.random_ratio(1, 4) {
+            format!("{}{}", "x".repeat(64), r.random_range(0..3)).into_bytes()
+        } else {
+            member(r)
+        }
+    }
+    fn algebra(r: &mut R, cmd: &str, store: bool, diff: bool) -> Vec<Vec<u8>> {
+        let big = r.random_ratio(1, 4);
+        let mut a = args![cmd];
+        if store {
+            a.push(zkey(r, big));
+        }
+        let n = r.random_range(1..4);
+        let keys: Vec<Vec<u8>> = (0..n)
+            .map(|_| {
+                if r.random_ratio(1, 4) {
+                    key(r, Type::Set)
+                } else {
+                    zkey(r, big)
+                }
+            })
+            .collect();
+        let numkeys = if r.random_ratio(1, 15) {
+            pick(r, &["0", "-1", "x", "9"]).arg()
+        } else {
+            (n as i64).arg()
+        };
+        a.push(numkeys);
+        a.extend(keys);
+        if !diff && r.random_ratio(1, 3) {
+            a.push(b"WEIGHTS".to_vec());
+            a.extend((0..n).map(|_| float(r)));
+        }
+        if !diff && r.random_ratio(1, 3) {
+            a.extend(args!["AGGREGATE", pick(r, &["SUM", "MIN", "MAX", "max", "avg"])]);
+        }
+        if !store && r.random_ratio(1, 2) {
+            a.push(b"WITHSCORES".to_vec());
+        }
+        a
+    }
+    fn limit(r: &mut R, a: &mut Vec<Vec<u8>>) {
+        if r.random_ratio(1, 2) {
+            a.extend(args!["LIMIT", r.random_range(-1i64..3), r.random_range(-1i64..4)]);
+        }
+    }
+    vec![
+        Gen::new("zadd", 6, |r| {
+            let big = r.random_ratio(1, 4);
+            let mut a = args!["ZADD", zkey(r, big)];
+            for _ in 0..r.random_range(0..3) {
+                a.push(pick(r, &["NX", "XX", "GT", "LT", "CH", "INCR", "gt", "ch"]).arg());
+            }
+            if big && r.random_ratio(1, 8) {
+                for i in 0..r.random_range(100..140) {
+                    a.extend(args![i, format!("n{i}")]);
+                }
+            } else {
+                for _ in 0..r.random_range(1..4) {
+                    a.extend(args![float(r), zmember(r, big)]);
+                }
+            }
+            a
+        }),
+        Gen::new("zincrby", 2, |r| {
+            let big = r.random_ratio(1, 4);
+            args!["ZINCRBY", zkey(r, big), float(r), zmember(r, big)]
+        }),
+        Gen::new("zunion", 2, |r| algebra(r, "ZUNION", false, false)),
+        Gen::new("zinter", 2, |r| algebra(r, "ZINTER", false, false)),
+        Gen::new("zdiff", 2, |r| algebra(r, "ZDIFF", false, true)),
+        Gen::new("zunionstore", 1, |r| algebra(r, "ZUNIONSTORE", true, false)),
+        Gen::new("zinterstore", 1, |r| algebra(r, "ZINTERSTORE", true, false)),
+        Gen::new("zdiffstore", 1, |r| algebra(r, "ZDIFFSTORE", true, true)),
+        Gen::new("zintercard", 1, |r| {
+            let big = r.random_ratio(1, 4);
+            let n = r.random_range(1..4);
+            let mut a = args!["ZINTERCARD", n as i64];
+            for _ in 0..n {
+                a.push(zkey(r, big));
+            }
+            if r.random_ratio(1, 2) {
+                a.extend(args!["LIMIT", pick(r, &["0", "1", "2", "-1", "x"])]);
+            }
+            a
+        }),
+        Gen::new("zrangestore", 2, |r| {
+            let big = r.random_ratio(1, 4);
+            let mut a = args!["ZRANGESTORE", zkey(r, big), zkey(r, big)];
+            match r.random_range(0..3) {
+                0 => a.extend(args![index(r), index(r)]),
+                1 => a.extend(args![score_bound(r), score_bound(r), "BYSCORE"]),
+                _ if big => a.extend(args![score_bound(r), score_bound(r), "BYSCORE"]),
+                _ => a.extend(args![lex_bound(r), lex_bound(r), "BYLEX"]),
+            }
+            if r.random_ratio(1, 3) {
+                a.push(b"REV".to_vec());
+            }
+            limit(r, &mut a);
+            a
+        }),
+        Gen::new("zrange", 2, |r| {
+            let big = r.random_ratio(1, 2);
+            let mut a = args!["ZRANGE", zkey(r, big)];
+            if r.random_ratio(1, 2) {
+                a.extend(args![index(r), index(r)]);
+            } else {
+                a.extend(args![score_bound(r), score_bound(r), "BYSCORE"]);
+                limit(r, &mut a);
+            }
+            if r.random_ratio(1, 2) {
+                a.push(b"REV".to_vec());
+            }
+            if r.random_ratio(1, 2) {
+                a.push(b"WITHSCORES".to_vec());
+            }
+            a
+        }),
+        Gen::new("zrevrangebyscore", 2, |r| {
+            let big = r.random_ratio(1, 3);
+            let mut a = args!["ZREVRANGEBYSCORE", zkey(r, big), score_bound(r), score_bound(r)];
+            if r.random_ratio(1, 2) {
+                a.push(b"WITHSCORES".to_vec());
+            }
+            limit(r, &mut a);
+            a
+        }),
+        Gen::new("zrevrangebylex", 1, |r| {
+            let mut a = args!["ZREVRANGEBYLEX", key(r, Zset), lex_bound(r), lex_bound(r)];
+            limit(r, &mut a);
+            a
+        }),
+        Gen::new("zrevrange", 1, |r| {
+            let big = r.random_ratio(1, 3);
+            args!["ZREVRANGE", zkey(r, big), index(r), index(r), "WITHSCORES"]
+        }),
+        Gen::new("zremrangebyscore", 1, |r| {
+            let big = r.random_ratio(1, 3);
+            args!["ZREMRANGEBYSCORE", zkey(r, big), score_bound(r), score_bound(r)]
+        }),
+        Gen::new("zremrangebyrank", 1, |r| {
+            let big = r.random_ratio(1, 3);
+            args!["ZREMRANGEBYRANK", zkey(r, big), index(r), index(r)]
+        }),
+        Gen::new("zremrangebylex", 1, |r| {
+            args!["ZREMRANGEBYLEX", key(r, Zset), lex_bound(r), lex_bound(r)]
+        }),
+        Gen::new("zmpop", 1, |r| {
+            let big = r.random_ratio(1, 3);
+            let n = r.random_range(1..4);
+            let mut a = args!["ZMPOP", n as i64];
+            for _ in 0..n {
+                a.push(zkey(r, big));
+            }
+            a.push(pick(r, &["MIN", "MAX", "max", "MID"]).arg());
+            if r.random_ratio(1, 2) {
+                a.extend(args!["COUNT", pick(r, &["1", "2", "5", "0", "x"])]);
+            }
+            a
+        }),
+        Gen::new("zrandmember", 1, |r| {
+            let big = r.random_ratio(1, 3);
+            let mut a = args!["ZRANDMEMBER", zkey(r, big), pick(r, &["1000", "0", "x"])];
+            if r.random_ratio(1, 2) {
+                a.push(b"WITHSCORES".to_vec());
+            }
+            a
+        }),
+        Gen::new("zscore", 2, |r| {
+            let big = r.random_ratio(1, 2);
+            args!["ZSCORE", zkey(r, big), zmember(r, big)]
+        }),
+        Gen::new("zrank", 1, |r| {
+            let big = r.random_ratio(1, 2);
+            args![pick(r, &["ZRANK", "ZREVRANK"]), zkey(r, big), zmember(r, big)]
+        }),
+        Gen::new("zcount", 1, |r| {
+            let big = r.random_ratio(1, 2);
+            args!["ZCOUNT", zkey(r, big), score_bound(r), score_bound(r)]
+        }),
+        Gen::new("zcard", 1, |r| {
+            let big = r.random_ratio(1, 2);
+            args!["ZCARD", zkey(r, big)]
+        }),
+        Gen::new("zmscore", 1, |r| {
+            let big = r.random_ratio(1, 2);
+            args!["ZMSCORE", zkey(r, big), zmember(r, big), zmember(r, big)]
+        }),
+        Gen::new("zpopmin", 1, |r| {
+            let big = r.random_ratio(1, 2);
+            args![
+                pick(r, &["ZPOPMIN", "ZPOPMAX"]),
+                zkey(r, big),
+                pick(r, &["1", "3", "0", "-1"])
+            ]
+        }),
+    ]
+}
+
 /// A random value type.
 pub fn any_type(r: &mut R) -> Type {
     pick(r, &[Type::Str, Type::Hash, Type::List, Type::Set, Type::Zset])
@@ -786,6 +1199,7 @@ fn outcomes_match(check: Check, t: &Outcome, r: &Outcome) -> bool {
         Check::Exact => t.matches(r, Compare::Exact),
         Check::Unordered => t.matches(r, Compare::Unordered),
         Check::UnorderedPairs => t.matches(r, Compare::UnorderedPairs),
+        Check::UnorderedNested => t.matches(r, Compare::UnorderedNested),
         Check::Within(tolerance) => match (t, r) {
             (Outcome::Reply(Frame::Integer(a)), Outcome::Reply(Frame::Integer(b))) if *a >= 0 && *b >= 0 => {
                 (a - b).abs() <= tolerance

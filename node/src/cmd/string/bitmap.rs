@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::{keyword, lookup, with_bytes};
-use crate::cmd::{CmdResult, CommandError, Ctx, arg};
+use super::{keyword, lookup, read, stored, with_bytes};
+use crate::cmd::{CmdResult, CommandError, Ctx, arg, event};
 use crate::keyspace::{Access, Db, Str, Value};
 
 fn bit_offset_error() -> CommandError {
@@ -34,9 +34,16 @@ fn bit_offset(arg: &[u8], field_bits: Option<u32>, max: u64) -> Result<u64, Comm
 }
 
 /// Runs `f` on the string at `key` made raw and zero-extended to hold bit
-/// `max_bit`; a missing key is created. `f` also learns whether the value
-/// was created or grown.
-fn with_bits_for_write<R>(db: &mut Db, key: &[u8], access: &Access, max_bit: u64, f: impl FnOnce(&mut Vec<u8>, bool) -> R) -> Result<R, CommandError> {
+/// `max_bit` (Redis's `lookupStringForBitCommand`); a missing key is
+/// created. `f` learns whether the value was created or grown; the boolean
+/// returned is whether the key was created.
+fn with_bits_for_write<R>(
+    db: &mut Db,
+    key: &[u8],
+    access: &Access,
+    max_bit: u64,
+    f: impl FnOnce(&mut Vec<u8>, bool) -> R,
+) -> Result<(R, bool), CommandError> {
     let need = (max_bit >> 3) as usize + 1;
     match lookup(db, key, access)? {
         Some(s) => {
@@ -45,13 +52,13 @@ fn with_bits_for_write<R>(db: &mut Db, key: &[u8], access: &Access, max_bit: u64
             if grown {
                 buf.resize(need, 0);
             }
-            Ok(f(buf, grown))
+            Ok((f(buf, grown), false))
         }
         None => {
             let mut buf = vec![0; need];
             let r = f(&mut buf, true);
             db.insert_new(key, Value::Str(Str::Raw(Box::new(buf))), access);
-            Ok(r)
+            Ok((r, true))
         }
     }
 }
@@ -68,9 +75,8 @@ pub(super) fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
     };
     let key = &args[1];
-    let db_index = ctx.client.db;
     let (db, out, access) = ctx.parts();
-    let (old, changed) = with_bits_for_write(db, key, access, offset, |buf, grown| {
+    let ((old, changed), created) = with_bits_for_write(db, key, access, offset, |buf, grown| {
         let (byte, mask) = ((offset >> 3) as usize, bit_mask(offset));
         let old = buf[byte] & mask != 0;
         if on {
@@ -82,18 +88,20 @@ pub(super) fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     })?;
     out.int(i64::from(old));
     if changed {
-        ctx.modified(db_index, key);
+        stored(ctx, key, created, "setbit");
     }
     Ok(())
 }
 
 pub(super) fn getbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let offset = bit_offset(&args[2], None, ctx.server.config.proto_max_bulk_len)?;
-    let (db, out, access) = ctx.parts();
-    let bit = match lookup(db, &args[1], access)? {
-        Some(s) => with_bytes(s, |b| b.get((offset >> 3) as usize).is_some_and(|&byte| byte & bit_mask(offset) != 0)),
-        None => false,
-    };
+    let (s, out) = read(ctx, &args[1])?;
+    let bit = s.is_some_and(|s| {
+        with_bytes(s, |b| {
+            b.get((offset >> 3) as usize)
+                .is_some_and(|&byte| byte & bit_mask(offset) != 0)
+        })
+    });
     out.int(i64::from(bit));
     Ok(())
 }
@@ -155,9 +163,9 @@ fn popcount(b: &[u8]) -> u64 {
 }
 
 pub(super) fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let (db, out, access) = ctx.parts();
     // Redis 7.0 answers 0 for a missing key before looking at the arguments.
-    let Some(s) = lookup(db, &args[1], access)? else {
+    let (s, out) = read(ctx, &args[1])?;
+    let Some(s) = s else {
         out.int(0);
         return Ok(());
     };
@@ -172,13 +180,14 @@ pub(super) fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             4 | 5 => {
                 let start = arg::int(&args[2])?;
                 let end = arg::int(&args[3])?;
+                // Checked before the unit, whose errors it hides.
+                if start < 0 && end < 0 && start > end {
+                    return Ok(0);
+                }
                 let bits = match args.get(4) {
                     Some(unit) => unit_is_bit(unit)?,
                     None => false,
                 };
-                if start < 0 && end < 0 && start > end {
-                    return Ok(0);
-                }
                 resolve_range(start, end, bits, p.len())
             }
             _ => return Err(CommandError::Syntax),
@@ -231,8 +240,8 @@ pub(super) fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         v @ (0 | 1) => v == 1,
         _ => return Err(CommandError::err("The bit argument must be 1 or 0.")),
     };
-    let (db, out, access) = ctx.parts();
-    let Some(s) = lookup(db, &args[1], access)? else {
+    let (s, out) = read(ctx, &args[1])?;
+    let Some(s) = s else {
         // A missing key is an endless run of zeros.
         out.int(if bit { -1 } else { 0 });
         return Ok(());
@@ -278,23 +287,27 @@ enum BitOp {
 }
 
 pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let op = [("and", BitOp::And), ("or", BitOp::Or), ("xor", BitOp::Xor), ("not", BitOp::Not)]
-        .into_iter()
-        .find(|(name, _)| keyword(&args[1], name))
-        .map(|(_, op)| op)
-        .ok_or(CommandError::Syntax)?;
+    let op = [
+        ("and", BitOp::And),
+        ("or", BitOp::Or),
+        ("xor", BitOp::Xor),
+        ("not", BitOp::Not),
+    ]
+    .into_iter()
+    .find(|(name, _)| keyword(&args[1], name))
+    .map(|(_, op)| op)
+    .ok_or(CommandError::Syntax)?;
     if op == BitOp::Not && args.len() != 4 {
         return Err(CommandError::err("BITOP NOT must be called with a single source key."));
     }
     let dest = &args[2];
     let sources = &args[3..];
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
-    // First pass: expire, touch and type-check every source; the second one
+    // First pass: expire, count and type-check every source; the second one
     // borrows them all at once.
     for key in sources {
-        lookup(db, key, access)?;
+        read(ctx, key)?;
     }
+    let (db, out, access) = ctx.parts();
     let values: Vec<Cow<'_, [u8]>> = sources
         .iter()
         .map(|key| match db.peek(key, access.now_ms).map(|o| &o.value) {
@@ -302,6 +315,26 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             _ => Cow::Borrowed(&[][..]),
         })
         .collect();
+    let res = combine(op, &values);
+    drop(values);
+    let len = res.len();
+    out.int(len as i64);
+    if len > 0 {
+        let found = db.exists(dest, access);
+        db.set(dest, Value::Str(Str::Raw(Box::new(res))), false, access);
+        stored(ctx, dest, !found, "set");
+    } else if db.remove(dest).is_some() {
+        // All sources empty: the destination is deleted.
+        let db_index = ctx.client.db;
+        ctx.modified(db_index, dest);
+        ctx.notify(event::GENERIC, "del", dest);
+    }
+    Ok(())
+}
+
+/// BITOP's result: as long as the longest source, shorter ones read as
+/// zero-padded.
+fn combine(op: BitOp, values: &[Cow<'_, [u8]>]) -> Vec<u8> {
     let max_len = values.iter().map(|v| v.len()).max().unwrap_or(0);
     let mut res = vec![0u8; max_len];
     res[..values[0].len()].copy_from_slice(&values[0]);
@@ -324,19 +357,7 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             }
         }
     }
-    drop(values);
-    let changed = if max_len > 0 {
-        db.set(dest, Value::Str(Str::Raw(Box::new(res))), false, access);
-        true
-    } else {
-        // All sources empty: the destination is deleted.
-        db.remove(dest).is_some()
-    };
-    out.int(max_len as i64);
-    if changed {
-        ctx.modified(db_index, dest);
-    }
-    Ok(())
+    res
 }
 
 /// BITFIELD's overflow behaviours.
@@ -367,7 +388,11 @@ struct Field {
 /// A bitfield type: `i1`..`i64` or `u1`..`u63` (the sign letter is
 /// case-sensitive and the width ends at a NUL, as in Redis).
 fn field_type(arg: &[u8]) -> Result<(bool, u32), CommandError> {
-    let err = || CommandError::err("Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
+    let err = || {
+        CommandError::err(
+            "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+        )
+    };
     let signed = match arg.first() {
         Some(b'i') => true,
         Some(b'u') => false,
@@ -398,11 +423,15 @@ fn parse_fields(args: &[Bytes], max: u64) -> Result<(Vec<Field>, bool), CommandE
             FieldOp::IncrBy(0)
         } else if keyword(sub, "overflow") && remaining >= 1 {
             let name = &args[j + 1];
-            overflow = [("wrap", Overflow::Wrap), ("sat", Overflow::Sat), ("fail", Overflow::Fail)]
-                .into_iter()
-                .find(|(n, _)| keyword(name, n))
-                .map(|(_, o)| o)
-                .ok_or_else(|| CommandError::err("Invalid OVERFLOW type specified"))?;
+            overflow = [
+                ("wrap", Overflow::Wrap),
+                ("sat", Overflow::Sat),
+                ("fail", Overflow::Fail),
+            ]
+            .into_iter()
+            .find(|(n, _)| keyword(name, n))
+            .map(|(_, o)| o)
+            .ok_or_else(|| CommandError::err("Invalid OVERFLOW type specified"))?;
             j += 2;
             continue;
         } else {
@@ -440,7 +469,11 @@ fn get_unsigned(p: &[u8], offset: u64, bits: u32) -> u64 {
 /// Reads a two's complement number of `bits` bits.
 fn get_signed(p: &[u8], offset: u64, bits: u32) -> i64 {
     let v = get_unsigned(p, offset, bits);
-    if bits < 64 && v & (1 << (bits - 1)) != 0 { (v | (u64::MAX << bits)) as i64 } else { v as i64 }
+    if bits < 64 && v & (1 << (bits - 1)) != 0 {
+        (v | (u64::MAX << bits)) as i64
+    } else {
+        v as i64
+    }
 }
 
 /// Writes the low `bits` bits of `value` at bit `offset` (inside `p`).
@@ -530,22 +563,24 @@ fn write_field(buf: &mut [u8], f: &Field) -> (Option<i64>, bool) {
 
 /// Reads a GET field.
 fn read_field(p: &[u8], f: &Field) -> i64 {
-    if f.signed { get_signed(p, f.offset, f.bits) } else { get_unsigned(p, f.offset, f.bits) as i64 }
+    if f.signed {
+        get_signed(p, f.offset, f.bits)
+    } else {
+        get_unsigned(p, f.offset, f.bits) as i64
+    }
 }
 
 /// BITFIELD and BITFIELD_RO (`ro`: only GET is allowed).
 fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro: bool) -> CmdResult {
     let (fields, readonly) = parse_fields(args, ctx.server.config.proto_max_bulk_len)?;
     let key = &args[1];
-    let db_index = ctx.client.db;
-    let (db, out, access) = ctx.parts();
     if readonly {
-        let value = lookup(db, key, access)?;
+        let (value, out) = read(ctx, key)?;
         out.array(fields.len());
-        let mut read = |p: &[u8]| fields.iter().for_each(|f| out.int(read_field(p, f)));
+        let mut reply = |p: &[u8]| fields.iter().for_each(|f| out.int(read_field(p, f)));
         match value {
-            Some(s) => with_bytes(s, read),
-            None => read(&[]),
+            Some(s) => with_bytes(s, reply),
+            None => reply(&[]),
         }
         return Ok(());
     }
@@ -558,7 +593,8 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro: bool) -> CmdResult {
         .map(|f| f.offset + u64::from(f.bits) - 1)
         .max()
         .unwrap_or(0);
-    let changes = with_bits_for_write(db, key, access, highest, |buf, grown| {
+    let (db, out, access) = ctx.parts();
+    let (changes, created) = with_bits_for_write(db, key, access, highest, |buf, grown| {
         out.array(fields.len());
         let mut changes = 0;
         for f in &fields {
@@ -576,8 +612,13 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro: bool) -> CmdResult {
         }
         changes
     })?;
+    if created {
+        ctx.notify(event::NEW, "new", key);
+    }
     if changes > 0 {
+        let db_index = ctx.client.db;
         ctx.modified(db_index, key);
+        ctx.notify(event::STRING, "setbit", key);
     }
     Ok(())
 }

@@ -54,7 +54,11 @@ pub enum Parsed {
 
 impl LongDouble {
     /// Zero.
-    pub const ZERO: LongDouble = LongDouble { neg: false, mant: 0, exp: 0 };
+    pub const ZERO: LongDouble = LongDouble {
+        neg: false,
+        mant: 0,
+        exp: 0,
+    };
 
     /// The exact value of an integer (every `i64` fits the 64-bit mantissa).
     pub fn from_i64(n: i64) -> LongDouble {
@@ -65,20 +69,16 @@ impl LongDouble {
         }
     }
 
-    /// Parses `b` as Redis's `string2ld` does: `strtold` on the bytes up to
-    /// the first NUL (C strings end there), rejecting empty or over-long
-    /// input, leading white space, trailing garbage, NaN, and values that
-    /// overflow or underflow to zero. Accepts a sign, decimals with an
-    /// exponent, hexadecimal floats (`0x1.8p3`) and infinities.
-    pub fn parse(b: &[u8]) -> Option<Parsed> {
-        if b.is_empty() || b.len() >= MAX_CHARS {
+    /// Parses `b` as Redis's `string2ld` does: `strtold` must consume all
+    /// of it, so empty or over-long input, leading white space, trailing
+    /// garbage (a NUL included), NaN, and values that overflow or underflow
+    /// to zero are refused. Accepts a sign, decimals with an exponent,
+    /// hexadecimal floats (`0x1.8p3`) and infinities.
+    pub fn parse(s: &[u8]) -> Option<Parsed> {
+        if s.len() >= MAX_CHARS {
             return None;
         }
-        let s = b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i]);
-        let Some(&first) = s.first() else {
-            // Nothing converted: strtold returns 0 and stops on the NUL.
-            return Some(Parsed::Finite(LongDouble::ZERO));
-        };
+        let &first = s.first()?;
         if matches!(first, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
             return None;
         }
@@ -103,6 +103,10 @@ impl LongDouble {
 
     /// The sum rounded to the 64-bit mantissa, or `None` when it overflows to
     /// infinity.
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "fallible, unlike `Add`; named after the C `+=` it models"
+    )]
     pub fn add(self, other: LongDouble) -> Option<LongDouble> {
         if other.mant == 0 {
             return Some(self);
@@ -134,7 +138,11 @@ impl LongDouble {
             out.push(b'-');
         }
         if self.exp >= 0 {
-            out.extend(Big::from_u128(u128::from(self.mant)).shl(self.exp.unsigned_abs()).to_decimal());
+            out.extend(
+                Big::from_u128(u128::from(self.mant))
+                    .shl(self.exp.unsigned_abs())
+                    .to_decimal(),
+            );
         } else {
             let shift = self.exp.unsigned_abs();
             let x = Big::from_u128(u128::from(self.mant) * u128::from(10u64.pow(DECIMALS)));
@@ -250,8 +258,19 @@ fn parse_decimal(s: &[u8]) -> Option<LongDouble> {
         } else {
             (d.shr(s.unsigned_abs()), d.any_below(s.unsigned_abs()))
         };
-        let (q, rem) = a.div_rem(&b);
-        round(&q, -s, dropped || !rem.is_zero())?
+        let (q, inexact) = match b.limbs[..] {
+            // Up to 10^19: one pass of word divisions.
+            [divisor] => {
+                let mut q = a;
+                let rem = q.div_rem_small(divisor);
+                (q, rem != 0)
+            }
+            _ => {
+                let (q, inexact) = a.div_small_quotient(&b);
+                (Big::from_u128(q), inexact)
+            }
+        };
+        round(&q, -s, dropped || inexact)?
     };
     (v.mant != 0).then_some(v)
 }
@@ -309,7 +328,9 @@ fn parse_exponent(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let n = digits.iter().fold(0i64, |acc, &c| (acc * 10 + i64::from(c - b'0')).min(1 << 40));
+    let n = digits
+        .iter()
+        .fold(0i64, |acc, &c| (acc * 10 + i64::from(c - b'0')).min(1 << 40));
     Some(if neg { -n } else { n })
 }
 
@@ -361,7 +382,9 @@ impl Big {
     }
 
     fn bit(&self, i: u64) -> bool {
-        self.limbs.get((i / 64) as usize).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+        self.limbs
+            .get((i / 64) as usize)
+            .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
     }
 
     /// Whether any bit below bit `i` is set.
@@ -453,7 +476,11 @@ impl Big {
     }
 
     fn add(&self, other: &Big) -> Big {
-        let (long, short) = if self.limbs.len() >= other.limbs.len() { (self, other) } else { (other, self) };
+        let (long, short) = if self.limbs.len() >= other.limbs.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
         let mut limbs = Vec::with_capacity(long.limbs.len() + 1);
         let mut carry = false;
         for (i, &a) in long.limbs.iter().enumerate() {
@@ -491,20 +518,61 @@ impl Big {
             .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
     }
 
-    /// Quotient and remainder by shift-and-subtract; meant for quotients of
-    /// a few dozen bits.
-    fn div_rem(&self, d: &Big) -> (Big, Big) {
+    /// The quotient of `self / d`, which must fit in 127 bits, and whether
+    /// the division left a remainder: shift-and-subtract, in place.
+    fn div_small_quotient(&self, d: &Big) -> (u128, bool) {
         let mut rem = self.clone();
-        let mut q = Big::default();
+        let mut q = 0u128;
         let top = self.bits().saturating_sub(d.bits());
+        debug_assert!(top < 127, "quotient too wide");
         for i in (0..=top).rev() {
-            let t = d.shl(i);
-            if rem.cmp(&t) != Ordering::Less {
-                rem = rem.sub(&t);
-                q = q.add(&Big::from_u128(1).shl(i));
+            if rem.cmp_shifted(d, i) != Ordering::Less {
+                rem.sub_shifted(d, i);
+                q |= 1 << i;
             }
         }
-        (q, rem)
+        (q, !rem.is_zero())
+    }
+
+    /// Limb `k` of `d · 2^(64·words + bit)`.
+    fn shifted_limb(d: &[u64], k: usize, words: usize, bit: u32) -> u64 {
+        let at = |i: Option<usize>| i.and_then(|i| d.get(i)).copied().unwrap_or(0);
+        let lo = at(k.checked_sub(words));
+        if bit == 0 {
+            lo
+        } else {
+            (lo << bit) | (at(k.checked_sub(words + 1)) >> (64 - bit))
+        }
+    }
+
+    /// Compares `self` with `d · 2^shift`.
+    fn cmp_shifted(&self, d: &Big, shift: u64) -> Ordering {
+        let len = self.bits().cmp(&(d.bits() + shift));
+        if len != Ordering::Equal || d.is_zero() {
+            return len;
+        }
+        let (words, bit) = ((shift / 64) as usize, (shift % 64) as u32);
+        for k in (0..self.limbs.len()).rev() {
+            match self.limbs[k].cmp(&Big::shifted_limb(&d.limbs, k, words, bit)) {
+                Ordering::Equal => {}
+                other => return other,
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// Subtracts `d · 2^shift` (at most `self`) in place.
+    fn sub_shifted(&mut self, d: &Big, shift: u64) {
+        let (words, bit) = ((shift / 64) as usize, (shift % 64) as u32);
+        let mut borrow = false;
+        for k in 0..self.limbs.len() {
+            let (d1, b1) = self.limbs[k].overflowing_sub(Big::shifted_limb(&d.limbs, k, words, bit));
+            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
+            self.limbs[k] = d2;
+            borrow = b1 || b2;
+        }
+        debug_assert!(!borrow, "subtraction underflow");
+        self.trim();
     }
 
     /// Divides in place by `d`, returning the remainder.
@@ -584,14 +652,17 @@ mod tests {
 
     #[test]
     fn parse_follows_strtold() {
-        for bad in ["", " 1", "1 ", "abc", "1e", "1e+", ".", "-", "+", "0x", "0xg", "nan", "NaN", "infx", "1e99999", "1e-99999", "1..2"] {
+        for bad in [
+            "", " 1", "1 ", "abc", "1e", "1e+", ".", "-", "+", "0x", "0xg", "nan", "NaN", "infx", "1e99999",
+            "1e-99999", "1..2",
+        ] {
             assert_eq!(LongDouble::parse(bad.as_bytes()), None, "{bad:?}");
         }
         for inf in ["inf", "-INF", "Infinity", "+infinity"] {
             assert_eq!(LongDouble::parse(inf.as_bytes()), Some(Parsed::Infinite), "{inf:?}");
         }
-        assert_eq!(ld("1\0garbage"), ld("1"));
-        assert_eq!(ld("\0"), LongDouble::ZERO);
+        assert_eq!(LongDouble::parse(b"1\0"), None);
+        assert_eq!(LongDouble::parse(b"\0"), None);
         assert_eq!(ld("0x1.8p1"), ld("3"));
         assert_eq!(ld(".5"), ld("0.5"));
         assert_eq!(ld("5."), ld("5"));
@@ -612,10 +683,14 @@ mod tests {
     #[test]
     fn big_arithmetic() {
         let a = Big::pow10(40);
-        let (q, r) = a.div_rem(&Big::pow10(21));
-        assert_eq!(q.to_decimal(), b"10000000000000000000");
-        assert!(r.is_zero());
+        assert_eq!(a.div_small_quotient(&Big::pow10(21)), (10_000_000_000_000_000_000, false));
+        let a = Big::pow10(40).add(&Big::from_u128(7));
+        assert_eq!(a.div_small_quotient(&Big::pow10(21)), (10_000_000_000_000_000_000, true));
+        assert_eq!(Big::pow10(30).shl(70).div_small_quotient(&Big::pow10(30).shl(5)), (1 << 65, false));
         assert_eq!(Big::pow10(25).shl(3).shr(3), Big::pow10(25));
-        assert_eq!(Big::from_u128(u128::MAX).add(&Big::from_u128(1)).to_decimal(), b"340282366920938463463374607431768211456");
+        assert_eq!(
+            Big::from_u128(u128::MAX).add(&Big::from_u128(1)).to_decimal(),
+            b"340282366920938463463374607431768211456"
+        );
     }
 }
