@@ -94,7 +94,9 @@ pub struct Blocking {
 
 impl std::fmt::Debug for Blocking {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Blocking").field("blocked", &self.blocked.len()).finish()
+        f.debug_struct("Blocking")
+            .field("blocked", &self.blocked.len())
+            .finish()
     }
 }
 
@@ -205,8 +207,8 @@ impl Blocking {
 /// rounded up, so any positive timeout waits at least 1 ms, and a value
 /// whose milliseconds do not fit a 64-bit integer counts as negative.
 pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
-    let secs = crate::cmd::arg::parse_f64(arg)
-        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    let secs =
+        crate::cmd::arg::parse_f64(arg).ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
     // `-0.0` (from tiny negative timeouts) is 0, as in Redis.
     if !(0.0..9.223_372_036_854_775_807e18).contains(&ms) {
@@ -346,8 +348,14 @@ mod tests {
         assert_eq!(ms("-1"), Err(CommandError::err("timeout is negative")));
         assert_eq!(ms("inf"), Err(CommandError::err("timeout is negative")));
         assert_eq!(ms("1e300"), Err(CommandError::err("timeout is negative")));
-        assert_eq!(ms("x"), Err(CommandError::err("timeout is not a float or out of range")));
-        assert_eq!(ms(" 1"), Err(CommandError::err("timeout is not a float or out of range")));
+        assert_eq!(
+            ms("x"),
+            Err(CommandError::err("timeout is not a float or out of range"))
+        );
+        assert_eq!(
+            ms(" 1"),
+            Err(CommandError::err("timeout is not a float or out of range"))
+        );
     }
 
     #[test]

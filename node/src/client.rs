@@ -102,6 +102,8 @@ pub struct Client {
     pub wake: Rc<Notify>,
     /// Pub/sub subscriptions (kept by [`crate::pubsub`]).
     pub pubsub: crate::pubsub::Subscriptions,
+    /// MULTI state and queued commands (kept by [`crate::multi`]).
+    pub multi: crate::multi::Transaction,
 }
 
 impl Client {
@@ -131,6 +133,7 @@ impl Client {
             query_buffer: 0,
             wake: Rc::new(Notify::new()),
             pubsub: crate::pubsub::Subscriptions::default(),
+            multi: crate::multi::Transaction::default(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! - [`server`]: server state, accept loop, cron; [`connection`]: one client's
 //!   read–execute–write loop; [`client`]: per-client state.
 //! - [`cmd`]: the command table and one module per command group;
-//!   [`pubsub`]: subscriptions, message delivery, keyspace notifications.
+//!   [`pubsub`]: subscriptions, message delivery, keyspace notifications;
+//!   [`multi`]: MULTI/EXEC and WATCH; [`evict`]: maxmemory eviction.
 //! - [`keyspace`]: databases, the hash table, values and expiry.
 //! - [`reply`]: RESP2/RESP3 reply building; [`stats`]: INFO counters;
 //!   [`info`]: the INFO text; [`slowlog`] and [`latency`]: SLOWLOG and the
@@ -21,11 +22,13 @@ pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod connection;
+pub mod evict;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
 pub mod latency;
 pub mod logging;
+pub mod multi;
 pub mod pubsub;
 pub mod reply;
 pub mod server;

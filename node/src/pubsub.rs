@@ -158,11 +158,10 @@ impl Registry {
         if !subs.sets[kind as usize].insert(name) {
             return false;
         }
-        let list = match self.subscribers[kind as usize].get_mut(&name[..]) {
-            Some(list) => list,
-            None => self.subscribers[kind as usize].entry(name.clone()).or_default(),
-        };
-        list.push(Subscriber { id, client });
+        self.subscribers[kind as usize]
+            .entry(name.clone())
+            .or_default()
+            .push(Subscriber { id, client });
         true
     }
 

@@ -72,6 +72,10 @@ pub struct Server {
     pub monitors: Vec<u64>,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::Blocking,
+    /// Watched keys (WATCH) and dirty transactions.
+    pub watches: crate::multi::Watches,
+    /// maxmemory eviction state (the candidate pool).
+    pub evictor: crate::evict::Evictor,
     /// Pub/sub subscriptions: channel, pattern and shard channel → clients.
     pub pubsub: crate::pubsub::Registry,
     /// This run's random id (INFO `run_id`).
@@ -128,6 +132,8 @@ impl Server {
             latency: LatencyMonitor::default(),
             monitors: Vec::new(),
             blocking: crate::blocking::Blocking::default(),
+            watches: crate::multi::Watches::default(),
+            evictor: crate::evict::Evictor::default(),
             pubsub: crate::pubsub::Registry::default(),
             run_id: random_hex_id(),
             replid: random_hex_id(),
@@ -280,6 +286,7 @@ impl Server {
         }
         self.monitors.retain(|m| *m != id);
         self.blocking.remove_client(id);
+        self.watches.remove_client(id);
     }
 
     /// Work done `hz` times a second.
@@ -298,6 +305,7 @@ impl Server {
             }
         }
         self.collect_expired();
+        crate::evict::cron(self);
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
@@ -350,6 +358,7 @@ impl Server {
         for db in 0..self.dbs.len() {
             if self.dbs[db].has_expired() {
                 let keys = self.dbs[db].take_expired();
+                self.touch_watched_expired(db, &keys);
                 self.stats.expired_keys += keys.len() as u64;
                 self.dirty += keys.len() as u64;
                 crate::pubsub::notify_expired(self, running.as_deref_mut(), &keys, db);

@@ -410,6 +410,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
     let id = ctx.client.id;
+    crate::multi::discard(ctx.server, ctx.client);
     ctx.server.pubsub.unsubscribe_all(&mut ctx.client.pubsub, id);
     if ctx.client.monitor {
         ctx.server.monitors.retain(|m| *m != id);

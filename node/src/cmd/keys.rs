@@ -994,6 +994,7 @@ fn flush(db: &mut Db, in_background: bool) -> usize {
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let lazy = flush_in_background(ctx, args)?;
+    ctx.server.touch_watched_flush(Some(ctx.client.db));
     let n = flush(ctx.db(), lazy);
     ctx.server.dirty += n as u64;
     ctx.out.ok();
@@ -1002,6 +1003,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let lazy = flush_in_background(ctx, args)?;
+    ctx.server.touch_watched_flush(None);
     let n: usize = ctx.server.dbs.iter_mut().map(|db| flush(db, lazy)).sum();
     ctx.server.dirty += n as u64 + 1;
     ctx.out.ok();
@@ -1013,6 +1015,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let b = int32(&args[2], Some("invalid second DB index"))?;
     let (a, b) = (db_index(ctx, a)?, db_index(ctx, b)?);
     if a != b {
+        ctx.server.touch_watched_swap(a, b);
         let (x, y) = two_dbs(&mut ctx.server.dbs, a, b);
         Db::swap(x, y);
     }

@@ -612,7 +612,11 @@ fn block_on(
 
 /// The end BLPOP/BRPOP pop from, by the command's name.
 fn bpop_end(args: &[Bytes]) -> End {
-    if arg::is(&args[0], "blpop") { End::Left } else { End::Right }
+    if arg::is(&args[0], "blpop") {
+        End::Left
+    } else {
+        End::Right
+    }
 }
 
 fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {

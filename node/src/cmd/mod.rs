@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transactions;
 pub mod zset;
 
 use std::borrow::Cow;
@@ -353,6 +354,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         .chain(zset::COMMANDS)
         .chain(pubsub::COMMANDS)
         .chain(server::COMMANDS)
+        .chain(transactions::COMMANDS)
 }
 
 fn table() -> &'static HashMap<&'static [u8], &'static Command> {
@@ -436,6 +438,8 @@ impl<'a> Ctx<'a> {
         self.server.dirty += 1;
         // Clients blocked on the key are served after the command.
         self.server.blocking.signal(db, key);
+        // Transactions watching it will fail.
+        self.server.touch_watched_key(db, key);
     }
 
     /// Publishes a keyspace notification (`notify-keyspace-events`) for
@@ -478,8 +482,10 @@ impl Ctx<'_> {
 /// Runs one command for `client`, writing its reply to `client.out`.
 ///
 /// This is where the checks Redis makes before calling a command live
-/// (unknown command, arity, protected commands, authentication), and what
-/// it does after: statistics, SLOWLOG, the latency monitor and MONITOR.
+/// (unknown command, arity, protected commands, authentication, MULTI,
+/// maxmemory with its evictions), where commands sent inside MULTI are
+/// queued ([`crate::multi`]), and what Redis does after a call: statistics,
+/// SLOWLOG, the latency monitor and MONITOR.
 /// CLIENT PAUSE is applied before this, by the connection ([`is_paused`]).
 pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
     if args.is_empty() {
@@ -496,6 +502,7 @@ pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
         }
         Err(e) => {
             client.last_command = "NULL";
+            client.multi.flag_error();
             Err(e)
         }
     };
@@ -565,27 +572,18 @@ fn dispatch(
     client: &mut Client,
     cmd: &'static Command,
     args: &[Bytes],
-    out: Reply<'_>,
+    mut out: Reply<'_>,
     access: Access,
     ran: &mut Option<Ran>,
 ) -> CmdResult {
-    if !cmd.arity_ok(args.len()) {
+    if let Err(e) = admit(server, client, cmd, args, &mut out) {
         server.stats.record_rejected(cmd.name);
-        return Err(CommandError::Arity(cmd.name.to_string()));
+        return Err(crate::multi::rejected(server, client, cmd, args, e));
     }
-    if cmd.flags & flag::PROTECTED != 0 && !server.debug_command_allowed(client) {
-        server.stats.record_rejected(cmd.name);
-        return Err(CommandError::err(
-            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ));
-    }
-    if !client.authenticated && server.requires_auth() && cmd.flags & flag::NO_AUTH == 0 {
-        server.stats.record_rejected(cmd.name);
-        return Err(CommandError::Other("NOAUTH Authentication required.".into()));
-    }
-    if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
-        server.stats.record_rejected(cmd.name);
-        return Err(pubsub::not_allowed_while_subscribed(cmd));
+    if client.multi.queues(cmd) {
+        crate::multi::queue(server, client, cmd, args);
+        out.simple("QUEUED");
+        return Ok(());
     }
     let start = std::time::Instant::now();
     let mut ctx = Ctx {
@@ -601,6 +599,59 @@ fn dispatch(
     server.stats.record_call(cmd.name, took, result.is_err());
     *ran = Some(Ran { cmd, took, redacted });
     result
+}
+
+/// The checks Redis makes before running a command (`processCommand`), in
+/// its order; an error rejects the command (and flags a transaction). Over
+/// `maxmemory`, this is where keys are evicted.
+fn admit(server: &mut Server, client: &Client, cmd: &Command, args: &[Bytes], out: &mut Reply<'_>) -> CmdResult {
+    if !cmd.arity_ok(args.len()) {
+        return Err(CommandError::Arity(cmd.name.to_string()));
+    }
+    if cmd.flags & flag::PROTECTED != 0 && !server.debug_command_allowed(client) {
+        return Err(CommandError::err(
+            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    if !client.authenticated && server.requires_auth() && cmd.flags & flag::NO_AUTH == 0 {
+        return Err(CommandError::Other("NOAUTH Authentication required.".into()));
+    }
+    if client.multi.is_active() && cmd.flags & flag::NO_MULTI != 0 {
+        return Err(CommandError::err("Command not allowed inside a transaction"));
+    }
+    crate::evict::admit(server, client, cmd, out)?;
+    if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
+        return Err(pubsub::not_allowed_while_subscribed(cmd));
+    }
+    Ok(())
+}
+
+/// Runs `cmd` as part of the command running in `ctx` (the queued commands
+/// of EXEC): the checks of [`execute`] ran when it was queued. Its error,
+/// if any, is its reply; it is counted, slow-logged and shown to MONITOR as
+/// a command of its own, and runs at the time of the outer command.
+pub fn call_nested(ctx: &mut Ctx<'_>, cmd: &'static Command, args: &[Bytes]) {
+    let start = std::time::Instant::now();
+    let mut inner = Ctx {
+        server: &mut *ctx.server,
+        client: &mut *ctx.client,
+        out: ctx.out.reborrow(),
+        access: ctx.access,
+        redacted: 0,
+    };
+    let result = (cmd.handler)(&mut inner, args);
+    let redacted = inner.redacted;
+    // HELLO and RESET switch the protocol of what follows.
+    let resp3 = inner.out.resp3();
+    let took = start.elapsed();
+    ctx.out.set_resp3(resp3);
+    if let Err(e) = &result {
+        let line = e.to_string();
+        ctx.out.error(&line);
+        ctx.server.stats.record_error(&line);
+    }
+    ctx.server.stats.record_call(cmd.name, took, result.is_err());
+    after_call(ctx.server, ctx.client, args, &Ran { cmd, took, redacted });
 }
 
 /// SLOWLOG, the latency monitor and MONITOR, for a command that ran.

@@ -638,6 +638,7 @@ fn apply_adds(
             Added::Skipped => {}
         }
     }
+    z.shrink_to_fit();
     Ok(c)
 }
 
@@ -735,6 +736,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             break;
         }
     }
+    z.shrink_to_fit();
     let emptied = z.is_empty();
     if emptied {
         db.remove(key);
@@ -1050,6 +1052,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, key: &[u8], span: &Span<'_>, event_name:
         Span::Score(r) => z.remove_in(r),
         Span::Lex(r) => z.remove_in(r),
     };
+    z.shrink_to_fit();
     let emptied = z.is_empty();
     if emptied {
         db.remove(key);
@@ -1128,6 +1131,7 @@ pub fn pop_first(
         out.bulk(&m);
         out.double(s);
     }
+    z.shrink_to_fit();
     let emptied = z.is_empty();
     if emptied {
         db.remove(key);

@@ -617,8 +617,8 @@ pub(crate) static TABLE: &[Directive] = &[
     num!("lfu-decay-time", MUT | AP, lfu_decay_time: u32, Signed, 0, INT_MAX, 1, Integer),
     num!("replica-priority" / "slave-priority", MUT, replica_priority: u32, Signed, 0, INT_MAX, 100, Integer),
     num!("repl-diskless-sync-delay", MUT, repl_diskless_sync_delay: u64, Signed, 0, INT_MAX, 5, Integer),
-    num!("maxmemory-samples", MUT, maxmemory_samples: u32, Signed, 1, INT_MAX, 5, Integer),
-    num!("maxmemory-eviction-tenacity", MUT, maxmemory_eviction_tenacity: u32, Signed, 0, 100, 10, Integer),
+    num!("maxmemory-samples", MUT | AP, maxmemory_samples: u32, Signed, 1, INT_MAX, 5, Integer),
+    num!("maxmemory-eviction-tenacity", MUT | AP, maxmemory_eviction_tenacity: u32, Signed, 0, 100, 10, Integer),
     num!("timeout", MUT | AP, timeout: u64, Signed, 0, INT_MAX, 0, Integer),
     num!("replica-announce-port" / "slave-announce-port", MUT, replica_announce_port: u16, Signed, 0, 65535, 0,
         Integer),
@@ -662,7 +662,7 @@ pub(crate) static TABLE: &[Directive] = &[
     num!("stream-node-max-entries", MUT, stream_node_max_entries: u64, Signed, 0, LONG_MAX, 100, Integer),
     num!("repl-backlog-size", MUT, repl_backlog_size: u64, Signed, 1, LONG_MAX, 1 << 20, Memory),
     // Unsigned long long configs.
-    num!("maxmemory", MUT, maxmemory: u64, Unsigned, 0, ULLONG_MAX, 0, Memory),
+    num!("maxmemory", MUT | AP, maxmemory: u64, Unsigned, 0, ULLONG_MAX, 0, Memory),
     num!("cluster-link-sendbuf-limit", MUT, cluster_link_sendbuf_limit: u64, Unsigned, 0, ULLONG_MAX, 0, Memory),
     // size_t configs.
     num!("hash-max-listpack-entries" / "hash-max-ziplist-entries", MUT, hash_max_listpack_entries: u64, Unsigned,

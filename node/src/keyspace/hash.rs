@@ -99,11 +99,18 @@ impl Hash {
         }
     }
 
-    /// Approximate heap bytes.
+    /// Approximate heap bytes: the packed bytes of a listpack; for a table
+    /// its buckets and, per field, a node (hash, two boxed slices, the
+    /// chain link) and the bytes of the field and value.
     pub fn heap_size(&self) -> usize {
+        const NODE: usize = 48;
         match self {
             Hash::Listpack(lp) => lp.bytes(),
-            Hash::Table(d) => d.buckets() * 8 + d.iter().map(|(k, v)| 64 + k.len() + v.len()).sum::<usize>(),
+            Hash::Table(d) => {
+                std::mem::size_of::<Dict<Box<[u8]>>>()
+                    + d.buckets() * 8
+                    + d.iter().map(|(k, v)| NODE + k.len() + v.len()).sum::<usize>()
+            }
         }
     }
 

@@ -220,6 +220,18 @@ impl Db {
         !self.expired.is_empty()
     }
 
+    /// The keys waiting in [`Db::take_expired`], oldest first (WATCH needs
+    /// them before they are collected).
+    pub fn pending_expired(&self) -> &[Key] {
+        &self.expired
+    }
+
+    /// The TTL table (key → expiry, Unix ms), for sampling keys with a TTL
+    /// (the `volatile-*` eviction policies).
+    pub fn expires(&self) -> &Dict<i64> {
+        &self.expires
+    }
+
     /// A random key that is not expired (RANDOMKEY), expiring the sampled
     /// expired ones on the way as Redis does. Gives up after a bounded number
     /// of tries when (nearly) every key is expired.

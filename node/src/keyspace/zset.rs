@@ -636,6 +636,7 @@ impl ZSet {
                 lp.push(m.as_ref());
                 lp.push(pack_score(*s, &mut buf));
             }
+            lp.shrink_to_fit();
             ZSet::Listpack(lp)
         } else {
             let mut sorted = Sorted::default();
@@ -684,6 +685,14 @@ impl ZSet {
                     + 2 * s.member_bytes
                     + s.order.chunks.len() * (std::mem::size_of::<Vec<Entry>>() + 8)
             }
+        }
+    }
+
+    /// Releases a listpack's spare capacity (Redis keeps a listpack at its
+    /// exact size); writers call it once a command is done changing the set.
+    pub fn shrink_to_fit(&mut self) {
+        if let ZSet::Listpack(lp) = self {
+            lp.shrink_to_fit();
         }
     }
 

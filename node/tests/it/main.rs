@@ -12,6 +12,8 @@
 //! - [`sets`]: properties of SPOP, SRANDMEMBER and SSCAN walks.
 //! - [`zsets`]: properties of ZRANDMEMBER, ZSCAN walks, a large sorted set
 //!   against redis-server.
+//! - [`blocking`]: blocking list and sorted-set pops between connections,
+//!   CLIENT UNBLOCK.
 //! - [`pubsub`]: pub/sub and keyspace notifications frame by frame, slow
 //!   subscribers, the `redis` crate's async pub/sub.
 //!
@@ -21,6 +23,7 @@
 
 #[macro_use]
 mod support;
+mod blocking;
 mod clients;
 mod diff;
 mod hashes;

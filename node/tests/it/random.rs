@@ -137,6 +137,7 @@ pub fn all_generators() -> Vec<Gen> {
         sorted_sets(),
         sorted_sets_more(),
         bitmaps(),
+        lists_more(),
     ]
     .concat()
 }
@@ -1162,6 +1163,60 @@ pub fn sorted_sets_more() -> Vec<Gen> {
                 zkey(r, big),
                 pick(r, &["1", "3", "0", "-1"])
             ]
+        }),
+    ]
+}
+
+/// More list commands: LMPOP, and the blocking pops with timeouts short
+/// enough (or keys full enough) not to slow the run down: an empty key
+/// times out after 10 ms with a null reply on both servers.
+pub fn lists_more() -> Vec<Gen> {
+    use Type::List;
+    fn timeout(r: &mut R) -> Vec<u8> {
+        pick(r, &["0.01", "0.01", "0.01", "0.001", "-1", "x"]).arg()
+    }
+    fn mpop(r: &mut R, name: &str, t: Type, ends: &[&str]) -> Vec<Vec<u8>> {
+        let mut a = args![name];
+        if name.starts_with('B') {
+            a.push(timeout(r));
+        }
+        let n = r.random_range(1..4);
+        a.push(pick(r, &[n.to_string().as_str(), n.to_string().as_str(), "0", "x"]).arg());
+        a.extend((0..n).map(|_| key(r, t)));
+        a.push(pick(r, ends).arg());
+        if r.random_ratio(1, 2) {
+            a.extend(args!["COUNT", pick(r, &["1", "2", "10", "0", "x"])]);
+        }
+        a
+    }
+    vec![
+        Gen::new("lmpop", 2, |r| mpop(r, "LMPOP", List, &["LEFT", "RIGHT", "right", "UP"])),
+        Gen::new("blmpop", 1, |r| mpop(r, "BLMPOP", List, &["LEFT", "RIGHT", "UP"])),
+        Gen::new("bzmpop", 1, |r| mpop(r, "BZMPOP", Type::Zset, &["MIN", "MAX", "LEFT"])),
+        Gen::new("blpop", 1, |r| {
+            let mut a = args![pick(r, &["BLPOP", "BRPOP"])];
+            a.extend(keys_of(r, List, 3));
+            a.push(timeout(r));
+            a
+        }),
+        Gen::new("bzpopmin", 1, |r| {
+            let mut a = args![pick(r, &["BZPOPMIN", "BZPOPMAX"])];
+            a.extend(keys_of(r, Type::Zset, 3));
+            a.push(timeout(r));
+            a
+        }),
+        Gen::new("blmove", 1, |r| {
+            args![
+                "BLMOVE",
+                key(r, List),
+                key(r, List),
+                pick(r, &["LEFT", "RIGHT"]),
+                pick(r, &["LEFT", "RIGHT", "UP"]),
+                timeout(r)
+            ]
+        }),
+        Gen::new("brpoplpush", 1, |r| {
+            args!["BRPOPLPUSH", key(r, List), key(r, List), timeout(r)]
         }),
     ]
 }
