@@ -211,7 +211,8 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
         crate::cmd::arg::parse_f64(arg).ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
     // `-0.0` (from tiny negative timeouts) is 0, as in Redis.
-    if !(0.0..9.223_372_036_854_775_807e18).contains(&ms) {
+    // `i64::MAX as f64` is 2^63: below it the milliseconds fit.
+    if !(0.0..i64::MAX as f64).contains(&ms) {
         return Err(CommandError::err("timeout is negative"));
     }
     Ok((ms > 0.0).then(|| Duration::from_millis(ms as u64)))

@@ -98,7 +98,11 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// # Errors
 /// When binding fails or the runtime cannot start.
 pub fn start(config: Config) -> anyhow::Result<()> {
+    // Relative paths (dbfilename, appenddirname, logfile…) are under `dir`, as in Redis.
+    std::env::set_current_dir(&config.dir)
+        .with_context(|| format!("can't chdir to '{}'", config.dir.display()))?;
     let listeners = bind(&config)?;
+    let _pidfile = config.pidfile.as_deref().map(PidFile::create).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
@@ -111,6 +115,23 @@ pub fn start(config: Config) -> anyhow::Result<()> {
         }
         server::run(config, listeners, shutdown_signal()).await
     })
+}
+
+/// The `pidfile`, written at start and removed at exit.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn create(path: &str) -> anyhow::Result<PidFile> {
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("failed to write pidfile '{path}'"))?;
+        Ok(PidFile(path.into()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 async fn shutdown_signal() {

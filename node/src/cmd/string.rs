@@ -545,15 +545,17 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], ext: &Ext<'_>, cmd: 
     if let Some(at) = at {
         db.set_expire(key, at);
     }
-    if !get {
-        match answer {
-            Answer::Ok => out.ok(),
-            Answer::Int => out.int(1),
-        }
-    }
+    // Redis sends the events before the reply (a RESP3 client subscribed
+    // to them sees that order).
     stored(ctx, key, !found, "set");
     if at.is_some() {
         ctx.notify(event::GENERIC, "expire", key);
+    }
+    if !get {
+        match answer {
+            Answer::Ok => ctx.out.ok(),
+            Answer::Int => ctx.out.int(1),
+        }
     }
     Ok(())
 }
@@ -695,7 +697,7 @@ fn str_int(s: &Str) -> Result<i64, CommandError> {
 
 /// INCR, DECR, INCRBY and DECRBY: adds `delta`, keeping the key's TTL.
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     let (n, created) = match lookup(db, key, access)? {
         Some(s) => {
             let n = str_int(s)?
@@ -709,8 +711,8 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
             (delta, true)
         }
     };
-    out.int(n);
     stored(ctx, key, created, "incrby");
+    ctx.out.int(n);
     Ok(())
 }
 
@@ -739,7 +741,7 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// result is stored as text (never integer-encoded), keeping the TTL.
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     let slot = lookup(db, key, access)?;
     let current = match slot.as_deref() {
         None => Parsed::Finite(LongDouble::ZERO),
@@ -752,9 +754,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         _ => None,
     }
     .ok_or_else(|| CommandError::err("increment would produce NaN or Infinity"))?;
-    let text = sum.to_human();
-    out.bulk(&text);
-    let value = Str::Bytes(text.into_boxed_slice());
+    let text: Box<[u8]> = sum.to_human().into();
+    let value = Str::Bytes(text.clone());
     let created = match slot {
         Some(s) => {
             *s = value;
@@ -766,13 +767,14 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     stored(ctx, key, created, "incrbyfloat");
+    ctx.out.bulk(&text);
     Ok(())
 }
 
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (key, tail) = (&args[1], &args[2]);
     let max = ctx.server.config.proto_max_bulk_len;
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     let (len, created) = match lookup(db, key, access)? {
         Some(s) => {
             check_length(max, s.len() as u64, tail.len() as u64)?;
@@ -785,8 +787,8 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             (tail.len(), true)
         }
     };
-    out.int(len as i64);
     stored(ctx, key, created, "append");
+    ctx.out.int(len as i64);
     Ok(())
 }
 
@@ -857,8 +859,8 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             (len, true)
         }
     };
-    out.int(len as i64);
     stored(ctx, key, created, "setrange");
+    ctx.out.int(len as i64);
     Ok(())
 }
 

@@ -27,327 +27,40 @@ use crate::reply::Reply;
 const G: Group = Group::SortedSet;
 
 /// The sorted set group's commands.
+#[rustfmt::skip]
 pub const COMMANDS: &[Command] = &[
-    Command::new(
-        "zadd",
-        -4,
-        WRITE | DENYOOM | FAST,
-        KEY1,
-        G,
-        "1.2.0",
-        "Add one or more members to a sorted set, or update its score if it already exists",
-        zadd,
-    ),
-    Command::new(
-        "zincrby",
-        4,
-        WRITE | DENYOOM | FAST,
-        KEY1,
-        G,
-        "1.2.0",
-        "Increment the score of a member in a sorted set",
-        zincrby,
-    ),
-    Command::new(
-        "zrem",
-        -3,
-        WRITE | FAST,
-        KEY1,
-        G,
-        "1.2.0",
-        "Remove one or more members from a sorted set",
-        zrem,
-    ),
-    Command::new(
-        "zcard",
-        2,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "1.2.0",
-        "Get the number of members in a sorted set",
-        zcard,
-    ),
-    Command::new(
-        "zscore",
-        3,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "1.2.0",
-        "Get the score associated with the given member in a sorted set",
-        zscore,
-    ),
-    Command::new(
-        "zmscore",
-        -3,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "6.2.0",
-        "Get the score associated with the given members in a sorted set",
-        zmscore,
-    ),
-    Command::new(
-        "zrank",
-        3,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "2.0.0",
-        "Determine the index of a member in a sorted set",
-        zrank,
-    ),
-    Command::new(
-        "zrevrank",
-        3,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "2.0.0",
-        "Determine the index of a member in a sorted set, with scores ordered from high to low",
-        zrevrank,
-    ),
-    Command::new(
-        "zrange",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "1.2.0",
-        "Return a range of members in a sorted set",
-        zrange,
-    ),
-    Command::new(
-        "zrangestore",
-        -5,
-        WRITE | DENYOOM,
-        (1, 2, 1),
-        G,
-        "6.2.0",
-        "Store a range of members from sorted set into another key",
-        zrangestore,
-    ),
-    Command::new(
-        "zrangebyscore",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "1.0.5",
-        "Return a range of members in a sorted set, by score",
-        zrangebyscore,
-    ),
-    Command::new(
-        "zrevrangebyscore",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "2.2.0",
-        "Return a range of members in a sorted set, by score, with scores ordered from high to low",
-        zrevrangebyscore,
-    ),
-    Command::new(
-        "zrangebylex",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "2.8.9",
-        "Return a range of members in a sorted set, by lexicographical range",
-        zrangebylex,
-    ),
-    Command::new(
-        "zrevrangebylex",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "2.8.9",
-        "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
-        zrevrangebylex,
-    ),
-    Command::new(
-        "zrevrange",
-        -4,
-        READONLY,
-        KEY1,
-        G,
-        "1.2.0",
-        "Return a range of members in a sorted set, by index, with scores ordered from high to low",
-        zrevrange,
-    ),
-    Command::new(
-        "zcount",
-        4,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "2.0.0",
-        "Count the members in a sorted set with scores within the given values",
-        zcount,
-    ),
-    Command::new(
-        "zlexcount",
-        4,
-        READONLY | FAST,
-        KEY1,
-        G,
-        "2.8.9",
-        "Count the number of members in a sorted set between a given lexicographical range",
-        zlexcount,
-    ),
-    Command::new(
-        "zpopmin",
-        -2,
-        WRITE | FAST,
-        KEY1,
-        G,
-        "5.0.0",
-        "Remove and return members with the lowest scores in a sorted set",
-        zpopmin,
-    ),
-    Command::new(
-        "zpopmax",
-        -2,
-        WRITE | FAST,
-        KEY1,
-        G,
-        "5.0.0",
-        "Remove and return members with the highest scores in a sorted set",
-        zpopmax,
-    ),
-    Command::new(
-        "zmpop",
-        -4,
-        WRITE,
-        NO_KEYS,
-        G,
-        "7.0.0",
-        "Remove and return members with scores in a sorted set",
-        zmpop,
-    ),
-    Command::new(
-        "zunion",
-        -3,
-        READONLY,
-        NO_KEYS,
-        G,
-        "6.2.0",
-        "Add multiple sorted sets",
-        zunion,
-    ),
-    Command::new(
-        "zinter",
-        -3,
-        READONLY,
-        NO_KEYS,
-        G,
-        "6.2.0",
-        "Intersect multiple sorted sets",
-        zinter,
-    ),
-    Command::new(
-        "zdiff",
-        -3,
-        READONLY,
-        NO_KEYS,
-        G,
-        "6.2.0",
-        "Subtract multiple sorted sets",
-        zdiff,
-    ),
-    Command::new(
-        "zunionstore",
-        -4,
-        WRITE | DENYOOM,
-        KEY1,
-        G,
-        "2.0.0",
-        "Add multiple sorted sets and store the resulting sorted set in a new key",
-        zunionstore,
-    ),
-    Command::new(
-        "zinterstore",
-        -4,
-        WRITE | DENYOOM,
-        KEY1,
-        G,
-        "2.0.0",
-        "Intersect multiple sorted sets and store the resulting sorted set in a new key",
-        zinterstore,
-    ),
-    Command::new(
-        "zdiffstore",
-        -4,
-        WRITE | DENYOOM,
-        KEY1,
-        G,
-        "6.2.0",
-        "Subtract multiple sorted sets and store the resulting sorted set in a new key",
-        zdiffstore,
-    ),
-    Command::new(
-        "zintercard",
-        -3,
-        READONLY,
-        NO_KEYS,
-        G,
-        "7.0.0",
-        "Intersect multiple sorted sets and return the cardinality of the result",
-        zintercard,
-    ),
-    Command::new(
-        "zremrangebyrank",
-        4,
-        WRITE,
-        KEY1,
-        G,
-        "2.0.0",
-        "Remove all members in a sorted set within the given indexes",
-        zremrangebyrank,
-    ),
-    Command::new(
-        "zremrangebyscore",
-        4,
-        WRITE,
-        KEY1,
-        G,
-        "1.2.0",
-        "Remove all members in a sorted set within the given scores",
-        zremrangebyscore,
-    ),
-    Command::new(
-        "zremrangebylex",
-        4,
-        WRITE,
-        KEY1,
-        G,
-        "2.8.9",
-        "Remove all members in a sorted set between the given lexicographical range",
-        zremrangebylex,
-    ),
-    Command::new(
-        "zscan",
-        -3,
-        READONLY,
-        KEY1,
-        G,
-        "2.8.0",
-        "Incrementally iterate sorted sets elements and associated scores",
-        zscan,
-    ),
-    Command::new(
-        "zrandmember",
-        -2,
-        READONLY,
-        KEY1,
-        G,
-        "6.2.0",
-        "Get one or multiple random elements from a sorted set",
-        zrandmember,
-    ),
+    Command::new("zadd", -4, WRITE | DENYOOM | FAST, KEY1, G, "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", zadd),
+    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, KEY1, G, "1.2.0", "Increment the score of a member in a sorted set", zincrby),
+    Command::new("zrem", -3, WRITE | FAST, KEY1, G, "1.2.0", "Remove one or more members from a sorted set", zrem),
+    Command::new("zcard", 2, READONLY | FAST, KEY1, G, "1.2.0", "Get the number of members in a sorted set", zcard),
+    Command::new("zscore", 3, READONLY | FAST, KEY1, G, "1.2.0", "Get the score associated with the given member in a sorted set", zscore),
+    Command::new("zmscore", -3, READONLY | FAST, KEY1, G, "6.2.0", "Get the score associated with the given members in a sorted set", zmscore),
+    Command::new("zrank", 3, READONLY | FAST, KEY1, G, "2.0.0", "Determine the index of a member in a sorted set", zrank),
+    Command::new("zrevrank", 3, READONLY | FAST, KEY1, G, "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", zrevrank),
+    Command::new("zrange", -4, READONLY, KEY1, G, "1.2.0", "Return a range of members in a sorted set", zrange),
+    Command::new("zrangestore", -5, WRITE | DENYOOM, (1, 2, 1), G, "6.2.0", "Store a range of members from sorted set into another key", zrangestore),
+    Command::new("zrangebyscore", -4, READONLY, KEY1, G, "1.0.5", "Return a range of members in a sorted set, by score", zrangebyscore),
+    Command::new("zrevrangebyscore", -4, READONLY, KEY1, G, "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", zrevrangebyscore),
+    Command::new("zrangebylex", -4, READONLY, KEY1, G, "2.8.9", "Return a range of members in a sorted set, by lexicographical range", zrangebylex),
+    Command::new("zrevrangebylex", -4, READONLY, KEY1, G, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", zrevrangebylex),
+    Command::new("zrevrange", -4, READONLY, KEY1, G, "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", zrevrange),
+    Command::new("zcount", 4, READONLY | FAST, KEY1, G, "2.0.0", "Count the members in a sorted set with scores within the given values", zcount),
+    Command::new("zlexcount", 4, READONLY | FAST, KEY1, G, "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", zlexcount),
+    Command::new("zpopmin", -2, WRITE | FAST, KEY1, G, "5.0.0", "Remove and return members with the lowest scores in a sorted set", zpopmin),
+    Command::new("zpopmax", -2, WRITE | FAST, KEY1, G, "5.0.0", "Remove and return members with the highest scores in a sorted set", zpopmax),
+    Command::new("zmpop", -4, WRITE, NO_KEYS, G, "7.0.0", "Remove and return members with scores in a sorted set", zmpop),
+    Command::new("zunion", -3, READONLY, NO_KEYS, G, "6.2.0", "Add multiple sorted sets", zunion),
+    Command::new("zinter", -3, READONLY, NO_KEYS, G, "6.2.0", "Intersect multiple sorted sets", zinter),
+    Command::new("zdiff", -3, READONLY, NO_KEYS, G, "6.2.0", "Subtract multiple sorted sets", zdiff),
+    Command::new("zunionstore", -4, WRITE | DENYOOM, KEY1, G, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", zunionstore),
+    Command::new("zinterstore", -4, WRITE | DENYOOM, KEY1, G, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", zinterstore),
+    Command::new("zdiffstore", -4, WRITE | DENYOOM, KEY1, G, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", zdiffstore),
+    Command::new("zintercard", -3, READONLY, NO_KEYS, G, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", zintercard),
+    Command::new("zremrangebyrank", 4, WRITE, KEY1, G, "2.0.0", "Remove all members in a sorted set within the given indexes", zremrangebyrank),
+    Command::new("zremrangebyscore", 4, WRITE, KEY1, G, "1.2.0", "Remove all members in a sorted set within the given scores", zremrangebyscore),
+    Command::new("zremrangebylex", 4, WRITE, KEY1, G, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", zremrangebylex),
+    Command::new("zscan", -3, READONLY, KEY1, G, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", zscan),
+    Command::new("zrandmember", -2, READONLY, KEY1, G, "6.2.0", "Get one or multiple random elements from a sorted set", zrandmember),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1095,47 +808,45 @@ pub fn pop_first(
     shape: PopShape,
 ) -> Result<bool, CommandError> {
     let (db, out, access) = ctx.parts();
-    let mut found = None;
+    let mut popped = None;
     for key in keys {
-        if let Some(obj) = db.lookup(key, access) {
-            as_zset(obj)?;
-            found = Some(key);
-            break;
+        let Some(obj) = db.lookup(key, access) else { continue };
+        let z = as_zset(obj)?;
+        if count == Some(0) {
+            out.array(0);
+            return Ok(true);
         }
-    }
-    let Some(key) = found else { return Ok(false) };
-    if count == Some(0) {
-        out.array(0);
-        return Ok(true);
-    }
-    let z = lookup(db, key, access)?.expect("the key was just found");
-    let n = count.unwrap_or(1).min(z.len());
-    match (shape.with_key, shape.nested) {
-        (false, false) => out.array(n * 2),
-        (false, true) => out.array(n),
-        (true, false) => {
-            out.array(n * 2 + 1);
-            out.bulk(key);
+        let n = count.unwrap_or(1).min(z.len());
+        match (shape.with_key, shape.nested) {
+            (false, false) => out.array(n * 2),
+            (false, true) => out.array(n),
+            (true, false) => {
+                out.array(n * 2 + 1);
+                out.bulk(key);
+            }
+            (true, true) => {
+                out.array(2);
+                out.bulk(key);
+                out.array(n);
+            }
         }
-        (true, true) => {
-            out.array(2);
-            out.bulk(key);
-            out.array(n);
+        for _ in 0..n {
+            let (m, s) = z.pop(max).expect("n is at most the set's size");
+            if shape.nested {
+                out.array(2);
+            }
+            out.bulk(&m);
+            out.double(s);
         }
-    }
-    for _ in 0..n {
-        let (m, s) = z.pop(max).expect("n is at most the set's size");
-        if shape.nested {
-            out.array(2);
+        z.shrink_to_fit();
+        let emptied = z.is_empty();
+        if emptied {
+            db.remove(key);
         }
-        out.bulk(&m);
-        out.double(s);
+        popped = Some((key, emptied));
+        break;
     }
-    z.shrink_to_fit();
-    let emptied = z.is_empty();
-    if emptied {
-        db.remove(key);
-    }
+    let Some((key, emptied)) = popped else { return Ok(false) };
     changed(ctx, key, if max { "zpopmax" } else { "zpopmin" }, emptied);
     Ok(true)
 }
@@ -1235,6 +946,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// ZRANDMEMBER with a count (`zrandmemberWithCountCommand`).
 fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool) -> CmdResult {
+    let cap = ctx.reply_cap();
     let server = &mut *ctx.server;
     let db = &mut server.dbs[ctx.client.db];
     let rng = &mut server.rng;
@@ -1260,19 +972,25 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
         out.array(0);
         return Ok(());
     }
-    // Repeats allowed (negative count) or a single member: independent picks.
+    // Repeats allowed (negative count) or a single member: independent
+    // picks. The count may ask for more than memory holds: past the output
+    // limit the reply is cut and the client closed (see `Ctx::reply_cap`).
     if count < 0 || want == 1 {
         header(out, want);
-        if let ZSet::Listpack(_) = z {
-            let all: Vec<(&[u8], f64)> = z.iter().collect();
-            for _ in 0..want {
-                let (m, s) = all[rand::Rng::random_range(rng, 0..size)];
-                emit(out, m, s);
-            }
-        } else {
-            for _ in 0..want {
-                let (m, s) = z.random(rng).expect("the set is not empty");
-                emit(out, m, s);
+        let all: Vec<(&[u8], f64)> = match z {
+            ZSet::Listpack(_) => z.iter().collect(),
+            ZSet::Sorted(_) => Vec::new(),
+        };
+        for _ in 0..want {
+            let (m, s) = if all.is_empty() {
+                z.random(rng).expect("the set is not empty")
+            } else {
+                all[rand::Rng::random_range(rng, 0..size)]
+            };
+            emit(out, m, s);
+            if out.len() >= cap {
+                ctx.client.kill();
+                break;
             }
         }
         return Ok(());

@@ -444,14 +444,14 @@ impl<V> Dict<V> {
     pub fn retain(&mut self, mut keep: impl FnMut(&Key, &mut V) -> bool) {
         for table in &mut self.tables {
             for bucket in &mut table.buckets {
-                let mut link = bucket;
-                loop {
-                    let Some(node) = link else { break };
+                // Relink the kept nodes (order within a bucket does not matter).
+                let mut cur = bucket.take();
+                while let Some(mut node) = cur {
+                    cur = node.next.take();
                     if keep(&node.key, &mut node.value) {
-                        link = &mut link.as_mut().expect("matched Some above").next;
+                        node.next = bucket.take();
+                        *bucket = Some(node);
                     } else {
-                        let mut node = link.take().expect("matched Some above");
-                        *link = node.next.take();
                         table.used -= 1;
                     }
                 }

@@ -237,11 +237,11 @@ impl Hash {
         }
     }
 
-    /// Calls `f` with `min(n, len)` distinct pairs drawn uniformly. A
-    /// listpack, or a table asked for a third of its fields or more, is
-    /// walked once and the pairs come in hash order; otherwise random
-    /// pairs are drawn until enough distinct ones are found (Redis's
-    /// HRANDFIELD strategies), in the order drawn.
+    /// Calls `f` with `min(n, len)` distinct random pairs. A listpack, or a
+    /// table asked for a third of its fields or more, is walked once with a
+    /// uniform sample of positions and the pairs come in hash order;
+    /// otherwise entries are drawn until enough distinct ones are found
+    /// (Redis's HRANDFIELD strategies), in the order drawn.
     pub fn sample<'a>(&'a self, n: usize, rng: &mut impl Rng, mut f: impl FnMut(&'a [u8], &'a [u8])) {
         let size = self.len();
         if n >= size {
@@ -250,10 +250,11 @@ impl Hash {
         }
         match self {
             Hash::Table(d) if n * 3 <= size => {
-                let mut seen = HashSet::with_capacity(n);
+                // Entries are told apart by address: no need to hash fields.
+                let mut seen: HashSet<*const u8> = HashSet::with_capacity(n);
                 while seen.len() < n {
                     let (k, v) = d.random_entry(rng).expect("a table with more than n fields");
-                    if seen.insert(&k[..]) {
+                    if seen.insert(k.as_ptr()) {
                         f(k, v);
                     }
                 }

@@ -727,17 +727,6 @@ impl ZSet {
         }
     }
 
-    /// The pair at `rank` (< len).
-    pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
-        match self {
-            ZSet::Listpack(lp) => pairs(lp).nth(rank),
-            ZSet::Sorted(s) => (rank < s.order.len).then(|| {
-                let e = s.order.get(rank);
-                (&*e.member, e.score)
-            }),
-        }
-    }
-
     /// Visits pairs from `from` (< len) towards the end, or towards the
     /// start when `rev`, while `visit` returns true.
     pub fn walk<'a>(&'a self, from: usize, rev: bool, mut visit: impl FnMut(&'a [u8], f64) -> bool) {
@@ -1056,8 +1045,10 @@ mod tests {
         for (i, (m, s)) in want.iter().enumerate() {
             assert_eq!(z.rank(m), Some(i), "rank of {m:?}");
             assert_eq!(z.score(m), Some(*s));
-            let (gm, gs) = z.get(i).expect("rank in range");
-            assert_eq!((gm, gs), (&m[..], *s));
+            if let ZSet::Sorted(sorted) = z {
+                let e = sorted.order.get(i);
+                assert_eq!((&*e.member, e.score), (&m[..], *s));
+            }
         }
         if let ZSet::Sorted(s) = z {
             assert!(s.order.chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK_MAX));

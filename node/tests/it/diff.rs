@@ -453,6 +453,9 @@ scripts! {
     script_hashes_resp3 => "hashes-resp3.txt",
     script_lists => "lists.txt",
     script_lists_resp3 => "lists-resp3.txt",
+    script_multi => "multi.txt",
+    script_multi_resp3 => "multi-resp3.txt",
+    script_watch => "watch.txt",
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! compare reply for reply: HRANDFIELD (how many fields, distinct or not,
 //! all from the hash with their own values, the RESP2 and RESP3 shapes of
 //! WITHVALUES, a runaway negative count cut off by the output limit) and
-//! complete HSCAN walks over a table-encoded hash. Each test also runs
+//! complete HSCAN walks over a table-encoded hash; and the keyspace events
+//! of hash writes, compared with redis-server's. Each test also runs
 //! against `redis-server` when it is installed, which checks the test's own
 //! expectations.
 
@@ -237,4 +238,76 @@ fn hscan_walks_a_whole_table() {
             }
         }
     });
+}
+
+/// Hash writes and the keyspace events each fires (none for no-ops and
+/// errors, `del` when the last field goes).
+const EVENT_SCENARIO: &[&str] = &[
+    "HSET h f v g w",
+    "HSET h f v2",
+    "HMSET h a 1",
+    "HSETNX h a 2",
+    "HSETNX h b 2",
+    "HSETNX fresh f v",
+    "HINCRBY h n 1",
+    "HINCRBY h f 1",
+    "HINCRBYFLOAT h x 1.5",
+    "HINCRBYFLOAT h f 1",
+    "HINCRBYFLOAT h x inf",
+    "HDEL h nosuch",
+    "HDEL missing f",
+    "HDEL h f g",
+    "HDEL h a b n x",
+    "HDEL fresh f",
+    "HGET h f",
+    "SET str x",
+    "HSET str f v",
+    "HINCRBY str f 1",
+];
+
+/// Every frame connection `listener` receives up to the `sync` message.
+fn events_until_sync(listener: &mut Conn) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    loop {
+        let f = listener.recv();
+        let done = matches!(&f, Frame::Array(items) if items.len() == 3 && items[1] == Frame::Bulk("sync".into()));
+        frames.push(f);
+        if done {
+            return frames;
+        }
+    }
+}
+
+#[test]
+fn hash_keyspace_events_match_redis() {
+    if !redis_installed() {
+        return;
+    }
+    let args = ["--notify-keyspace-events", "KEA"];
+    let servers = [
+        Server::tessera(&args),
+        Server::redis(&args).expect("redis-server is installed"),
+    ];
+    let mut conns: Vec<(Conn, Conn)> = servers
+        .iter()
+        .map(|s| {
+            let (cmd, mut listener) = (s.conn(), s.conn());
+            listener.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+            listener.cmd(&["SUBSCRIBE", "sync"]);
+            (cmd, listener)
+        })
+        .collect();
+    let mut events = 0;
+    for line in EVENT_SCENARIO {
+        let [tessera, redis] = [0, 1].map(|i| {
+            let (cmd, listener) = &mut conns[i];
+            cmd.cmd_str(line);
+            cmd.cmd(&["PUBLISH", "sync", "done"]);
+            events_until_sync(listener)
+        });
+        assert_eq!(tessera, redis, "keyspace events of {line}");
+        events += tessera.len() - 1;
+    }
+    // Two messages (keyspace and keyevent) per event.
+    assert_eq!(events, 2 * 13, "events seen");
 }

@@ -16,6 +16,8 @@
 //!   CLIENT UNBLOCK.
 //! - [`pubsub`]: pub/sub and keyspace notifications frame by frame, slow
 //!   subscribers, the `redis` crate's async pub/sub.
+//! - [`multi`]: seeded random interleavings of WATCH/MULTI/EXEC between
+//!   connections.
 //!
 //! Run with `cargo test -p tessera-node --test it`. Tests that need
 //! `redis-server` print `skipping: redis-server not installed` and pass
@@ -28,6 +30,7 @@ mod clients;
 mod diff;
 mod hashes;
 mod keys;
+mod multi;
 mod protocol;
 mod pubsub;
 mod random;

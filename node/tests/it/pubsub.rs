@@ -824,3 +824,89 @@ fn keyspace_notifications_of_zset_commands() {
     }
     t.quiet(1);
 }
+
+/// The string and bit commands of the keyspace notification scenarios:
+/// every write, and the forms that change nothing (and send no event).
+const STRING_COMMANDS: &[&str] = &[
+    "SET s1 v",
+    "SET s1 v2 XX EX 100",
+    "SET s1 v3 KEEPTTL GET",
+    "SET s1 v NX",
+    "SET s2 v PX 100000 GET",
+    "SETNX s3 1",
+    "SETNX s3 2",
+    "SETEX s4 100 v",
+    "PSETEX s4 100000 w",
+    "GETSET s5 a",
+    "GETSET s5 b",
+    "GETDEL s5",
+    "GETDEL s5",
+    "GETEX s4",
+    "GETEX s4 EX 100",
+    "GETEX s4 PERSIST",
+    "GETEX s4 PERSIST",
+    "GETEX s4 PXAT 1",
+    "MSET m1 1 m2 2 m1 3",
+    "MSETNX m3 1 m4 2",
+    "MSETNX m3 1",
+    "INCR c",
+    "DECRBY c 5",
+    "INCRBYFLOAT c 0.5",
+    "INCRBYFLOAT f 1",
+    "APPEND a x",
+    "APPEND a y",
+    "APPEND a \"\"",
+    "SETRANGE r 2 x",
+    "SETRANGE r 0 \"\"",
+    "SETRANGE r2 0 \"\"",
+    "SETRANGE r 0 y",
+    "SETBIT b 3 1",
+    "SETBIT b 3 1",
+    "SETBIT b 100 0",
+    "BITOP OR d b r",
+    "BITOP AND d nokey",
+    "BITOP AND d nokey",
+    "BITFIELD bf SET u8 0 1 GET u8 0",
+    "BITFIELD bf SET u8 0 1",
+    "BITFIELD bf GET u8 0",
+    "BITFIELD bf2 OVERFLOW FAIL INCRBY u2 0 9",
+    "GET s1",
+    "MGET s1 nokey",
+    "LCS s1 a",
+];
+
+#[test]
+fn keyspace_notifications_of_string_commands() {
+    let Some(mut t) = keyspace_listener() else { return };
+    for line in STRING_COMMANDS {
+        events_of(&mut t, line);
+    }
+    t.quiet(1);
+}
+
+/// A RESP3 client subscribed to its own string writes gets their events
+/// where Redis puts them in its reply stream: before the reply, after it
+/// when the reply comes first (SET GET, GETSET, GETDEL, GETEX) and for
+/// BITFIELD's `setbit`.
+#[test]
+fn resp3_keyspace_events_of_string_commands_come_where_redis_sends_them() {
+    let Some(mut t) = Twin::start(&["--notify-keyspace-events", "KEA"]) else {
+        return;
+    };
+    let [hello, _] = t.cmd_unchecked(0, "HELLO 3");
+    assert!(matches!(hello, Frame::Map(_)), "HELLO 3: {}", show(&hello));
+    t.cmd(0, "PSUBSCRIBE __key*__:*", 1);
+    t.cmd(0, "SUBSCRIBE sync", 1);
+    for line in STRING_COMMANDS {
+        t.send(0, line);
+        t.send(0, "PUBLISH sync done");
+        let [a, b] = t.conn(0).each_mut().map(until_sync);
+        let shown = |frames: &[Frame]| frames.iter().map(show).collect::<Vec<_>>().join("\n      ");
+        assert!(
+            a.iter().map(Frame::to_bytes).eq(b.iter().map(Frame::to_bytes)),
+            "{line}\n  tessera:\n      {}\n  redis:\n      {}",
+            shown(&a),
+            shown(&b)
+        );
+    }
+}

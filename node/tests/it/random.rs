@@ -917,7 +917,11 @@ pub fn bitmaps() -> Vec<Gen> {
             a
         }),
         Gen::new("bitop", 2, |r| {
-            let mut a = args!["BITOP", pick(r, &["AND", "OR", "XOR", "NOT", "not", "BOGUS"]), key(r, Str)];
+            let mut a = args![
+                "BITOP",
+                pick(r, &["AND", "OR", "XOR", "NOT", "not", "BOGUS"]),
+                key(r, Str)
+            ];
             a.extend(keys_of(r, Str, 3));
             a
         }),

@@ -75,7 +75,7 @@ pub(super) fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
     };
     let key = &args[1];
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     let ((old, changed), created) = with_bits_for_write(db, key, access, offset, |buf, grown| {
         let (byte, mask) = ((offset >> 3) as usize, bit_mask(offset));
         let old = buf[byte] & mask != 0;
@@ -86,10 +86,10 @@ pub(super) fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
         (old, grown || old != on)
     })?;
-    out.int(i64::from(old));
     if changed {
         stored(ctx, key, created, "setbit");
     }
+    ctx.out.int(i64::from(old));
     Ok(())
 }
 
@@ -307,7 +307,7 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     for key in sources {
         read(ctx, key)?;
     }
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     let values: Vec<Cow<'_, [u8]>> = sources
         .iter()
         .map(|key| match db.peek(key, access.now_ms).map(|o| &o.value) {
@@ -318,7 +318,6 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let res = combine(op, &values);
     drop(values);
     let len = res.len();
-    out.int(len as i64);
     if len > 0 {
         let found = db.exists(dest, access);
         db.set(dest, Value::Str(Str::Raw(Box::new(res))), false, access);
@@ -329,6 +328,7 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         ctx.modified(db_index, dest);
         ctx.notify(event::GENERIC, "del", dest);
     }
+    ctx.out.int(len as i64);
     Ok(())
 }
 
@@ -593,27 +593,33 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro: bool) -> CmdResult {
         .map(|f| f.offset + u64::from(f.bits) - 1)
         .max()
         .unwrap_or(0);
-    let (db, out, access) = ctx.parts();
-    let (changes, created) = with_bits_for_write(db, key, access, highest, |buf, grown| {
-        out.array(fields.len());
+    let (db, _, access) = ctx.parts();
+    let ((replies, changes), created) = with_bits_for_write(db, key, access, highest, |buf, grown| {
         let mut changes = 0;
-        for f in &fields {
-            if f.op == FieldOp::Get {
-                out.int(read_field(buf, f));
-                continue;
-            }
-            match write_field(buf, f) {
-                (Some(reply), changed) => {
-                    out.int(reply);
-                    changes += usize::from(grown || changed);
+        let replies: Vec<Option<i64>> = fields
+            .iter()
+            .map(|f| {
+                if f.op == FieldOp::Get {
+                    return Some(read_field(buf, f));
                 }
-                (None, _) => out.null(),
-            }
-        }
-        changes
+                let (reply, changed) = write_field(buf, f);
+                changes += usize::from(reply.is_some() && (grown || changed));
+                reply
+            })
+            .collect();
+        (replies, changes)
     })?;
+    // As in Redis: the key's creation is announced before the reply, the
+    // change after it.
     if created {
         ctx.notify(event::NEW, "new", key);
+    }
+    ctx.out.array(replies.len());
+    for reply in replies {
+        match reply {
+            Some(n) => ctx.out.int(n),
+            None => ctx.out.null(),
+        }
     }
     if changes > 0 {
         let db_index = ctx.client.db;

@@ -683,10 +683,19 @@ mod tests {
     #[test]
     fn big_arithmetic() {
         let a = Big::pow10(40);
-        assert_eq!(a.div_small_quotient(&Big::pow10(21)), (10_000_000_000_000_000_000, false));
+        assert_eq!(
+            a.div_small_quotient(&Big::pow10(21)),
+            (10_000_000_000_000_000_000, false)
+        );
         let a = Big::pow10(40).add(&Big::from_u128(7));
-        assert_eq!(a.div_small_quotient(&Big::pow10(21)), (10_000_000_000_000_000_000, true));
-        assert_eq!(Big::pow10(30).shl(70).div_small_quotient(&Big::pow10(30).shl(5)), (1 << 65, false));
+        assert_eq!(
+            a.div_small_quotient(&Big::pow10(21)),
+            (10_000_000_000_000_000_000, true)
+        );
+        assert_eq!(
+            Big::pow10(30).shl(70).div_small_quotient(&Big::pow10(30).shl(5)),
+            (1 << 65, false)
+        );
         assert_eq!(Big::pow10(25).shl(3).shr(3), Big::pow10(25));
         assert_eq!(
             Big::from_u128(u128::MAX).add(&Big::from_u128(1)).to_decimal(),
