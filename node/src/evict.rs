@@ -129,7 +129,11 @@ pub fn admit(server: &mut Server, client: &Client, cmd: &Command, out: &mut Repl
     let refused = cmd.flags & flag::DENYOOM != 0
         || (cmd.name == "exec" && multi.queued_flags() & flag::DENYOOM != 0)
         || (multi.is_active() && !matches!(cmd.name, "exec" | "discard" | "quit" | "reset"));
-    if refused { Err(CommandError::Other(OOM.into())) } else { Ok(()) }
+    if refused {
+        Err(CommandError::Other(OOM.into()))
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs an eviction pass (Redis's `performEvictions`); evicted events of
@@ -239,7 +243,11 @@ fn pick_from_pool(server: &mut Server, policy: MaxmemoryPolicy) -> Option<(usize
             255 - u64::from(lfu::decayed(stamp, access.now_ms, decay).min(255))
         } else {
             let now = access.lru_clock;
-            let idle = if now >= stamp { now - stamp } else { now + (LRU_CLOCK_MAX - stamp) };
+            let idle = if now >= stamp {
+                now - stamp
+            } else {
+                now + (LRU_CLOCK_MAX - stamp)
+            };
             u64::from(idle) * 1000
         }
     };
@@ -284,7 +292,11 @@ fn pick_from_pool(server: &mut Server, policy: MaxmemoryPolicy) -> Option<(usize
 
 /// Whether `key` may still be evicted from `db`.
 fn is_candidate(db: &Db, key: &[u8], volatile: bool) -> bool {
-    if volatile { db.expire_at(key).is_some() } else { db.keys().contains_key(key) }
+    if volatile {
+        db.expire_at(key).is_some()
+    } else {
+        db.keys().contains_key(key)
+    }
 }
 
 #[cfg(test)]

@@ -99,8 +99,7 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// When binding fails or the runtime cannot start.
 pub fn start(config: Config) -> anyhow::Result<()> {
     // Relative paths (dbfilename, appenddirname, logfile…) are under `dir`, as in Redis.
-    std::env::set_current_dir(&config.dir)
-        .with_context(|| format!("can't chdir to '{}'", config.dir.display()))?;
+    std::env::set_current_dir(&config.dir).with_context(|| format!("can't chdir to '{}'", config.dir.display()))?;
     let listeners = bind(&config)?;
     let _pidfile = config.pidfile.as_deref().map(PidFile::create).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

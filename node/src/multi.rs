@@ -155,7 +155,9 @@ impl Watches {
 
     /// Stops watching every key of client `id`; its dirty flag stays.
     fn unwatch_all(&mut self, id: u64) {
-        let Some(watching) = self.clients.get_mut(&id) else { return };
+        let Some(watching) = self.clients.get_mut(&id) else {
+            return;
+        };
         for (db, key) in watching.keys.drain(..) {
             let map = &mut self.keys[db];
             if let Some(list) = map.get_mut(&key) {
@@ -249,7 +251,9 @@ impl Watches {
     /// Redis's `isWatchedKeyExpired`: whether a key client `id` watches,
     /// not expired when watched, is expired now.
     fn watched_key_expired(&self, id: u64, dbs: &[Db], now_ms: i64) -> bool {
-        let Some(watching) = self.clients.get(&id) else { return false };
+        let Some(watching) = self.clients.get(&id) else {
+            return false;
+        };
         watching.keys.iter().any(|(db, key)| {
             let expired_when_watched = self.keys[*db]
                 .get(key)
@@ -428,7 +432,13 @@ pub fn exec(server: &mut Server, client: &mut Client, now_ms: i64) -> Result<Exe
 /// A command refused before it ran (Redis's `rejectCommand`): flags the
 /// transaction; a refused EXEC discards it and fails with
 /// `EXECABORT Transaction discarded because of: <error>`.
-pub fn rejected(server: &mut Server, client: &mut Client, cmd: &Command, args: &[Bytes], e: CommandError) -> CommandError {
+pub fn rejected(
+    server: &mut Server,
+    client: &mut Client,
+    cmd: &Command,
+    args: &[Bytes],
+    e: CommandError,
+) -> CommandError {
     client.multi.flag_error();
     if cmd.name != "exec" {
         return e;

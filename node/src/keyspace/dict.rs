@@ -311,7 +311,7 @@ impl<V> Dict<V> {
     /// One step of incremental rehashing: migrates one bucket (skipping at
     /// most ten empty ones), as every operation on the table does.
     fn rehash_step(&mut self) {
-        self.rehash(1);
+        self.migrate(1);
     }
 
     /// Background maintenance, as Redis's cron does for every table: starts
@@ -319,6 +319,16 @@ impl<V> Dict<V> {
     /// buckets. Returns true while more rehashing remains.
     pub fn rehash(&mut self, n: usize) -> bool {
         self.shrink_if_needed();
+        if !self.migrate(n) {
+            // A finished rehash may leave a table that is sparse again.
+            self.shrink_if_needed();
+        }
+        self.is_rehashing()
+    }
+
+    /// Migrates up to `n` buckets of an ongoing rehash; returns true while
+    /// more remain.
+    fn migrate(&mut self, n: usize) -> bool {
         let Some(mut idx) = self.rehash_idx else {
             return false;
         };
@@ -355,37 +365,40 @@ impl<V> Dict<V> {
         }
     }
 
-    /// A random entry, drawn like Redis's `dictGetFairRandomKey`: a random
-    /// non-empty bucket, then a random node of its chain.
+    /// A random entry, drawn like Redis's `dictGetFairRandomKey`: from a
+    /// random bucket, walk consecutive buckets until about 20 entries were
+    /// seen and pick one of them uniformly (reservoir sampling), so an entry
+    /// sharing its bucket with others is not less likely to be drawn.
     pub fn random_entry(&self, rng: &mut impl rand::Rng) -> Option<(&Key, &V)> {
+        const SAMPLE: usize = 20;
         if self.is_empty() {
             return None;
         }
-        loop {
-            let (t, idx) = match self.rehash_idx {
-                Some(start) => {
-                    // Buckets of tables[0] below `start` are empty.
-                    let s0 = self.tables[0].buckets.len();
-                    let s1 = self.tables[1].buckets.len();
-                    let i = rng.random_range(start..s0 + s1);
-                    if i >= s0 { (1, i - s0) } else { (0, i) }
-                }
-                None => (0, rng.random_range(0..self.tables[0].buckets.len())),
+        // Buckets of tables[0] below the rehash index are empty: skip them.
+        let skip = self.rehash_idx.unwrap_or(0);
+        let s0 = self.tables[0].buckets.len() - skip;
+        let total = s0 + self.tables[1].buckets.len();
+        let start = rng.random_range(0..total);
+        let mut seen = 0;
+        let mut picked = None;
+        for i in 0..total {
+            let at = (start + i) % total;
+            let bucket = if at < s0 {
+                &self.tables[0].buckets[skip + at]
+            } else {
+                &self.tables[1].buckets[at - s0]
             };
-            if let Some(head) = self.tables[t].buckets[idx].as_deref() {
-                let mut len = 0;
-                let mut cur = Some(head);
-                while let Some(n) = cur {
-                    len += 1;
-                    cur = n.next.as_deref();
+            for n in std::iter::successors(bucket.as_deref(), |n| n.next.as_deref()) {
+                seen += 1;
+                if rng.random_range(0..seen) == 0 {
+                    picked = Some((&n.key, &n.value));
                 }
-                let mut node = head;
-                for _ in 0..rng.random_range(0..len) {
-                    node = node.next.as_deref().expect("counted above");
-                }
-                return Some((&node.key, &node.value));
+            }
+            if seen >= SAMPLE {
+                break;
             }
         }
+        picked
     }
 
     /// One SCAN step from `cursor`: calls `f` for every entry of the visited

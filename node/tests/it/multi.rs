@@ -153,5 +153,8 @@ fn random_transactions_match_redis() {
         history.push_back(format!("[conn {conn}] {} -> {}", show_cmd(&cmd), t.short()));
     }
     eprintln!("multi: {execs} EXECs ran, {watched_fail} failed on a watched key, {aborted} aborted");
-    assert!(execs > 0 && watched_fail > 0 && aborted > 0, "the mix covers every outcome");
+    assert!(
+        execs > 0 && watched_fail > 0 && aborted > 0,
+        "the mix covers every outcome"
+    );
 }

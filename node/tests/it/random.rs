@@ -513,10 +513,14 @@ pub fn hashes() -> Vec<Gen> {
         Gen::new("hvals", 2, |r| args!["HVALS", key(r, Hash)]).check(Check::Unordered),
         // Only the deterministic forms of HRANDFIELD: a count covering the
         // whole hash (its fields in any order), zero, or not a number.
-        Gen::new("hrandfield", 1, |r| args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0", "abc"])])
-            .check(Check::Unordered),
-        Gen::new("hrandfield", 1, |r| args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0"]), "WITHVALUES"])
-            .check(Check::UnorderedPairs),
+        Gen::new("hrandfield", 1, |r| {
+            args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0", "abc"])]
+        })
+        .check(Check::Unordered),
+        Gen::new("hrandfield", 1, |r| {
+            args!["HRANDFIELD", key(r, Hash), pick(r, &["100", "0"]), "WITHVALUES"]
+        })
+        .check(Check::UnorderedPairs),
     ]
 }
 
@@ -1194,7 +1198,9 @@ pub fn lists_more() -> Vec<Gen> {
         a
     }
     vec![
-        Gen::new("lmpop", 2, |r| mpop(r, "LMPOP", List, &["LEFT", "RIGHT", "right", "UP"])),
+        Gen::new("lmpop", 2, |r| {
+            mpop(r, "LMPOP", List, &["LEFT", "RIGHT", "right", "UP"])
+        }),
         Gen::new("blmpop", 1, |r| mpop(r, "BLMPOP", List, &["LEFT", "RIGHT", "UP"])),
         Gen::new("bzmpop", 1, |r| mpop(r, "BZMPOP", Type::Zset, &["MIN", "MAX", "LEFT"])),
         Gen::new("blpop", 1, |r| {
