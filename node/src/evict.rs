@@ -17,6 +17,7 @@
 //! An eviction is a deletion like any other for WATCH; it counts in INFO
 //! `evicted_keys` and publishes an `evicted` keyspace event.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
@@ -88,6 +89,25 @@ impl Evictor {
     }
 }
 
+/// `maxmemory` as of the last command, for [`table_growth_allowed`], which
+/// runs deep inside the keyspace tables.
+static MAXMEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// Above this load factor a keyspace table grows whatever the memory
+/// (Redis's `HASHTABLE_MAX_LOAD_FACTOR`).
+const MAX_LOAD_FACTOR: f64 = 1.618;
+
+/// Whether a keyspace table may grow its buckets by `bytes` at load factor
+/// `load` (Redis's `dictExpandAllowed`): not when that would take memory
+/// over `maxmemory`, unless the table is very full.
+pub fn table_growth_allowed(bytes: usize, load: f64) -> bool {
+    if load > MAX_LOAD_FACTOR {
+        return true;
+    }
+    let limit = MAXMEMORY.load(Ordering::Relaxed);
+    limit == 0 || (used_memory() + bytes) as u64 <= limit
+}
+
 /// The memory counted against `maxmemory`: every byte the process has
 /// allocated (there are no replication or AOF buffers to leave out). One
 /// atomic load.
@@ -118,7 +138,9 @@ fn time_limit(tenacity: u32) -> Duration {
 /// MULTI but EXEC, DISCARD, QUIT and RESET.
 #[inline]
 pub fn admit(server: &mut Server, client: &Client, cmd: &Command, out: &mut Reply<'_>) -> Result<(), CommandError> {
-    if server.config.maxmemory == 0 {
+    let maxmemory = server.config.maxmemory;
+    MAXMEMORY.store(maxmemory, Ordering::Relaxed);
+    if maxmemory == 0 {
         return Ok(());
     }
     let mut running = Running { id: client.id, out };

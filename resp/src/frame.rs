@@ -23,7 +23,7 @@
 //!   only built once all of its bytes have arrived.
 
 use crate::encode;
-use crate::request::{Limits, ProtocolError, parse_i64_strict};
+use crate::request::{Limits, ProtocolError, parse_i64};
 use bytes::{Bytes, BytesMut};
 
 /// One RESP value.
@@ -308,7 +308,7 @@ impl FrameDecoder {
             let end = match kind {
                 b'+' | b'-' => after,
                 b':' => {
-                    parse_i64_strict(line).ok_or(ProtocolError::InvalidFrame("invalid integer"))?;
+                    parse_i64(line).ok_or(ProtocolError::InvalidFrame("invalid integer"))?;
                     after
                 }
                 b'_' => {
@@ -335,7 +335,7 @@ impl FrameDecoder {
                 }
                 b'$' | b'!' | b'=' => {
                     let invalid = ProtocolError::InvalidFrame("invalid bulk length");
-                    let n = parse_i64_strict(line).ok_or(invalid.clone())?;
+                    let n = parse_i64(line).ok_or(invalid.clone())?;
                     if n == -1 && kind == b'$' {
                         after
                     } else {
@@ -362,7 +362,7 @@ impl FrameDecoder {
                 }
                 b'*' | b'%' | b'~' | b'>' | b'|' => {
                     let invalid = ProtocolError::InvalidFrame("invalid multibulk length");
-                    let n = parse_i64_strict(line).ok_or(invalid.clone())?;
+                    let n = parse_i64(line).ok_or(invalid.clone())?;
                     if n == -1 && kind == b'*' {
                         after
                     } else {
@@ -436,7 +436,7 @@ fn build(data: &Bytes, pos: &mut usize) -> Result<Frame, ProtocolError> {
     let line = data.slice(start + 1..cr);
     let after = cr + 2;
     *pos = after;
-    let count = |line: &Bytes| parse_i64_strict(line).ok_or(CORRUPT);
+    let count = |line: &Bytes| parse_i64(line).ok_or(CORRUPT);
     Ok(match kind {
         b'+' => Frame::Simple(line),
         b'-' => Frame::Error(line),

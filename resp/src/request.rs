@@ -155,7 +155,7 @@ impl ProtocolError {
 /// Parses a whole slice as a signed 64-bit integer with the rules of Redis's
 /// `string2ll`: non-empty, shorter than 21 bytes, optional `-`, no `+`, no
 /// leading zeros, no `-0`, no spaces, no overflow.
-pub(crate) fn parse_i64_strict(s: &[u8]) -> Option<i64> {
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() >= 21 {
         return None;
     }
@@ -230,7 +230,7 @@ fn hex_value(c: u8) -> Option<u8> {
 /// Splits an inline line like Redis's `sdssplitargs`. Unquoted tokens are
 /// zero-copy slices of `line`; quoted tokens are unescaped into new buffers.
 /// `None` means unbalanced quotes.
-pub(crate) fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
+pub fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
     let s: &[u8] = line;
     let len = s.len();
     let mut args = Vec::new();
@@ -555,7 +555,7 @@ impl RequestDecoder {
         if buf.len() < cr + 2 {
             return Ok(Header::Incomplete);
         }
-        let count = match parse_i64_strict(&buf[1..cr]) {
+        let count = match parse_i64(&buf[1..cr]) {
             Some(n) if n <= 0 || n as u64 <= self.limits.max_multibulk_len as u64 => n,
             _ => return Err(ProtocolError::InvalidMultibulkLength),
         };
@@ -590,7 +590,7 @@ impl RequestDecoder {
             b'\r' | b'\n' => return Err(ProtocolError::ExpectedDollar(b' ')),
             other => return Err(ProtocolError::ExpectedDollar(other)),
         }
-        let len = match parse_i64_strict(&buf[1..cr]) {
+        let len = match parse_i64(&buf[1..cr]) {
             Some(n) if n >= 0 && n as u64 <= self.limits.max_bulk_len as u64 => n,
             _ => return Err(ProtocolError::InvalidBulkLength),
         };
@@ -1178,10 +1178,10 @@ mod tests {
 
     #[test]
     fn strict_integer_parsing() {
-        assert_eq!(parse_i64_strict(b"0"), Some(0));
-        assert_eq!(parse_i64_strict(b"-1"), Some(-1));
-        assert_eq!(parse_i64_strict(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         for bad in [
             &b""[..],
             b"-",
@@ -1197,7 +1197,7 @@ mod tests {
             b"000000000000000000001",
             b"18446744073709551616",
         ] {
-            assert_eq!(parse_i64_strict(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -16,7 +16,7 @@ use super::string::longdouble::{LongDouble, Parsed};
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
-use crate::keyspace::value::parse_canonical_i64;
+use resp::parse_i64;
 use crate::keyspace::{Access, Db, Value};
 use crate::reply::Reply;
 
@@ -417,7 +417,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (db, out, access) = ctx.parts();
     let value = write_or_create(db, key, access, |h| {
         let old = match h.get(field) {
-            Some(v) => parse_canonical_i64(v).ok_or_else(|| CommandError::err("hash value is not an integer"))?,
+            Some(v) => parse_i64(v).ok_or_else(|| CommandError::err("hash value is not an integer"))?,
             None => 0,
         };
         let new = old

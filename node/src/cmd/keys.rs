@@ -1018,6 +1018,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         ctx.server.touch_watched_swap(a, b);
         let (x, y) = two_dbs(&mut ctx.server.dbs, a, b);
         Db::swap(x, y);
+        // Clients blocked on keys the swap brought in are served.
+        ctx.server.blocking.signal_db(a);
+        ctx.server.blocking.signal_db(b);
     }
     ctx.server.dirty += 1;
     ctx.out.ok();

@@ -19,7 +19,7 @@ use super::flag::{BLOCKING, DENYOOM, FAST, NOSCRIPT, READONLY, WRITE};
 use super::zset::{PopShape, parse_mpop};
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, NO_KEYS, arg, event};
 use crate::blocking::{self, Wait};
-use crate::keyspace::list::{End, List};
+use crate::keyspace::list::{End, Fill, List};
 use crate::keyspace::{Access, Db, Object, Value};
 
 const G: Group = Group::List;
@@ -71,6 +71,11 @@ fn as_list(obj: &mut Object) -> Result<&mut List, CommandError> {
 /// Looks up a list for writing (expiring and touching the key).
 fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d mut List>, CommandError> {
     db.lookup(key, access).map(as_list).transpose()
+}
+
+/// The node limits of new list data (`list-max-listpack-size`).
+fn fill(ctx: &Ctx<'_>) -> Fill {
+    Fill::new(ctx.server.config.list_max_listpack_size)
 }
 
 /// `LEFT` or `RIGHT`.
@@ -167,6 +172,7 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// `existing_only` (the X forms reply 0 for a missing key).
 fn push_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, existing_only: bool) -> CmdResult {
     let key = &args[1];
+    let fill = fill(ctx);
     let (db, out, access) = ctx.parts();
     let created = match db.lookup(key, access) {
         Some(obj) => {
@@ -184,7 +190,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, existing_only: bool
     };
     let list = lookup(db, key, access)?.expect("the list exists now");
     for item in &args[2..] {
-        list.push(end, item[..].into());
+        list.push(end, item, fill);
     }
     out.int(list.len() as i64);
     pushed(ctx, key, created, end_name(end, false));
@@ -481,6 +487,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Err(CommandError::Syntax);
     };
     let key = &args[1];
+    let fill = fill(ctx);
     let (db, out, access) = ctx.parts();
     let Some(list) = lookup(db, key, access)? else {
         out.int(0);
@@ -490,7 +497,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         out.int(-1);
         return Ok(());
     };
-    list.insert(at + usize::from(after), &args[4]);
+    list.insert(at + usize::from(after), &args[4], fill);
     out.int(list.len() as i64);
     let db_id = ctx.client.db;
     ctx.modified(db_id, key);
@@ -544,6 +551,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// A `dst` of another type is WRONGTYPE, checked before anything changes.
 /// Returns false, having written nothing, when `src` does not exist.
 fn move_element(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<bool, CommandError> {
+    let fill = fill(ctx);
     let (db, out, access) = ctx.parts();
     if lookup(db, src, access)?.is_none() {
         return Ok(false);
@@ -557,7 +565,7 @@ fn move_element(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
     let emptied = list.is_empty() && src != dst;
     out.bulk(&item);
     let (obj, created) = db.lookup_or_insert_with(dst, access, || Value::List(Box::default()));
-    as_list(obj)?.push(to, item);
+    as_list(obj)?.push(to, &item, fill);
     pushed(ctx, dst, created, end_name(to, false));
     removed(ctx, src, end_name(from, true), emptied);
     Ok(true)

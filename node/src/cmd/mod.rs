@@ -766,35 +766,8 @@ pub mod arg {
         parse_i64(b).ok_or(CommandError::NotInteger)
     }
 
-    /// Parses `b` as Redis's `string2ll` does.
-    pub fn parse_i64(b: &[u8]) -> Option<i64> {
-        if b.is_empty() || b.len() > 20 {
-            return None;
-        }
-        if b == b"0" {
-            return Some(0);
-        }
-        let (neg, digits) = match b[0] {
-            b'-' => (true, &b[1..]),
-            _ => (false, b),
-        };
-        if digits.is_empty() || digits[0] == b'0' {
-            return None;
-        }
-        let mut n: i64 = 0;
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            let d = i64::from(c - b'0');
-            n = if neg {
-                n.checked_mul(10)?.checked_sub(d)?
-            } else {
-                n.checked_mul(10)?.checked_add(d)?
-            };
-        }
-        Some(n)
-    }
+    /// Parses `b` as Redis's `string2ll` does (the one implementation, in the codec).
+    pub use resp::parse_i64;
 
     /// A float argument as Redis's `getLongDoubleFromObject`/`strtold` accepts it:
     /// no leading space, no trailing garbage, no NaN; `inf` and exponents allowed.

@@ -13,101 +13,12 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Splits a config line into arguments exactly like Redis's `sdssplitargs`:
-/// blanks separate arguments; `"double quotes"` support `\n \r \t \b \a \xHH`
-/// and `\<any>` escapes; `'single quotes'` support only `\'`; a closing quote
-/// must be followed by a blank or the end of the line. Returns `None` on
-/// unbalanced quotes. The line ends at the first NUL byte, as in C.
+/// Splits a config line like Redis's `sdssplitargs` with the codec's
+/// splitter (shared with inline requests). The line ends at the first NUL
+/// byte, as in C. `None` means unbalanced quotes.
 pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let line = match line.iter().position(|&b| b == 0) {
-        Some(n) => &line[..n],
-        None => line,
-    };
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && is_c_space(line[i]) {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            let c = at(i);
-            if inq {
-                if c == b'\\'
-                    && at(i + 1) == b'x'
-                    && let (Some(h), Some(l)) = (hex_val(at(i + 2)), hex_val(at(i + 3)))
-                {
-                    cur.push(h * 16 + l);
-                    i += 4;
-                    continue;
-                }
-                if c == b'\\' && at(i + 1) != 0 {
-                    i += 1;
-                    cur.push(match at(i) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(i + 1) != 0 && !is_c_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(i + 1) == b'\'' {
-                    i += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(i + 1) != 0 && !is_c_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        if c != 0 {
-                            i += 1;
-                        }
-                        break;
-                    }
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    other => cur.push(other),
-                }
-            }
-            i += 1;
-        }
-        out.push(cur);
-    }
+    let line = line.split(|&b| b == 0).next().unwrap_or_default();
+    resp::split_args(&bytes::Bytes::copy_from_slice(line)).map(|args| args.into_iter().map(|a| a.to_vec()).collect())
 }
 
 /// Quotes `bytes` like Redis's `sdscatrepr`: surrounding double quotes,
@@ -144,39 +55,8 @@ pub(crate) fn split_spaces(value: &str) -> Vec<String> {
     }
 }
 
-/// Redis's strict `string2ll`: optional `-`, no `+`, no leading zeros, no
-/// blanks, no overflow.
-pub(crate) fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+/// Redis's strict `string2ll` (the one implementation, in the codec).
+pub(crate) use resp::parse_i64 as string2ll;
 
 /// C `strtoll(s, &end, base)` followed by the usual `*end == '\0'` check:
 /// leading blanks and a sign are allowed, an input without digits parses as 0

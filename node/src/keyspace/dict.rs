@@ -105,6 +105,11 @@ impl<V> Table<V> {
     }
 }
 
+/// Whether a table may grow its buckets by `bytes` while its load factor
+/// (entries per bucket) is `load`: Redis's `dictExpandAllowed`, which lets
+/// the keyspace tables wait rather than go over `maxmemory`.
+pub type GrowthCheck = fn(bytes: usize, load: f64) -> bool;
+
 /// A hash table from byte keys to `V`.
 pub struct Dict<V> {
     /// `tables[1]` is non-empty only while rehashing into it.
@@ -112,6 +117,8 @@ pub struct Dict<V> {
     /// Next bucket of `tables[0]` to migrate while rehashing.
     rehash_idx: Option<usize>,
     hasher: foldhash::fast::RandomState,
+    /// Asked before growing (`None`: always grow).
+    growth_check: Option<GrowthCheck>,
 }
 
 impl<V> Default for Dict<V> {
@@ -133,7 +140,16 @@ impl<V> Dict<V> {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
             hasher: foldhash::fast::RandomState::default(),
+            growth_check: None,
         }
+    }
+
+    /// An empty table that grows only when `check` allows it (or once it
+    /// is very full, see [`GrowthCheck`]).
+    pub fn with_growth_check(check: GrowthCheck) -> Self {
+        let mut dict = Self::new();
+        dict.growth_check = Some(check);
+        dict
     }
 
     /// Number of entries.
@@ -285,7 +301,14 @@ impl<V> Dict<V> {
         if size == 0 {
             self.tables[0] = Table::with_size(INITIAL_SIZE);
         } else if self.tables[0].used >= size {
-            self.start_resize((self.tables[0].used + 1).next_power_of_two());
+            let next = (self.tables[0].used + 1).next_power_of_two();
+            let allowed = self.growth_check.is_none_or(|check| {
+                let load = self.tables[0].used as f64 / size as f64;
+                check(next * std::mem::size_of::<Bucket<V>>(), load)
+            });
+            if allowed {
+                self.start_resize(next);
+            }
         }
     }
 
@@ -482,6 +505,7 @@ impl<V: Clone> Clone for Dict<V> {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
             hasher: self.hasher.clone(),
+            growth_check: self.growth_check,
         };
         if !self.is_empty() {
             copy.tables[0] = Table::with_size(self.len().next_power_of_two().max(INITIAL_SIZE));

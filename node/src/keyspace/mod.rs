@@ -53,7 +53,7 @@ impl Access {
 }
 
 /// One logical database (`SELECT n`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Db {
     keys: Dict<Object>,
     expires: Dict<i64>,
@@ -61,6 +61,23 @@ pub struct Db {
     expired: Vec<Key>,
     /// Cursor of the active-expire cycle over `expires`.
     expire_cursor: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            keys: keyspace_table(),
+            expires: keyspace_table(),
+            expired: Vec::new(),
+            expire_cursor: 0,
+        }
+    }
+}
+
+/// A keyspace table: while growing it would take memory over `maxmemory`,
+/// it waits (as Redis's `dictExpandAllowed`).
+fn keyspace_table<V>() -> Dict<V> {
+    Dict::with_growth_check(crate::evict::table_growth_allowed)
 }
 
 impl Db {
@@ -341,7 +358,10 @@ impl Db {
     /// Returns how many keys there were.
     pub fn clear_in_background(&mut self) -> usize {
         let n = self.keys.len();
-        let tables = (std::mem::take(&mut self.keys), std::mem::take(&mut self.expires));
+        let tables = (
+            std::mem::replace(&mut self.keys, keyspace_table()),
+            std::mem::replace(&mut self.expires, keyspace_table()),
+        );
         self.expire_cursor = 0;
         free_in_background(tables);
         n

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::dict::{Dict, Key};
-use super::value::parse_canonical_i64;
+use resp::parse_i64;
 
 /// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
 const INTSET_HARD_LIMIT: u64 = 1 << 30;
@@ -222,7 +222,7 @@ impl Set {
     /// An empty set for a new key whose first member is `first`: an intset
     /// when it is an integer, else a table (Redis's `setTypeCreate`).
     pub fn new_for(first: &[u8]) -> Set {
-        match parse_canonical_i64(first) {
+        match parse_i64(first) {
             Some(_) => Set::default(),
             None => Set::Table(Box::default()),
         }
@@ -278,7 +278,7 @@ impl Set {
     /// Adds `member`; false when it was already there. `max_intset` is
     /// [`intset_limit`]: past it an intset becomes a table.
     pub fn add(&mut self, member: &[u8], max_intset: usize) -> bool {
-        if let (Set::Intset(_), Some(v)) = (&*self, parse_canonical_i64(member)) {
+        if let (Set::Intset(_), Some(v)) = (&*self, parse_i64(member)) {
             return self.add_int(v, max_intset);
         }
         self.convert_to_table().get_or_insert_with(member, || ()).1
@@ -314,7 +314,7 @@ impl Set {
     /// Removes `member`; false when it was not there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            Set::Intset(s) => parse_canonical_i64(member).is_some_and(|v| s.remove(v)),
+            Set::Intset(s) => parse_i64(member).is_some_and(|v| s.remove(v)),
             Set::Table(d) => d.remove(member).is_some(),
         }
     }
@@ -333,7 +333,7 @@ impl Set {
     /// True when `member` is in the set.
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            Set::Intset(s) => parse_canonical_i64(member).is_some_and(|v| s.contains(v)),
+            Set::Intset(s) => parse_i64(member).is_some_and(|v| s.contains(v)),
             Set::Table(d) => d.contains_key(member),
         }
     }

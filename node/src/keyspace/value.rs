@@ -25,7 +25,7 @@ pub enum Str {
 impl Str {
     /// Stores `bytes`, choosing the int encoding when it round-trips exactly.
     pub fn from_bytes(bytes: &[u8]) -> Str {
-        match parse_canonical_i64(bytes) {
+        match resp::parse_i64(bytes) {
             Some(n) => Str::Int(n),
             None => Str::Bytes(bytes.into()),
         }
@@ -84,34 +84,6 @@ impl Str {
     }
 }
 
-/// Parses bytes that are exactly the decimal form of an `i64` (no sign `+`,
-/// no leading zeros, no spaces), as Redis's `string2ll` accepts for the int
-/// encoding.
-pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
-        return None;
-    }
-    let mut n: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(c - b'0');
-        n = if neg {
-            n.checked_mul(10)?.checked_sub(d)?
-        } else {
-            n.checked_mul(10)?.checked_add(d)?
-        };
-    }
-    Some(n)
-}
 
 /// A stored value. Collections are boxed so that a value stays two words.
 #[derive(Debug)]
@@ -214,7 +186,7 @@ mod tests {
             ("-", None),
             ("1a", None),
         ] {
-            assert_eq!(parse_canonical_i64(s.as_bytes()), want, "{s:?}");
+            assert_eq!(resp::parse_i64(s.as_bytes()), want, "{s:?}");
         }
     }
 

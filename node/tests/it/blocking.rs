@@ -476,6 +476,23 @@ fn blocking_follows_the_selected_database() {
 }
 
 #[test]
+fn swapdb_serves_clients_blocked_on_keys_it_brings_in() {
+    let Some(mut t) = Twin::start() else { return };
+    t.send(1, "BLPOP k 0");
+    t.wait_blocked(1);
+    t.send(2, "BZPOPMIN z 0");
+    t.wait_blocked(2);
+    t.cmd(0, "SELECT 1");
+    t.expect(0, "RPUSH k a b", &int(2));
+    t.expect(0, "SET z string", &ok());
+    t.expect(0, "SWAPDB 0 1", &ok());
+    t.served(1, &arr(&["k", "a"]));
+    t.pending(2);
+    t.cmd(0, "SELECT 0");
+    t.expect(0, "LRANGE k 0 -1", &arr(&["b"]));
+}
+
+#[test]
 fn keys_named_twice_are_waited_on_once() {
     let Some(mut t) = Twin::start() else { return };
     t.send(1, "BLPOP k k other k 0");

@@ -18,6 +18,8 @@
 //!   subscribers, the `redis` crate's async pub/sub.
 //! - [`multi`]: seeded random interleavings of WATCH/MULTI/EXEC between
 //!   connections.
+//! - [`eviction`]: maxmemory policies under write load, OOM errors, LRU/LFU
+//!   and TTL eviction order.
 //!
 //! Run with `cargo test -p tessera-node --test it`. Tests that need
 //! `redis-server` print `skipping: redis-server not installed` and pass
@@ -28,6 +30,7 @@ mod support;
 mod blocking;
 mod clients;
 mod diff;
+mod eviction;
 mod hashes;
 mod keys;
 mod multi;
