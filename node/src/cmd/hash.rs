@@ -16,9 +16,9 @@ use super::string::longdouble::{LongDouble, Parsed};
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
-use resp::parse_i64;
 use crate::keyspace::{Access, Db, Value};
 use crate::reply::Reply;
+use resp::parse_i64;
 
 const G: Group = Group::Hash;
 

@@ -114,7 +114,11 @@ impl Node {
     fn reserve(&mut self, size: usize) {
         let want = self.buf.len() + size;
         if want > self.buf.capacity() {
-            let cap = if want <= 1024 { want } else { want.max(self.buf.capacity() * 2) };
+            let cap = if want <= 1024 {
+                want
+            } else {
+                want.max(self.buf.capacity() * 2)
+            };
             self.buf.reserve_exact(cap - self.buf.len());
         }
     }
@@ -510,7 +514,11 @@ impl<'a> Iterator for Iter<'a> {
         let nodes = self.nodes;
         let (i, off) = self.front;
         let (data, next) = nodes[i].entry_at(off);
-        self.front = if next == nodes[i].buf.len() { (i + 1, 0) } else { (i, next) };
+        self.front = if next == nodes[i].buf.len() {
+            (i + 1, 0)
+        } else {
+            (i, next)
+        };
         Some(data)
     }
 
@@ -552,10 +560,34 @@ mod tests {
 
     #[test]
     fn fill_follows_list_max_listpack_size() {
-        assert_eq!(Fill::new(-2), Fill { bytes: 8192, count: usize::MAX });
-        assert_eq!(Fill::new(-5), Fill { bytes: 65536, count: usize::MAX });
-        assert_eq!(Fill::new(-9), Fill { bytes: 65536, count: usize::MAX });
-        assert_eq!(Fill::new(128), Fill { bytes: 8192, count: 128 });
+        assert_eq!(
+            Fill::new(-2),
+            Fill {
+                bytes: 8192,
+                count: usize::MAX
+            }
+        );
+        assert_eq!(
+            Fill::new(-5),
+            Fill {
+                bytes: 65536,
+                count: usize::MAX
+            }
+        );
+        assert_eq!(
+            Fill::new(-9),
+            Fill {
+                bytes: 65536,
+                count: usize::MAX
+            }
+        );
+        assert_eq!(
+            Fill::new(128),
+            Fill {
+                bytes: 8192,
+                count: 128
+            }
+        );
     }
 
     #[test]
@@ -579,11 +611,20 @@ mod tests {
     #[test]
     fn matches_a_model() {
         let mut rng = SmallRng::seed_from_u64(7);
-        for fill in [Fill { bytes: 24, count: 3 }, Fill { bytes: 64, count: usize::MAX }, Fill::default()] {
+        for fill in [
+            Fill { bytes: 24, count: 3 },
+            Fill {
+                bytes: 64,
+                count: usize::MAX,
+            },
+            Fill::default(),
+        ] {
             let mut l = List::new();
             let mut m: VecDeque<Vec<u8>> = VecDeque::new();
             for _ in 0..4000 {
-                let v = format!("{}", rng.random_range(0..6)).into_bytes().repeat(rng.random_range(0..4));
+                let v = format!("{}", rng.random_range(0..6))
+                    .into_bytes()
+                    .repeat(rng.random_range(0..4));
                 let end = if rng.random_bool(0.5) { End::Left } else { End::Right };
                 match rng.random_range(0..10) {
                     0..=2 => {

@@ -84,7 +84,6 @@ impl Str {
     }
 }
 
-
 /// A stored value. Collections are boxed so that a value stays two words.
 #[derive(Debug)]
 pub enum Value {

@@ -156,7 +156,10 @@ fn every_policy_stays_under_the_limit_and_volatile_keeps_persistent_keys() {
         assert_eq!(ooms, 0, "{policy}: nothing refused while keys can be evicted");
         let evicted = evicted_keys(&mut conn) - evicted_before;
         assert!(evicted > written as u64 / 2, "{policy}: only {evicted} keys evicted");
-        assert!(matches!(conn.cmd(&["PING"]), Frame::Simple(_)), "{policy}: still answering");
+        assert!(
+            matches!(conn.cmd(&["PING"]), Frame::Simple(_)),
+            "{policy}: still answering"
+        );
         let kept = surviving(&mut conn, "keep:", persistent);
         if volatile {
             assert_eq!(kept, persistent, "{policy} evicted keys without a TTL");

@@ -433,82 +433,9 @@ pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
 /// `\n \r \t \b \a \xHH` and `\<any>` escapes; `'single quotes'` only `\'`;
 /// a closing quote must be followed by whitespace or the end of the line.
 pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
-    let p = line.as_bytes();
-    let mut i = 0;
-    let mut args = Vec::new();
-    loop {
-        while i < p.len() && p[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= p.len() {
-            return Ok(args);
-        }
-        let (mut inq, mut insq) = (false, false);
-        let mut current = Vec::new();
-        loop {
-            let c = p.get(i).copied();
-            let next = p.get(i + 1).copied();
-            if inq {
-                match c {
-                    None => return Err("unbalanced quotes".into()),
-                    Some(b'\\') if next == Some(b'x') && hex(p.get(i + 2)).is_some() && hex(p.get(i + 3)).is_some() => {
-                        let hi = hex(p.get(i + 2)).unwrap_or(0);
-                        let lo = hex(p.get(i + 3)).unwrap_or(0);
-                        current.push(hi * 16 + lo);
-                        i += 3;
-                    }
-                    Some(b'\\') if next.is_some() => {
-                        i += 1;
-                        current.push(match p[i] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            other => other,
-                        });
-                    }
-                    Some(b'"') => {
-                        if next.is_some_and(|n| !n.is_ascii_whitespace()) {
-                            return Err("closing quote must be followed by a space".into());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => current.push(other),
-                }
-            } else if insq {
-                match c {
-                    None => return Err("unbalanced quotes".into()),
-                    Some(b'\\') if next == Some(b'\'') => {
-                        i += 1;
-                        current.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if next.is_some_and(|n| !n.is_ascii_whitespace()) {
-                            return Err("closing quote must be followed by a space".into());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => current.push(other),
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => inq = true,
-                    Some(b'\'') => insq = true,
-                    Some(other) => current.push(other),
-                }
-            }
-            i += 1;
-        }
-        args.push(current);
-    }
-}
-
-fn hex(c: Option<&u8>) -> Option<u8> {
-    c.and_then(|c| (*c as char).to_digit(16)).map(|d| d as u8)
+    resp::split_args(&bytes::Bytes::copy_from_slice(line.as_bytes()))
+        .map(|args| args.into_iter().map(|a| a.to_vec()).collect())
+        .ok_or_else(|| format!("unbalanced quotes in {line:?}"))
 }
 
 /// Bytes as a double-quoted string with redis-cli's escapes.
