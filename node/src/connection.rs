@@ -239,7 +239,7 @@ fn process(
                 }
             },
         };
-        if crate::cmd::is_paused(&server, &args) {
+        if crate::cmd::is_paused(&server, &client, &args) {
             *held = Some(args);
             client.paused = true;
             break;

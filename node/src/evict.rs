@@ -15,7 +15,15 @@
 //! consider keys with a TTL.
 //!
 //! An eviction is a deletion like any other for WATCH; it counts in INFO
-//! `evicted_keys` and publishes an `evicted` keyspace event.
+//! `evicted_keys` and publishes an `evicted` keyspace event. Evicted values
+//! are freed at once (`lazyfree-lazy-eviction` is not applied: freeing in
+//! the background would hide how much a deletion freed).
+//!
+//! A pass cut short by its time budget goes on before the next command and
+//! from the cron, as Redis's eviction timer does. The keyspace tables do not
+//! grow their bucket arrays past `maxmemory` either ([`table_growth_allowed`],
+//! Redis's `dictExpandAllowed`): a table that doubled right after a pass
+//! would otherwise overshoot the limit by its whole new array.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -64,7 +72,7 @@ pub struct Evictor {
     pool: Vec<Candidate>,
     /// Database of the last random eviction (the next one starts after it).
     next_db: usize,
-    /// A run stopped on its time budget: the cron continues it.
+    /// A pass stopped on its time budget: the cron continues it.
     running: bool,
 }
 
@@ -196,7 +204,7 @@ pub fn perform(server: &mut Server, mut running: Option<&mut Running<'_, '_>>) -
         server.touch_watched_key(db, &key);
         crate::pubsub::notify_keyspace_event(server, running.as_deref_mut(), event::EVICTED, "evicted", &key, db);
         evicted += 1;
-        if evicted % 16 == 0 && start.elapsed() > limit {
+        if evicted.is_multiple_of(16) && start.elapsed() > limit {
             outcome = Outcome::Running;
             break;
         }
@@ -206,7 +214,7 @@ pub fn perform(server: &mut Server, mut running: Option<&mut Running<'_, '_>>) -
     outcome
 }
 
-/// Continues a run that stopped on its time budget (called by the cron).
+/// Continues a pass that stopped on its time budget (called by the cron).
 pub fn cron(server: &mut Server) {
     if server.evictor.running {
         perform(server, None);

@@ -132,11 +132,6 @@ impl Watches {
         self.clients.get(&id).is_some_and(|w| w.dirty)
     }
 
-    /// Number of keys client `id` watches.
-    pub fn watched_by(&self, id: u64) -> usize {
-        self.clients.get(&id).map_or(0, |w| w.keys.len())
-    }
-
     /// Client `id` watches `key` of database `db`; `expired`: the key is
     /// logically expired now. Watching a key twice is watching it once.
     fn watch(&mut self, id: u64, db: usize, key: &[u8], expired: bool) {
@@ -493,7 +488,8 @@ mod tests {
         w.touch(0, b"k", true);
         assert!(w.is_dirty(1) && w.is_dirty(2) && !w.is_dirty(3));
         assert_eq!(w.watched, 1, "dirty clients stop watching");
-        assert_eq!((w.watched_by(1), w.watched_by(3)), (0, 1));
+        let watched_by = |id| w.clients.get(&id).map_or(0, |c| c.keys.len());
+        assert_eq!((watched_by(1), watched_by(3)), (0, 1));
         w.remove_client(1);
         assert!(!w.is_dirty(1));
     }

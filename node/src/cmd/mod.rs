@@ -676,17 +676,23 @@ fn after_call(server: &mut Server, client: &mut Client, args: &[Bytes], ran: &Ra
     }
 }
 
-/// Whether CLIENT PAUSE holds `args` back now: every command in ALL mode;
-/// in WRITE mode the commands that write or may replicate. Unknown commands
-/// and wrong arities are never held: they fail at once.
-pub fn is_paused(server: &Server, args: &[Bytes]) -> bool {
+/// Whether CLIENT PAUSE holds `args` of `client` back now: every command in
+/// ALL mode; in WRITE mode the commands that write or may replicate, and an
+/// EXEC whose queue holds one. Unknown commands and wrong arities are never
+/// held: they fail at once.
+pub fn is_paused(server: &Server, client: &Client, args: &[Bytes]) -> bool {
     let Some(pause) = server.pause_mode() else { return false };
     if args.is_empty() {
         return false;
     }
+    const WRITES: u32 = flag::WRITE | flag::MAY_REPLICATE;
     match resolve(args) {
         Ok(cmd) if cmd.arity_ok(args.len()) => {
-            pause == crate::server::PauseMode::All || cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+            let flags = match cmd.name {
+                "exec" => cmd.flags | client.multi.queued_flags(),
+                _ => cmd.flags,
+            };
+            pause == crate::server::PauseMode::All || flags & WRITES != 0
         }
         _ => false,
     }

@@ -288,3 +288,38 @@ fn volatile_ttl_evicts_the_soonest_expiring_keys_first() {
     assert!(late > soon, "late {late} vs soon {soon}");
     assert!(late >= 3600, "only {late} of 4000 late keys kept");
 }
+
+#[test]
+fn an_eviction_publishes_its_event_and_fails_transactions_watching_the_key() {
+    let server = Server::tessera(ARGS);
+    let mut conn = server.conn();
+    let mut subscriber = server.conn();
+    let mut watcher = server.conn();
+    set_config(&mut conn, "notify-keyspace-events", "Ee");
+    subscriber.cmd(&["SUBSCRIBE", "__keyevent@0__:evicted"]);
+    // The only key with a TTL: the one volatile-ttl can evict.
+    assert!(matches!(
+        conn.cmd(&["SET", "watched", "v", "EX", "1000"]),
+        Frame::Simple(_)
+    ));
+    assert!(matches!(watcher.cmd(&["WATCH", "watched"]), Frame::Simple(_)));
+    limit_memory(&mut conn, "volatile-ttl");
+    assert!(write_keys(&mut conn, "p", 24_000, None, 0) > 0, "no OOM");
+    assert_eq!(conn.cmd(&["EXISTS", "watched"]), Frame::Integer(0));
+    assert_eq!(evicted_keys(&mut conn), 1);
+    let event = Frame::Array(vec![
+        Frame::Bulk("message".into()),
+        Frame::Bulk("__keyevent@0__:evicted".into()),
+        Frame::Bulk("watched".into()),
+    ]);
+    assert_eq!(subscriber.recv(), event);
+    // Room again, so that PING can be queued.
+    set_config(&mut conn, "maxmemory", "0");
+    assert!(matches!(watcher.cmd(&["MULTI"]), Frame::Simple(_)));
+    assert!(matches!(watcher.cmd(&["PING"]), Frame::Simple(_)));
+    assert_eq!(
+        watcher.cmd(&["EXEC"]),
+        Frame::NullArray,
+        "EXEC after the watched key was evicted"
+    );
+}

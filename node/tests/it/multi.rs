@@ -6,6 +6,8 @@
 //! Seed: `TESSERA_SEED=<u64>` (random otherwise), printed at the start and
 //! in a failure; steps: `TESSERA_MULTI_OPS` (default 3000). Nothing depends
 //! on timing: expiry is only set far in the future or in the past.
+//!
+//! Also: CLIENT PAUSE WRITE holding back an EXEC of queued writes.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -157,4 +159,30 @@ fn random_transactions_match_redis() {
         execs > 0 && watched_fail > 0 && aborted > 0,
         "the mix covers every outcome"
     );
+}
+
+/// CLIENT PAUSE WRITE holds back an EXEC whose queue writes (as Redis), not
+/// one that only reads.
+#[test]
+fn client_pause_write_holds_exec_of_queued_writes() {
+    let server = crate::support::Server::tessera(&[]);
+    let mut tx = server.conn();
+    let mut admin = server.conn();
+    for (queued, held) in [("SET", true), ("GET", false)] {
+        assert_eq!(tx.cmd(&["MULTI"]), resp::Frame::Simple("OK".into()));
+        let mut cmd = vec![queued, "k"];
+        if queued == "SET" {
+            cmd.push("v");
+        }
+        assert_eq!(tx.cmd(&cmd), resp::Frame::Simple("QUEUED".into()));
+        assert_eq!(
+            admin.cmd(&["CLIENT", "PAUSE", "500", "WRITE"]),
+            resp::Frame::Simple("OK".into())
+        );
+        let start = std::time::Instant::now();
+        assert!(matches!(tx.cmd(&["EXEC"]), resp::Frame::Array(_)));
+        let waited = start.elapsed() >= std::time::Duration::from_millis(300);
+        assert_eq!(waited, held, "EXEC of a queued {queued}");
+        assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), resp::Frame::Simple("OK".into()));
+    }
 }
