@@ -157,12 +157,14 @@ impl Client {
     }
 
     /// CLIENT LIST `flags=`, in Redis's order (`N` when none).
-    fn flags(&self) -> String {
+    fn flags(&self, dirty_cas: bool) -> String {
         let mut f = String::new();
         for (on, c) in [
             (self.monitor, 'O'),
             (self.pubsub.is_active(), 'P'),
+            (self.multi.is_active(), 'x'),
             (self.paused || self.blocked, 'b'),
+            (dirty_cas, 'd'),
             (self.close_after_reply, 'c'),
             (self.killed, 'A'),
             (self.no_evict, 'e'),
@@ -177,22 +179,24 @@ impl Client {
         f
     }
 
-    /// CLIENT LIST / CLIENT INFO line (without the trailing newline).
-    pub fn info_line(&self, now: Instant) -> String {
+    /// CLIENT LIST / CLIENT INFO line (without the trailing newline);
+    /// `dirty_cas` when a key it WATCHes was modified (flag `d`).
+    pub fn info_line(&self, now: Instant, dirty_cas: bool) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
             name,
             now.duration_since(self.created).as_secs(),
             now.duration_since(self.last_interaction).as_secs(),
-            self.flags(),
+            self.flags(dirty_cas),
             self.db,
             self.pubsub.count(crate::pubsub::Kind::Channel),
             self.pubsub.count(crate::pubsub::Kind::Pattern),
             self.pubsub.count(crate::pubsub::Kind::Shard),
+            self.multi.client_list_count(),
             self.query_buffer,
             self.out.len(),
             self.out.capacity() + self.query_buffer + 16384,

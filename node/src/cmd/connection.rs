@@ -465,7 +465,8 @@ fn client_id(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 }
 
 fn client_info(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
-    let mut line = ctx.client.info_line(Instant::now());
+    let dirty = ctx.server.watches.is_dirty(ctx.client.id);
+    let mut line = ctx.client.info_line(Instant::now(), dirty);
     line.push('\n');
     ctx.out.verbatim(line.as_bytes());
     Ok(())
@@ -493,6 +494,11 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = Instant::now();
     let mut text = String::new();
+    let dirty: Vec<u64> = ctx.server.clients.keys().copied().filter(|id| ctx.server.watches.is_dirty(*id)).collect();
+    let push_line = |text: &mut String, c: &Client, now: Instant| {
+        text.push_str(&c.info_line(now, dirty.contains(&c.id)));
+        text.push('\n');
+    };
     match &args[2..] {
         [] => for_each_client(ctx, |c, _| push_line(&mut text, c, now)),
         [t, name] if arg::is(t, "type") => {
@@ -520,11 +526,6 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     ctx.out.verbatim(text.as_bytes());
     Ok(())
-}
-
-fn push_line(text: &mut String, c: &Client, now: Instant) {
-    text.push_str(&c.info_line(now));
-    text.push('\n');
 }
 
 /// CLIENT KILL filters (the new form); `None` fields match everything.
