@@ -109,15 +109,15 @@ impl Node {
     }
 
     /// Makes room for `size` more bytes: exactly while the node is small
-    /// (the allocator's size classes absorb most growth in place), doubling
-    /// beyond.
+    /// (the allocator's size classes absorb most growth in place), by a
+    /// quarter beyond, so that a node's spare room stays small.
     fn reserve(&mut self, size: usize) {
         let want = self.buf.len() + size;
         if want > self.buf.capacity() {
             let cap = if want <= 1024 {
                 want
             } else {
-                want.max(self.buf.capacity() * 2)
+                want.max(self.buf.capacity() + self.buf.capacity() / 4)
             };
             self.buf.reserve_exact(cap - self.buf.len());
         }
