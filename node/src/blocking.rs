@@ -269,6 +269,10 @@ fn serve_key(server: &mut Server, db: usize, key: &Bytes) {
         };
         let block = server.blocking.remove(id).expect("found blocked just above");
         client.blocked = false;
+        if client.killed {
+            // CLIENT KILL, closing: it takes nothing.
+            continue;
+        }
         let mark = client.out.len();
         crate::cmd::run_unblocked(server, &mut client, |ctx| (block.serve)(ctx, key, &block.args));
         if client.reply_mode == ReplyMode::Off {

@@ -4,10 +4,10 @@
 //! sorted-set ones, BZPOPMIN, BZPOPMAX and BZMPOP (which pop through
 //! [`super::zset::pop_first`]).
 //!
-//! Shared paths, one implementation each: [`push_generic`] (LPUSH, RPUSH and
-//! their X forms), [`pop_generic`] (LPOP, RPOP), [`pop_first`] (LMPOP,
-//! BLPOP, BRPOP, BLMPOP, and serving them), [`move_element`] (LMOVE,
-//! RPOPLPUSH, BLMOVE, BRPOPLPUSH, and serving them) and [`block_on`].
+//! Shared paths, one implementation each: `push_generic` (LPUSH, RPUSH and
+//! their X forms), `pop_generic` (LPOP, RPOP), `pop_first` (LMPOP, BLPOP,
+//! BRPOP, BLMPOP, and serving them), `move_element` (LMOVE, RPOPLPUSH,
+//! BLMOVE, BRPOPLPUSH, and serving them) and `block_on`.
 //!
 //! A blocking command first tries its non-blocking form; when no key can
 //! serve it, it blocks with a [`Serve`](crate::blocking::Serve) function

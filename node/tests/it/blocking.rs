@@ -461,6 +461,25 @@ fn a_disconnected_client_stops_waiting() {
 }
 
 #[test]
+fn a_killed_client_takes_nothing() {
+    let Some(mut t) = Twin::start() else { return };
+    let ids = t.ids(1);
+    t.send(1, "BLPOP k 0");
+    t.send(2, "BLPOP k 0");
+    t.wait_blocked(2);
+    // Kill and push in one write: the killed client must not consume.
+    for (c, id) in t.conn(0).iter_mut().zip(ids) {
+        let mut both = crate::support::multibulk(&["CLIENT", "KILL", "ID", &id.to_string()]);
+        both.extend(crate::support::multibulk(&["RPUSH", "k", "a", "b"]));
+        c.send_raw(&both);
+        assert_eq!(c.recv(), Frame::Integer(1));
+        assert_eq!(c.recv(), Frame::Integer(2));
+    }
+    t.served(2, &arr(&["k", "a"]));
+    t.expect(0, "LRANGE k 0 -1", &arr(&["b"]));
+}
+
+#[test]
 fn blocking_follows_the_selected_database() {
     let Some(mut t) = Twin::start() else { return };
     t.cmd(1, "SELECT 3");
