@@ -494,7 +494,13 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = Instant::now();
     let mut text = String::new();
-    let dirty: Vec<u64> = ctx.server.clients.keys().copied().filter(|id| ctx.server.watches.is_dirty(*id)).collect();
+    let dirty: Vec<u64> = ctx
+        .server
+        .clients
+        .keys()
+        .copied()
+        .filter(|id| ctx.server.watches.is_dirty(*id))
+        .collect();
     let push_line = |text: &mut String, c: &Client, now: Instant| {
         text.push_str(&c.info_line(now, dirty.contains(&c.id)));
         text.push('\n');
