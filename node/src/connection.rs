@@ -231,7 +231,8 @@ fn process(
                 Err(e) => {
                     let line = e.to_string();
                     tracing::debug!(client = client.id, "protocol error: {line}");
-                    resp::encode::error(&mut client.out, line.as_bytes());
+                    // Byte-exact, as Redis writes it (a raw byte in "expected '$', got 'X'").
+                    e.write_reply(&mut client.out);
                     server.stats.record_error(&line);
                     client.close_after_reply = true;
                     input.clear();
