@@ -204,7 +204,7 @@ impl Server {
             if i > 0 {
                 line.push(b' ');
             }
-            crate::cmd::quote_repr(&mut line, if redacted(i) { b"(redacted)" } else { a });
+            resp::repr(&mut line, if redacted(i) { b"(redacted)" } else { a });
         }
         line.extend_from_slice(b"\r\n");
         self.monitors.retain(|id| {

@@ -47,5 +47,5 @@ pub mod request;
 pub mod slot;
 
 pub use frame::{Frame, FrameDecoder};
-pub use request::{Limits, ProtocolError, RequestDecoder, parse_i64, split_args};
+pub use request::{Limits, ProtocolError, RequestDecoder, parse_i64, repr, split_args};
 pub use slot::{SLOTS, key_slot};

@@ -227,6 +227,29 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
+/// Appends `bytes` quoted like Redis's `sdscatrepr` (the inverse of
+/// [`split_args`]): double quotes, `\\ \" \n \r \t \a \b` escapes,
+/// printable ASCII as is, any other byte as `\xHH`.
+pub fn repr(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for &c in bytes {
+        match c {
+            b'\\' | b'"' => out.extend_from_slice(&[b'\\', c]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(c),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 /// Splits an inline line like Redis's `sdssplitargs`. Unquoted tokens are
 /// zero-copy slices of `line`; quoted tokens are unescaped into new buffers.
 /// `None` means unbalanced quotes.
@@ -1240,5 +1263,14 @@ mod tests {
         }
         buf.extend_from_slice(b"\n");
         assert_eq!(d.decode(&mut buf, true).unwrap().unwrap()[0].len(), 60_000);
+    }
+
+    #[test]
+    fn repr_escapes_like_sdscatrepr_and_splits_back() {
+        let nasty = b"a b\"\\\n\r\t\x07\x08\x00\xff~";
+        let mut out = Vec::new();
+        repr(&mut out, nasty);
+        assert_eq!(out, b"\"a b\\\"\\\\\\n\\r\\t\\a\\b\\x00\\xff~\"".to_vec());
+        assert_eq!(split_args(&Bytes::from(out)), Some(vec![Bytes::from_static(nasty)]));
     }
 }

@@ -723,26 +723,6 @@ pub fn reply_help(out: &mut Reply<'_>, cmd: &str, lines: &[&str]) {
     out.simple("    Prints this help.");
 }
 
-/// Appends `b` double-quoted with Redis's escapes (`sdscatrepr`): `\\`,
-/// `\"`, `\n`, `\r`, `\t`, `\a`, `\b`, printable ASCII as is, other bytes
-/// as `\xHH`. Used by MONITOR and DEBUG output.
-pub fn quote_repr(out: &mut Vec<u8>, b: &[u8]) {
-    out.push(b'"');
-    for &c in b {
-        match c {
-            b'\\' | b'"' => out.extend_from_slice(&[b'\\', c]),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
-}
-
 fn unknown_command(args: &[Bytes]) -> CommandError {
     // As Redis: each argument quoted, truncated so that the list stays
     // within 128 bytes, and no more arguments once it reaches 128.
@@ -867,13 +847,6 @@ mod tests {
         assert_eq!(get.key_positions(2).collect::<Vec<_>>(), vec![1]);
         let ping = lookup(b"ping").expect("ping exists");
         assert_eq!(ping.key_positions(1).count(), 0);
-    }
-
-    #[test]
-    fn quote_repr_escapes_like_sdscatrepr() {
-        let mut out = Vec::new();
-        quote_repr(&mut out, b"a b\"\\\n\r\t\x07\x08\x00\xff~");
-        assert_eq!(out, b"\"a b\\\"\\\\\\n\\r\\t\\a\\b\\x00\\xff~\"".to_vec());
     }
 
     #[test]

@@ -21,27 +21,11 @@ pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     resp::split_args(&bytes::Bytes::copy_from_slice(line)).map(|args| args.into_iter().map(|a| a.to_vec()).collect())
 }
 
-/// Quotes `bytes` like Redis's `sdscatrepr`: surrounding double quotes,
-/// `\\ \" \n \r \t \a \b` escapes, printable ASCII as is, anything else as
-/// `\xHH`.
+/// Quotes `bytes` like Redis's `sdscatrepr`, with the codec's quoting.
 pub(crate) fn repr(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() + 2);
-    s.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            0x07 => s.push_str("\\a"),
-            0x08 => s.push_str("\\b"),
-            0x20..=0x7e => s.push(char::from(b)),
-            other => s.push_str(&format!("\\x{other:02x}")),
-        }
-    }
-    s.push('"');
-    s
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    resp::repr(&mut out, bytes);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Splits a CONFIG SET value of a multi-argument directive on single spaces

@@ -440,25 +440,9 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
 
 /// Bytes as a double-quoted string with redis-cli's escapes.
 pub fn quote(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() + 2);
-    s.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            7 => s.push_str("\\a"),
-            8 => s.push_str("\\b"),
-            0x20..=0x7e => s.push(b as char),
-            _ => {
-                let _ = write!(s, "\\x{b:02x}");
-            }
-        }
-    }
-    s.push('"');
-    s
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    resp::repr(&mut out, bytes);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A command as one line, each argument shown plainly when it can be,
