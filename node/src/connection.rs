@@ -260,6 +260,8 @@ fn process(
         // Serve the clients blocked on keys the command made ready.
         crate::blocking::serve_ready(&mut server);
     }
+    // What these commands changed reaches the AOF before any reply is sent.
+    crate::persistence::aof::flush(&mut server);
     client.query_buffer = input.len();
     if input.len() > server.query_buffer_limit() {
         tracing::warn!(

@@ -373,18 +373,29 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
         "rdb_last_load_keys_expired",
         "rdb_last_load_keys_loaded",
     ]);
+    let aof = &server.aof;
+    let status = |ok: bool| if ok { "ok" } else { "err" };
     w.field("aof_enabled", u8::from(server.config.appendonly));
-    w.zeros(&["aof_rewrite_in_progress", "aof_rewrite_scheduled"]);
-    w.field("aof_last_rewrite_time_sec", -1);
-    w.field("aof_current_rewrite_time_sec", -1);
-    w.field("aof_last_bgrewrite_status", "ok");
-    w.zeros(&["aof_rewrites", "aof_rewrites_consecutive_failures"]);
-    w.field("aof_last_write_status", "ok");
+    w.field("aof_rewrite_in_progress", u8::from(aof.rewrite_in_progress()));
+    w.field("aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));
+    w.field("aof_last_rewrite_time_sec", aof.last_rewrite_secs);
+    w.field("aof_current_rewrite_time_sec", aof.current_rewrite_secs());
+    w.field("aof_last_bgrewrite_status", status(aof.last_rewrite_ok));
+    w.field("aof_rewrites", aof.rewrites);
+    w.zeros(&["aof_rewrites_consecutive_failures"]);
+    w.field("aof_last_write_status", status(aof.last_write_ok));
     w.zeros(&[
         "aof_last_cow_size",
         "module_fork_in_progress",
         "module_fork_last_cow_size",
     ]);
+    if server.config.appendonly {
+        w.field("aof_current_size", aof.current_size);
+        w.field("aof_base_size", aof.base_size);
+        w.field("aof_pending_rewrite", u8::from(aof.rewrite_scheduled));
+        w.field("aof_buffer_length", server.propagator.aof.buf.len());
+        w.zeros(&["aof_pending_bio_fsync", "aof_delayed_fsync"]);
+    }
 }
 
 fn stats_section(w: &mut Writer<'_>, server: &Server) {

@@ -93,6 +93,10 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Path of the executable (INFO `executable`).
     pub executable: String,
+    /// What executed writes propagate, for the AOF and replicas.
+    pub propagator: crate::propagate::Propagator,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
     pause: Option<Pause>,
     /// Wakes the clients held by CLIENT PAUSE when it ends early.
     pub unpause_notify: Rc<tokio::sync::Notify>,
@@ -144,6 +148,8 @@ impl Server {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            propagator: crate::propagate::Propagator::default(),
+            aof: crate::persistence::aof::Aof::default(),
             pause: None,
             unpause_notify: Rc::new(tokio::sync::Notify::new()),
             next_client_id: 1,
@@ -305,7 +311,10 @@ impl Server {
             }
         }
         self.collect_expired();
+        // Keys the active cycle expired propagate one by one.
+        self.propagator.commit_each();
         crate::evict::cron(self);
+        crate::persistence::aof::cron(self);
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
@@ -361,6 +370,9 @@ impl Server {
                 self.touch_watched_expired(db, &keys);
                 self.stats.expired_keys += keys.len() as u64;
                 self.dirty += keys.len() as u64;
+                let lazy = self.config.lazyfree_lazy_expire;
+                self.propagator
+                    .deleted(db, keys.iter().map(|k| Bytes::copy_from_slice(k)), lazy);
                 crate::pubsub::notify_expired(self, running.as_deref_mut(), &keys, db);
             }
         }
@@ -387,6 +399,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    // Start-up loading: the AOF when it is enabled and exists (it wins over
+    // the RDB, as in Redis); the RDB is loaded here when it did not.
+    let _aof_loaded = crate::persistence::aof::load_at_start(&mut state)?;
+    crate::persistence::aof::open_at_start(&mut state)?;
     let server = Rc::new(RefCell::new(state));
     for listener in listeners {
         tokio::task::spawn_local(accept_loop(server.clone(), listener));
@@ -405,6 +421,7 @@ pub async fn run(
         _ = shutdown => tracing::info!("received a shutdown signal, exiting"),
         _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
     }
+    crate::persistence::aof::shutdown(&mut server.borrow_mut());
     Ok(())
 }
 

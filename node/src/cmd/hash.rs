@@ -17,6 +17,7 @@ use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
 use crate::keyspace::{Access, Db, Value};
+use crate::propagate::argv;
 use crate::reply::Reply;
 use resp::parse_i64;
 
@@ -456,6 +457,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     })?;
     out.bulk(&text);
     written(ctx, key, "hincrbyfloat");
+    ctx.propagate_as(argv([b"HSET", key, field, text.as_ref()]));
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, NO_KEYS, arg, ev
 use crate::config::MaxmemoryPolicy;
 use crate::glob::glob_match;
 use crate::keyspace::{Access, Db, Key, Object, Str, Value, free_in_background, lfu};
+use crate::propagate::argv;
 use crate::reply::Reply;
 
 /// Key spec of commands whose every argument is a key.
@@ -779,10 +780,18 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
         }
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "del", key);
+        let del: &[u8] = if lazy_expire { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(argv([del, key]));
     } else {
         db.set_expire(key, when);
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "expire", key);
+        // Propagated as an absolute time in milliseconds, options kept.
+        if !(how.absolute && how.unit_ms == 1) {
+            let mut rewritten = argv([b"PEXPIREAT", key, itoa::Buffer::new().format(when).as_bytes()]);
+            rewritten.extend_from_slice(&args[3..]);
+            ctx.propagate_as(rewritten);
+        }
     }
     ctx.out.int(1);
     Ok(())
@@ -997,6 +1006,8 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.server.touch_watched_flush(Some(ctx.client.db));
     let n = flush(ctx.db(), lazy);
     ctx.server.dirty += n as u64;
+    // Propagated even when the database was empty.
+    ctx.propagate_as(args.to_vec());
     ctx.out.ok();
     Ok(())
 }
@@ -1006,6 +1017,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.server.touch_watched_flush(None);
     let n: usize = ctx.server.dbs.iter_mut().map(|db| flush(db, lazy)).sum();
     ctx.server.dirty += n as u64 + 1;
+    ctx.propagate_as(args.to_vec());
     ctx.out.ok();
     Ok(())
 }

@@ -21,6 +21,7 @@ use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, NO_KEYS, arg, ev
 use crate::blocking::{self, Wait};
 use crate::keyspace::list::{End, Fill, List};
 use crate::keyspace::{Access, Db, Object, Value};
+use crate::propagate::argv;
 
 const G: Group = Group::List;
 /// LMOVE and the like: source and destination.
@@ -266,18 +267,31 @@ fn pop_first(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End, count: Option<usize>) 
     let list = lookup(db, key, access)?.expect("the key was just found");
     out.array(2);
     out.bulk(key);
-    match count {
+    let popped = match count {
         Some(n) => {
             let n = n.min(list.len());
             out.array(n);
             for _ in 0..n {
                 out.bulk(&list.pop(end).expect("n is at most the length"));
             }
+            Some(n)
         }
-        None => out.bulk(&list.pop(end).expect("stored lists are not empty")),
-    }
+        None => {
+            out.bulk(&list.pop(end).expect("stored lists are not empty"));
+            None
+        }
+    };
     let emptied = list.is_empty();
     removed(ctx, key, end_name(end, true), emptied);
+    // Propagated as LPOP/RPOP of that key, with the count popped if any.
+    let cmd: &[u8] = match end {
+        End::Left => b"LPOP",
+        End::Right => b"RPOP",
+    };
+    ctx.propagate_as(match popped {
+        Some(n) => argv([cmd, key, itoa::Buffer::new().format(n).as_bytes()]),
+        None => argv([cmd, key]),
+    });
     Ok(true)
 }
 
@@ -687,7 +701,9 @@ fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (from, to) = bmove_ends(args)?;
     let timeout = blocking::parse_timeout(&args[args.len() - 1])?;
-    if !move_element(ctx, &args[1], &args[2], from, to)? {
+    if move_element(ctx, &args[1], &args[2], from, to)? {
+        propagate_bmove(ctx, args);
+    } else {
         block_on(ctx, args, &args[1..2], timeout, "list", serve_bmove, true);
     }
     Ok(())
@@ -695,7 +711,19 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 fn serve_bmove(ctx: &mut Ctx<'_>, key: &Bytes, args: &[Bytes]) -> CmdResult {
     let (from, to) = bmove_ends(args)?;
-    move_element(ctx, key, &args[2], from, to).map(drop)
+    if move_element(ctx, key, &args[2], from, to)? {
+        propagate_bmove(ctx, args);
+    }
+    Ok(())
+}
+
+/// BLMOVE propagates as LMOVE, BRPOPLPUSH as RPOPLPUSH.
+fn propagate_bmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let rewritten = match args.len() {
+        6 => argv([b"LMOVE", &args[1], &args[2], &args[3], &args[4]]),
+        _ => argv([b"RPOPLPUSH", &args[1], &args[2]]),
+    };
+    ctx.propagate_as(rewritten);
 }
 
 /// Whether BZPOPMIN/BZPOPMAX pops the highest scores, by the command's name.

@@ -28,6 +28,7 @@ use bytes::Bytes;
 
 use crate::client::Client;
 use crate::keyspace::{Access, Db, Object};
+use crate::propagate::Op;
 use crate::reply::Reply;
 use crate::server::Server;
 
@@ -394,6 +395,11 @@ pub struct Ctx<'a> {
     pub access: Access,
     /// Arguments hidden from SLOWLOG and MONITOR (bit i: argument i).
     redacted: u64,
+    /// What the command asked to propagate instead of its arguments
+    /// ([`Ctx::propagate_as`]).
+    propagate: Option<Vec<Op>>,
+    /// `dirty` when the command started: it changed something if it grew.
+    dirty_before: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -430,6 +436,42 @@ impl<'a> Ctx<'a> {
     /// replying straight from a stored value without copying it).
     pub fn parts(&mut self) -> (&mut Db, &mut Reply<'a>, &Access) {
         (&mut self.server.dbs[self.client.db], &mut self.out, &self.access)
+    }
+
+    /// Propagates `argv` (in the client's database) to the AOF and replicas
+    /// instead of the command's own arguments, as Redis's
+    /// `rewriteClientCommandVector`/`alsoPropagate`: each call adds one
+    /// command. Call it only when the command changed something.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.propagate_to(argv, crate::propagate::target::ALL);
+    }
+
+    /// Propagates `argv` to replicas only (PUBLISH).
+    pub fn propagate_to_replicas(&mut self, argv: Vec<Bytes>) {
+        self.propagate_to(argv, crate::propagate::target::REPL);
+    }
+
+    fn propagate_to(&mut self, argv: Vec<Bytes>, targets: u8) {
+        if self.server.propagator.active() {
+            let db = self.client.db;
+            self.propagate.get_or_insert_with(Vec::new).push(Op { db, argv, targets });
+        }
+    }
+
+    /// What the finished command propagates: what it asked for, else its
+    /// arguments when it is a write that changed something.
+    fn propagation(&mut self, cmd: &Command, args: &[Bytes]) -> Vec<Op> {
+        if let Some(ops) = self.propagate.take() {
+            return ops;
+        }
+        if cmd.flags & flag::WRITE != 0 && self.server.dirty != self.dirty_before && self.server.propagator.active() {
+            return vec![Op {
+                db: self.client.db,
+                argv: args.to_vec(),
+                targets: crate::propagate::target::ALL,
+            }];
+        }
+        Vec::new()
     }
 
     /// Records a change to `key` in database `db`: counts it for save
@@ -512,15 +554,20 @@ pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
         server.stats.record_error(&line);
     }
     client.out = out;
-    if let Some(ran) = ran {
-        after_call(server, client, args, &ran);
+    if let Some(ran) = &ran {
+        after_call(server, client, args, ran);
     }
     let resp3 = client.resp3();
     let mut running = crate::pubsub::Running {
         id: client.id,
         out: &mut Reply::new(&mut client.out, resp3),
     };
+    // Keys the command found expired are deleted before what it changed.
     server.collect_expired_for(Some(&mut running));
+    for op in ran.map(|r| r.ops).unwrap_or_default() {
+        server.propagator.push(op);
+    }
+    server.propagator.commit();
 }
 
 /// Runs the rest of a blocked command of `client` when a key it waits on is
@@ -530,19 +577,30 @@ pub fn run_unblocked(server: &mut Server, client: &mut Client, f: impl FnOnce(&m
     let access = server.clock();
     let mut out = std::mem::take(&mut client.out);
     let resp3 = client.resp3();
+    let dirty_before = server.dirty;
     let mut ctx = Ctx {
         server: &mut *server,
         client: &mut *client,
         out: Reply::new(&mut out, resp3),
         access,
         redacted: 0,
+        propagate: None,
+        dirty_before,
     };
-    if let Err(e) = f(&mut ctx) {
+    let result = f(&mut ctx);
+    // A served blocking command propagates what it did (its non-blocking form).
+    let ops = ctx.propagate.take().unwrap_or_default();
+    if let Err(e) = result {
         let line = e.to_string();
         Reply::new(&mut out, resp3).error(&line);
         server.stats.record_error(&line);
     }
     client.out = out;
+    server.collect_expired();
+    for op in ops {
+        server.propagator.push(op);
+    }
+    server.propagator.commit();
 }
 
 /// What [`dispatch`] reports about a command that ran.
@@ -550,6 +608,8 @@ struct Ran {
     cmd: &'static Command,
     took: std::time::Duration,
     redacted: u64,
+    /// What it propagates.
+    ops: Vec<Op>,
 }
 
 /// Finds the command (or subcommand) `args` name.
@@ -586,18 +646,22 @@ fn dispatch(
         return Ok(());
     }
     let start = std::time::Instant::now();
+    let dirty_before = server.dirty;
     let mut ctx = Ctx {
         server: &mut *server,
         client: &mut *client,
         out,
         access,
         redacted: 0,
+        propagate: None,
+        dirty_before,
     };
     let result = (cmd.handler)(&mut ctx, args);
     let redacted = ctx.redacted;
+    let ops = ctx.propagation(cmd, args);
     let took = start.elapsed();
     server.stats.record_call(cmd.name, took, result.is_err());
-    *ran = Some(Ran { cmd, took, redacted });
+    *ran = Some(Ran { cmd, took, redacted, ops });
     result
 }
 
@@ -632,15 +696,19 @@ fn admit(server: &mut Server, client: &Client, cmd: &Command, args: &[Bytes], ou
 /// a command of its own, and runs at the time of the outer command.
 pub fn call_nested(ctx: &mut Ctx<'_>, cmd: &'static Command, args: &[Bytes]) {
     let start = std::time::Instant::now();
+    let dirty_before = ctx.server.dirty;
     let mut inner = Ctx {
         server: &mut *ctx.server,
         client: &mut *ctx.client,
         out: ctx.out.reborrow(),
         access: ctx.access,
         redacted: 0,
+        propagate: None,
+        dirty_before,
     };
     let result = (cmd.handler)(&mut inner, args);
     let redacted = inner.redacted;
+    let ops = inner.propagation(cmd, args);
     // HELLO and RESET switch the protocol of what follows.
     let resp3 = inner.out.resp3();
     let took = start.elapsed();
@@ -651,7 +719,17 @@ pub fn call_nested(ctx: &mut Ctx<'_>, cmd: &'static Command, args: &[Bytes]) {
         ctx.server.stats.record_error(&line);
     }
     ctx.server.stats.record_call(cmd.name, took, result.is_err());
-    after_call(ctx.server, ctx.client, args, &Ran { cmd, took, redacted });
+    // The transaction's unit gets the keys this command found expired, then
+    // what it changed.
+    let mut running = crate::pubsub::Running {
+        id: ctx.client.id,
+        out: &mut ctx.out,
+    };
+    ctx.server.collect_expired_for(Some(&mut running));
+    for op in ops {
+        ctx.server.propagator.push(op);
+    }
+    after_call(ctx.server, ctx.client, args, &Ran { cmd, took, redacted, ops: Vec::new() });
 }
 
 /// SLOWLOG, the latency monitor and MONITOR, for a command that ran.

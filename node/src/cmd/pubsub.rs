@@ -298,6 +298,8 @@ fn publish_to(ctx: &mut Ctx<'_>, shard: bool, args: &[Bytes]) -> CmdResult {
         out: &mut ctx.out,
     };
     let receivers = crate::pubsub::publish(ctx.server, Some(&mut running), shard, &args[1], &args[2]);
+    // Replicas publish it to their own subscribers (not written to the AOF).
+    ctx.propagate_to_replicas(args.to_vec());
     ctx.out.int(receivers as i64);
     Ok(())
 }

@@ -45,6 +45,16 @@ pub const COMMANDS: &[Command] = &[
         time,
     ),
     Command::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        NO_KEYS,
+        Group::Server,
+        "1.0.0",
+        "Asynchronously rewrite the append-only file",
+        bgrewriteaof,
+    ),
+    Command::new(
         "lastsave",
         1,
         LOADING | STALE | FAST,
@@ -378,7 +388,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         .config
         .set_with(&pairs, local)
         .map_err(|e| CommandError::Other(e.into()))?;
-    apply_config(ctx, &changed);
+    apply_config(ctx, &changed)?;
     ctx.out.ok();
     Ok(())
 }
@@ -387,10 +397,26 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// reading the new value where it is used (maxclients, timeout, hz,
 /// requirepass, protected-mode, maxmemory, the slow log and latency
 /// settings, buffer limits are all read live).
-fn apply_config(ctx: &mut Ctx<'_>, changed: &[&'static str]) {
+fn apply_config(ctx: &mut Ctx<'_>, changed: &[&'static str]) -> CmdResult {
     if changed.contains(&"loglevel") {
         crate::logging::set_level(ctx.server.config.loglevel);
     }
+    if changed.contains(&"appendonly") {
+        let on = ctx.server.config.appendonly;
+        if let Err(e) = crate::persistence::aof::set_enabled(ctx.server, on) {
+            ctx.server.config.appendonly = !on;
+            return Err(CommandError::Other(
+                crate::config::Config::set_failed("appendonly", &e.to_string()).into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn bgrewriteaof(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
+    let started = crate::persistence::aof::bgrewriteaof(ctx.server).map_err(|e| CommandError::Other(e.into()))?;
+    ctx.out.simple(started);
+    Ok(())
 }
 
 fn config_resetstat(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {

@@ -11,6 +11,7 @@ use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::glob::glob_match;
 use crate::keyspace::set::{Member, Set, intset_limit};
 use crate::keyspace::{Access, Db, Object, Value};
+use crate::propagate::argv;
 use crate::reply::Reply;
 
 /// Every argument from the first is a key.
@@ -468,6 +469,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &Bytes) -> CmdResult {
         ctx.notify(event::GENERIC, "del", key);
     }
     ctx.modified(ctx.client.db, key);
+    ctx.propagate_as(argv([b"SREM", key, &popped]));
     Ok(())
 }
 
@@ -492,8 +494,12 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: usize) -> CmdResult {
         ctx.db().remove(key);
         ctx.notify(event::GENERIC, "del", key);
         ctx.modified(ctx.client.db, key);
+        let del: &[u8] = if ctx.server.config.lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(argv([del, key]));
         return Ok(());
     }
+    // Each popped member propagates as an SREM of its own.
+    let mut popped_members = ctx.server.propagator.active().then(Vec::new);
     let quiet = untouched(ctx);
     let server = &mut *ctx.server;
     let rng = &mut server.rng;
@@ -511,6 +517,9 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: usize) -> CmdResult {
         for _ in 0..count {
             let popped = set.pop_random(rng).expect("count < size");
             out.bulk(&popped);
+            if let Some(members) = &mut popped_members {
+                members.push(Bytes::copy_from_slice(&popped));
+            }
         }
     } else {
         // Most of the set asked for: move the members that stay to a new
@@ -521,9 +530,15 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: usize) -> CmdResult {
             kept.get_or_insert_with(|| Set::new_for(&m)).add(&m, max);
         }
         set.iter().for_each(|m| reply_member(out, m));
+        if let Some(members) = &mut popped_members {
+            members.extend(set.iter().map(|m| Bytes::from(m.to_bytes().into_owned())));
+        }
         *set = kept.expect("remaining > 0 as count < size");
     }
     ctx.modified(ctx.client.db, key);
+    for member in popped_members.unwrap_or_default() {
+        ctx.propagate_as(argv([b"SREM", key, &member]));
+    }
     Ok(())
 }
 

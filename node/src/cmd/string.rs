@@ -21,6 +21,7 @@ use self::longdouble::{LongDouble, Parsed};
 use super::flag::*;
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, arg, event};
 use crate::keyspace::{Access, Db, Str, Value};
+use crate::propagate::argv;
 use crate::reply::Reply;
 
 /// The string and bitmap groups' commands.
@@ -548,8 +549,13 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], ext: &Ext<'_>, cmd: 
     // Redis sends the events before the reply (a RESP3 client subscribed
     // to them sees that order).
     stored(ctx, key, !found, "set");
-    if at.is_some() {
+    if let Some(at) = at {
         ctx.notify(event::GENERIC, "expire", key);
+        // A relative or second expiry propagates as an absolute one.
+        if flags & PXAT == 0 {
+            let at = itoa::Buffer::new().format(at).as_bytes().to_vec();
+            ctx.propagate_as(argv([b"SET", key, value, b"PXAT", &at]));
+        }
     }
     if !get {
         match answer {
@@ -605,6 +611,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let db = ctx.client.db;
         ctx.modified(db, key);
         ctx.notify(event::GENERIC, "del", key);
+        ctx.propagate_as(argv([b"DEL", key]));
     }
     Ok(())
 }
@@ -621,24 +628,28 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let at = ext.expire_at(access.now_ms, "getex")?;
     reply_str(out, value);
     let absolute = ext.flags & (ext::EXAT | ext::PXAT) != 0;
+    let lazy = ctx.server.config.lazyfree_lazy_expire;
     let db = ctx.db();
-    let event = match at {
+    let (event, propagated) = match at {
         // An absolute time already past deletes the key (not on a replica,
         // which waits for its master's DEL).
         Some(at) if absolute && at <= access.now_ms && access.delete_expired => {
             db.remove(key);
-            "del"
+            let del: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+            ("del", argv([del, key]))
         }
         Some(at) => {
             db.set_expire(key, at);
-            "expire"
+            let at = itoa::Buffer::new().format(at).as_bytes().to_vec();
+            ("expire", argv([b"PEXPIREAT", key, &at]))
         }
-        None if ext.flags & ext::PERSIST != 0 && db.persist(key) => "persist",
+        None if ext.flags & ext::PERSIST != 0 && db.persist(key) => ("persist", argv([b"PERSIST", key])),
         None => return Ok(()),
     };
     let db_index = ctx.client.db;
     ctx.modified(db_index, key);
     ctx.notify(event::GENERIC, event, key);
+    ctx.propagate_as(propagated);
     Ok(())
 }
 
@@ -767,6 +778,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     stored(ctx, key, created, "incrbyfloat");
+    // Float formatting may differ between hosts: the result propagates.
+    ctx.propagate_as(argv([b"SET", key, &text, b"KEEPTTL"]));
     ctx.out.bulk(&text);
     Ok(())
 }

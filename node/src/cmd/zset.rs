@@ -22,6 +22,7 @@ use super::flag::*;
 use super::{CmdResult, Command, CommandError, Ctx, Group, KEY1, NO_KEYS, arg, event};
 use crate::keyspace::zset::{AddFlags, Added, LexBound, LexRange, Limits, Range, ScoreRange, cmp_entries};
 use crate::keyspace::{Access, Db, Object, Set, Value, ZSet};
+use crate::propagate::argv;
 use crate::reply::Reply;
 
 const G: Group = Group::SortedSet;
@@ -843,11 +844,21 @@ pub fn pop_first(
         if emptied {
             db.remove(key);
         }
-        popped = Some((key, emptied));
+        popped = Some((key, emptied, n));
         break;
     }
-    let Some((key, emptied)) = popped else { return Ok(false) };
+    let Some((key, emptied, n)) = popped else { return Ok(false) };
     changed(ctx, key, if max { "zpopmax" } else { "zpopmin" }, emptied);
+    // The commands that name their key in the reply (BZPOPMIN/BZPOPMAX,
+    // ZMPOP, BZMPOP) propagate as ZPOPMIN/ZPOPMAX of that key, with the
+    // count popped when they take one.
+    if shape.with_key {
+        let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.propagate_as(match shape.nested {
+            true => argv([cmd, key, itoa::Buffer::new().format(n).as_bytes()]),
+            false => argv([cmd, key]),
+        });
+    }
     Ok(true)
 }
 

@@ -479,7 +479,7 @@ pub(crate) static TABLE: &[Directive] = &[
         true
     ),
     boolean!("rdb-save-incremental-fsync", MUT, rdb_save_incremental_fsync, true),
-    boolean!("aof-load-truncated", MUT, aof_load_truncated, true),
+    boolean!("aof-load-truncated", MUT | AP, aof_load_truncated, true),
     boolean!("aof-use-rdb-preamble", MUT, aof_use_rdb_preamble, true),
     boolean!("aof-timestamp-enabled", MUT, aof_timestamp_enabled, false),
     boolean!(
@@ -511,7 +511,7 @@ pub(crate) static TABLE: &[Directive] = &[
     boolean!("activedefrag", MUT, activedefrag, false, check = check_activedefrag),
     boolean!("syslog-enabled", IMM, syslog_enabled, false),
     boolean!("cluster-enabled", IMM, cluster_enabled, false),
-    boolean!("appendonly", DENY_LOADING, appendonly, false),
+    boolean!("appendonly", DENY_LOADING | AP, appendonly, false),
     boolean!(
         "cluster-allow-reads-when-down",
         MUT,
@@ -554,8 +554,8 @@ pub(crate) static TABLE: &[Directive] = &[
     string!("cluster-announce-hostname", MUT, opt cluster_announce_hostname, check = check_hostname),
     string!("syslog-ident", IMM, req syslog_ident = "redis"),
     string!("dbfilename", PROTECTED, req dbfilename = "dump.rdb", check = check_dbfilename),
-    string!("appendfilename", IMM, req appendfilename = "appendonly.aof", check = check_aof_filename),
-    string!("appenddirname", IMM, req appenddirname = "appendonlydir", check = check_aof_dirname),
+    string!("appendfilename", IMM | AP, req appendfilename = "appendonly.aof", check = check_aof_filename),
+    string!("appenddirname", IMM | AP, req appenddirname = "appendonlydir", check = check_aof_dirname),
     string!("server_cpulist", IMM, opt server_cpulist),
     string!("bio_cpulist", IMM, opt bio_cpulist),
     string!("aof_rewrite_cpulist", IMM, opt aof_rewrite_cpulist),
@@ -573,7 +573,7 @@ pub(crate) static TABLE: &[Directive] = &[
     enumeration!("repl-diskless-load", DENY_LOADING, repl_diskless_load: ReplDisklessLoad),
     enumeration!("loglevel", MUT | AP, loglevel: LogLevel),
     enumeration!("maxmemory-policy", MUT | AP, maxmemory_policy: MaxmemoryPolicy),
-    enumeration!("appendfsync", MUT, appendfsync: AppendFsync),
+    enumeration!("appendfsync", MUT | AP, appendfsync: AppendFsync),
     enumeration!("oom-score-adj", MUT, oom_score_adj: OomScoreAdj),
     enumeration!("acl-pubsub-default", MUT, acl_pubsub_default: AclPubsubDefault),
     enumeration!("sanitize-dump-payload", MUT, sanitize_dump_payload: SanitizeDumpPayload),
@@ -602,7 +602,7 @@ pub(crate) static TABLE: &[Directive] = &[
     num!("databases", IMM | AP, databases: usize, Signed, 1, INT_MAX, 16, Integer),
     num!("port", MUT | AP, port: u16, Signed, 0, 65535, 6379, Integer),
     num!("io-threads", IMM, io_threads: u32, Signed, 1, 128, 1, Integer),
-    num!("auto-aof-rewrite-percentage", MUT, auto_aof_rewrite_percentage: u32, Signed, 0, INT_MAX, 100, Integer),
+    num!("auto-aof-rewrite-percentage", MUT | AP, auto_aof_rewrite_percentage: u32, Signed, 0, INT_MAX, 100, Integer),
     num!("cluster-replica-validity-factor" / "cluster-slave-validity-factor", MUT,
         cluster_replica_validity_factor: u32, Signed, 0, INT_MAX, 10, Integer),
     num!("list-max-listpack-size" / "list-max-ziplist-size", MUT, list_max_listpack_size: i32, Signed, INT_MIN,
@@ -706,7 +706,7 @@ pub(crate) static TABLE: &[Directive] = &[
     },
     // Other configs.
     num!("repl-backlog-ttl", MUT, repl_backlog_ttl: u64, Signed, 0, LONG_MAX, 3600, Integer),
-    num!("auto-aof-rewrite-min-size", MUT, auto_aof_rewrite_min_size: u64, Signed, 0, LONG_MAX, 64 << 20, Memory),
+    num!("auto-aof-rewrite-min-size", MUT | AP, auto_aof_rewrite_min_size: u64, Signed, 0, LONG_MAX, 64 << 20, Memory),
     num!("loading-process-events-interval-bytes", HIDDEN, loading_process_events_interval_bytes: u64, Signed, 1024,
         INT_MAX, 2 << 20, Integer),
     // TLS configs.
