@@ -2,6 +2,8 @@
 //! the reference `redis-server` where possible.
 //!
 //! - [`support`]: starting servers on free ports, a raw RESP client.
+//! - [`aof`]: the append-only file and the propagated stream against
+//!   redis-server, redis-check-aof, kill -9 and truncated files.
 //! - [`diff`]: differential command scripts (`node/tests/scripts/*.txt`).
 //! - [`protocol`]: raw and malformed protocol input, pipelining.
 //! - [`random`]: seeded random command streams.
@@ -27,6 +29,7 @@
 
 #[macro_use]
 mod support;
+mod aof;
 mod blocking;
 mod clients;
 mod diff;
