@@ -410,6 +410,13 @@ fn parse_command(data: &[u8], at: usize) -> Parsed {
 /// allows it (so that appending goes on from a complete command).
 fn load_file(server: &mut Server, path: &Path, last: bool) -> anyhow::Result<u64> {
     let data = fs::read(path).with_context(|| format!("can't open the append-only file {}", path.display()))?;
+    if data.starts_with(b"REDIS") {
+        anyhow::bail!(
+            "the AOF file {} starts with an RDB preamble, which this server cannot load yet: \
+             rewrite it with `aof-use-rdb-preamble no` (BGREWRITEAOF) on the server that wrote it",
+            path.display()
+        );
+    }
     let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
     let mut client = crate::client::Client::new(u64::MAX, addr, addr, true);
     let mut at = 0;

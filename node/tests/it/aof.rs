@@ -449,3 +449,44 @@ fn a_corrupt_aof_stops_start_up_with_the_file_offset_and_the_fix() {
     let kept = std::fs::read(data.path().join("appendonlydir/appendonly.aof.1.incr.aof")).expect("incr");
     assert_eq!(kept, incr);
 }
+
+#[test]
+fn expired_and_evicted_keys_reach_the_aof_as_del() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let args = ["--appendonly", "yes", "--dir", dir_arg(data.path())];
+    let tessera = Server::tessera(&args);
+    let mut conn = tessera.conn();
+    conn.cmd_str("SET short v PX 20");
+    // Active expiry deletes it; poll until it did.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text(&conn.cmd(&["INFO", "stats"])).contains("expired_keys:1") {
+        assert!(std::time::Instant::now() < deadline, "the key never expired");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let incr = data.path().join("appendonlydir/appendonly.aof.1.incr.aof");
+    let written = std::fs::read(&incr).expect("incr");
+    assert!(written.ends_with(b"*2\r\n$3\r\nDEL\r\n$5\r\nshort\r\n"), "{}", String::from_utf8_lossy(&written));
+    // Evictions: the AOF replayed gives the dataset that survived them.
+    let Frame::Bulk(info) = conn.cmd(&["INFO", "memory"]) else { panic!("INFO") };
+    let used: u64 = String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory");
+    conn.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    conn.cmd(&["CONFIG", "SET", "maxmemory", &(used + 200_000).to_string()]);
+    let value = "v".repeat(1000);
+    for i in 0..1000 {
+        conn.cmd(&["SET", &format!("k{i}"), &value]);
+    }
+    // No more evictions while the dataset is read.
+    conn.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    let Frame::Integer(kept) = conn.cmd(&["DBSIZE"]) else { panic!("DBSIZE") };
+    assert!(kept < 1000, "nothing was evicted");
+    let expected = dataset(&mut conn);
+    drop(conn);
+    drop(tessera);
+    let again = Server::tessera(&args);
+    let mut conn = again.conn();
+    assert_eq!(dataset(&mut conn), expected);
+}
