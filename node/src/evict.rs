@@ -204,7 +204,9 @@ pub fn perform(server: &mut Server, mut running: Option<&mut Running<'_, '_>>) -
         server.touch_watched_key(db, &key);
         // Each eviction propagates on its own, before the command that caused it.
         let lazy = server.config.lazyfree_lazy_eviction;
-        server.propagator.deleted(db, [bytes::Bytes::copy_from_slice(&key)], lazy);
+        server
+            .propagator
+            .deleted(db, [bytes::Bytes::copy_from_slice(&key)], lazy);
         server.propagator.commit();
         crate::pubsub::notify_keyspace_event(server, running.as_deref_mut(), event::EVICTED, "evicted", &key, db);
         evicted += 1;

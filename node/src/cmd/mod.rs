@@ -454,7 +454,9 @@ impl<'a> Ctx<'a> {
     fn propagate_to(&mut self, argv: Vec<Bytes>, targets: u8) {
         if self.server.propagator.active() {
             let db = self.client.db;
-            self.propagate.get_or_insert_with(Vec::new).push(Op { db, argv, targets });
+            self.propagate
+                .get_or_insert_with(Vec::new)
+                .push(Op { db, argv, targets });
         }
     }
 
@@ -661,7 +663,12 @@ fn dispatch(
     let ops = ctx.propagation(cmd, args);
     let took = start.elapsed();
     server.stats.record_call(cmd.name, took, result.is_err());
-    *ran = Some(Ran { cmd, took, redacted, ops });
+    *ran = Some(Ran {
+        cmd,
+        took,
+        redacted,
+        ops,
+    });
     result
 }
 
@@ -729,7 +736,17 @@ pub fn call_nested(ctx: &mut Ctx<'_>, cmd: &'static Command, args: &[Bytes]) {
     for op in ops {
         ctx.server.propagator.push(op);
     }
-    after_call(ctx.server, ctx.client, args, &Ran { cmd, took, redacted, ops: Vec::new() });
+    after_call(
+        ctx.server,
+        ctx.client,
+        args,
+        &Ran {
+            cmd,
+            took,
+            redacted,
+            ops: Vec::new(),
+        },
+    );
 }
 
 /// SLOWLOG, the latency monitor and MONITOR, for a command that ran.

@@ -494,7 +494,11 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: usize) -> CmdResult {
         ctx.db().remove(key);
         ctx.notify(event::GENERIC, "del", key);
         ctx.modified(ctx.client.db, key);
-        let del: &[u8] = if ctx.server.config.lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
+        let del: &[u8] = if ctx.server.config.lazyfree_lazy_server_del {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
         ctx.propagate_as(argv([del, key]));
         return Ok(());
     }

@@ -847,7 +847,9 @@ pub fn pop_first(
         popped = Some((key, emptied, n));
         break;
     }
-    let Some((key, emptied, n)) = popped else { return Ok(false) };
+    let Some((key, emptied, n)) = popped else {
+        return Ok(false);
+    };
     changed(ctx, key, if max { "zpopmax" } else { "zpopmin" }, emptied);
     // The commands that name their key in the reply (BZPOPMIN/BZPOPMAX,
     // ZMPOP, BZMPOP) propagate as ZPOPMIN/ZPOPMAX of that key, with the

@@ -100,7 +100,9 @@ impl Manifest {
                     _ => {}
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else { return Err(bad()) };
+            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
+                return Err(bad());
+            };
             if name.contains('/') {
                 return Err(bad());
             }
@@ -128,7 +130,10 @@ impl Manifest {
         let mut out = String::new();
         for e in self.base.iter().chain(&self.history).chain(&self.incrs) {
             let mut name = Vec::new();
-            let plain = e.name.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
+            let plain = e
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
             if plain {
                 name.extend_from_slice(e.name.as_bytes());
             } else {
@@ -226,7 +231,9 @@ impl Aof {
 
     /// Seconds the running rewrite has taken (-1: none).
     pub fn current_rewrite_secs(&self) -> i64 {
-        self.rewrite.as_ref().map_or(-1, |r| r.started.elapsed().as_secs() as i64)
+        self.rewrite
+            .as_ref()
+            .map_or(-1, |r| r.started.elapsed().as_secs() as i64)
     }
 }
 
@@ -306,7 +313,9 @@ pub fn open_at_start(server: &mut Server) -> anyhow::Result<()> {
         let mut f = File::create(dir.join(&name)).with_context(|| format!("can't create {name}"))?;
         let mut buf = Vec::new();
         write_dataset(&server.dbs, crate::server::unix_ms(), &mut buf);
-        f.write_all(&buf).and_then(|()| f.sync_all()).with_context(|| format!("can't write {name}"))?;
+        f.write_all(&buf)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("can't write {name}"))?;
         tracing::info!("Creating AOF base file {name} on server start");
         server.aof.manifest.base = Some(Entry {
             name,
@@ -382,17 +391,29 @@ fn parse_command(data: &[u8], at: usize) -> Parsed {
         let end = rest.windows(2).position(|w| w == b"\r\n")?;
         Some((&rest[..end], at + end + 2))
     }
-    let Some((head, mut at)) = line(data, at) else { return Parsed::Truncated };
-    let Some(argc) = head.strip_prefix(b"*").and_then(resp::parse_i64) else { return Parsed::Bad("expected '*'") };
+    let Some((head, mut at)) = line(data, at) else {
+        return Parsed::Truncated;
+    };
+    let Some(argc) = head.strip_prefix(b"*").and_then(resp::parse_i64) else {
+        return Parsed::Bad("expected '*'");
+    };
     if argc < 1 {
         return Parsed::Bad("invalid argument count");
     }
     let mut argv = Vec::with_capacity(argc.min(1024) as usize);
     for _ in 0..argc {
-        let Some((head, next)) = line(data, at) else { return Parsed::Truncated };
-        let Some(len) = head.strip_prefix(b"$").and_then(resp::parse_i64) else { return Parsed::Bad("expected '$'") };
-        let Ok(len) = usize::try_from(len) else { return Parsed::Bad("invalid bulk length") };
-        let Some(end) = next.checked_add(len) else { return Parsed::Bad("invalid bulk length") };
+        let Some((head, next)) = line(data, at) else {
+            return Parsed::Truncated;
+        };
+        let Some(len) = head.strip_prefix(b"$").and_then(resp::parse_i64) else {
+            return Parsed::Bad("expected '$'");
+        };
+        let Ok(len) = usize::try_from(len) else {
+            return Parsed::Bad("invalid bulk length");
+        };
+        let Some(end) = next.checked_add(len) else {
+            return Parsed::Bad("invalid bulk length");
+        };
         if data.len() < end + 2 {
             return Parsed::Truncated;
         }
@@ -670,15 +691,28 @@ fn write_db(
         match &obj.value {
             Value::Str(s) => encode(buf, &[&b"SET"[..], key, &s.to_bytes()]),
             Value::List(l) => batches(buf, b"RPUSH", key, l.len(), l.iter().map(|e| vec![e.to_vec()])),
-            Value::Set(s) => batches(buf, b"SADD", key, s.len(), s.iter().map(|m| vec![m.to_bytes().into_owned()])),
+            Value::Set(s) => batches(
+                buf,
+                b"SADD",
+                key,
+                s.len(),
+                s.iter().map(|m| vec![m.to_bytes().into_owned()]),
+            ),
             Value::ZSet(z) => batches(
                 buf,
                 b"ZADD",
                 key,
                 z.len(),
-                z.iter().map(|(m, score)| vec![format!("{score}").into_bytes(), m.to_vec()]),
+                z.iter()
+                    .map(|(m, score)| vec![format!("{score}").into_bytes(), m.to_vec()]),
             ),
-            Value::Hash(h) => batches(buf, b"HMSET", key, h.len(), h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()])),
+            Value::Hash(h) => batches(
+                buf,
+                b"HMSET",
+                key,
+                h.len(),
+                h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()]),
+            ),
         }
         if let Some(at) = expire {
             encode(buf, &[&b"PEXPIREAT"[..], key, num.format(at).as_bytes()]);
@@ -711,7 +745,11 @@ fn batches(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], len: usize, items: impl It
 fn rewrite_done(server: &mut Server, ok: bool) {
     let Some(rw) = server.aof.rewrite.take() else { return };
     server.aof.last_rewrite_secs = rw.started.elapsed().as_secs() as i64;
-    let result = if ok { install_base(server, &rw.temp) } else { Err(io::Error::other("the child failed")) };
+    let result = if ok {
+        install_base(server, &rw.temp)
+    } else {
+        Err(io::Error::other("the child failed"))
+    };
     match result {
         Ok(()) => {
             server.aof.last_rewrite_ok = true;
@@ -771,7 +809,9 @@ pub fn bgrewriteaof(server: &mut Server) -> Result<&'static str, String> {
     }
     start_rewrite(server).map_err(|e| {
         server.aof.last_rewrite_ok = false;
-        format!("ERR Can't execute an AOF background rewriting. Please check the server logs for more information. ({e})")
+        format!(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information. ({e})"
+        )
     })?;
     Ok("Background append only file rewriting started")
 }
@@ -840,7 +880,12 @@ mod tests {
         let m = Manifest::parse("# c\ntype i seq 3 file \"a b.aof\"\n").expect("valid");
         assert_eq!(m.incrs[0].name, "a b.aof");
         assert_eq!(m.render(), "file \"a b.aof\" seq 3 type i\n");
-        for bad in ["", "file x seq 1\n", "file x seq one type i\n", "file ../x seq 1 type i\n"] {
+        for bad in [
+            "",
+            "file x seq 1\n",
+            "file x seq one type i\n",
+            "file ../x seq 1 type i\n",
+        ] {
             assert!(Manifest::parse(bad).is_err(), "{bad:?}");
         }
         let dup = "file a seq 1 type b\nfile b seq 2 type b\n";
@@ -850,7 +895,9 @@ mod tests {
     #[test]
     fn commands_parse_and_truncation_is_told_from_corruption() {
         let data = b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n";
-        let Parsed::Command(argv, next) = parse_command(data, 0) else { panic!("a command") };
+        let Parsed::Command(argv, next) = parse_command(data, 0) else {
+            panic!("a command")
+        };
         assert_eq!(argv, vec![Bytes::from_static(b"DEL"), Bytes::from_static(b"k")]);
         assert_eq!(next, data.len());
         for cut in 0..data.len() {

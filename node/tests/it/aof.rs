@@ -24,11 +24,12 @@ fn text(f: &Frame) -> String {
     }
 }
 
-
 /// The dataset of db 0 as text per key: type, value (collections sorted
 /// where their order is not kept) and whether it has a TTL.
 fn dataset(conn: &mut Conn) -> BTreeMap<Vec<u8>, String> {
-    let Frame::Array(keys) = conn.cmd(&["KEYS", "*"]) else { panic!("KEYS replies an array") };
+    let Frame::Array(keys) = conn.cmd(&["KEYS", "*"]) else {
+        panic!("KEYS replies an array")
+    };
     let mut out = BTreeMap::new();
     for key in keys {
         let Frame::Bulk(key) = key else { panic!("a key") };
@@ -101,7 +102,10 @@ fn wait_rewrite(conn: &mut Conn, n: u64) {
             assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "the rewrite did not finish: {info}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rewrite did not finish: {info}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -129,7 +133,14 @@ fn dir_arg(p: &Path) -> &str {
 
 #[test]
 fn propagated_stream_equals_redis_aof_byte_for_byte() {
-    let common = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--enable-debug-command", "yes"];
+    let common = [
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--enable-debug-command",
+        "yes",
+    ];
     let redis = redis_or_skip!(&common);
     let tessera = Server::tessera(&common);
     // Commands whose propagation is deterministic (absolute times, no
@@ -201,9 +212,8 @@ fn propagated_stream_equals_redis_aof_byte_for_byte() {
             let _ = conn.recv();
         }
     }
-    let incr = |s: &Server| {
-        std::fs::read(s.dir().join("appendonlydir/appendonly.aof.1.incr.aof")).expect("the incr file")
-    };
+    let incr =
+        |s: &Server| std::fs::read(s.dir().join("appendonlydir/appendonly.aof.1.incr.aof")).expect("the incr file");
     // SETEX and PX are relative: their PXAT times differ; mask them.
     let mask = |bytes: Vec<u8>| {
         let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -219,7 +229,14 @@ fn propagated_stream_equals_redis_aof_byte_for_byte() {
     let (ours, theirs) = (mask(incr(&tessera)), mask(incr(&redis)));
     assert_eq!(ours, theirs, "ours:\n{ours}\nredis:\n{theirs}");
     // The rewrites are there (not an empty or trivial stream).
-    for expected in ["PEXPIREAT\r\n$1\r\nx\r\n$13\r\n4000000000000", "MULTI", "ZPOPMIN", "SREM", "KEEPTTL", "LMOVE"] {
+    for expected in [
+        "PEXPIREAT\r\n$1\r\nx\r\n$13\r\n4000000000000",
+        "MULTI",
+        "ZPOPMIN",
+        "SREM",
+        "KEEPTTL",
+        "LMOVE",
+    ] {
         assert!(ours.contains(expected), "{expected} missing from:\n{ours}");
     }
 }
@@ -250,9 +267,15 @@ fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
         manifest,
         "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
     );
-    assert!(!aof_dir.join("appendonly.aof.1.incr.aof").exists(), "old files are deleted");
+    assert!(
+        !aof_dir.join("appendonly.aof.1.incr.aof").exists(),
+        "old files are deleted"
+    );
     let (ok, report) = check_aof(&aof_dir.join("appendonly.aof.manifest"));
-    assert!(ok && report.contains("All AOF files and manifest are valid"), "{report}");
+    assert!(
+        ok && report.contains("All AOF files and manifest are valid"),
+        "{report}"
+    );
 
     // A real redis-server loads a copy of it.
     let copy = tempfile::tempdir().expect("tempdir");
@@ -275,7 +298,14 @@ fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
 #[test]
 fn redis_aof_loads_into_tessera() {
     let data = tempfile::tempdir().expect("tempdir");
-    let redis = redis_or_skip!(&["--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--dir", dir_arg(data.path())]);
+    let redis = redis_or_skip!(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--dir",
+        dir_arg(data.path())
+    ]);
     let mut conn = redis.conn();
     write_dataset(&mut conn);
     conn.cmd_str("BGREWRITEAOF");
@@ -322,7 +352,14 @@ fn config_set_appendonly_writes_a_base_then_appends() {
 #[test]
 fn acknowledged_writes_survive_kill_9_with_appendfsync_always() {
     let data = tempfile::tempdir().expect("tempdir");
-    let args = ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir_arg(data.path())];
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        dir_arg(data.path()),
+    ];
     let tessera = Server::tessera(&args);
     let acked = Arc::new(Mutex::new(Vec::new()));
     let writer = {
@@ -366,8 +403,11 @@ fn aof_dir_with(incr: &[u8]) -> tempfile::TempDir {
         "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
     )
     .expect("manifest");
-    std::fs::write(dir.join("appendonly.aof.1.base.aof"), "*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n0\r\n")
-        .expect("base");
+    std::fs::write(
+        dir.join("appendonly.aof.1.base.aof"),
+        "*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n0\r\n",
+    )
+    .expect("base");
     std::fs::write(dir.join("appendonly.aof.1.incr.aof"), incr).expect("incr");
     data
 }
@@ -411,7 +451,9 @@ fn an_aof_cut_at_every_offset_loads_its_complete_prefix() {
                     _ => format!("{key}={}", text(&conn.cmd(&["GET", key]))),
                 }),
                 Frame::Simple(t) if &t[..] == b"list" => {
-                    let Frame::Array(items) = conn.cmd(&["LRANGE", key, "0", "-1"]) else { panic!() };
+                    let Frame::Array(items) = conn.cmd(&["LRANGE", key, "0", "-1"]) else {
+                        panic!()
+                    };
                     got.push(format!("{key}={}", items.iter().map(text).collect::<String>()));
                 }
                 _ => {}
@@ -437,7 +479,16 @@ fn a_corrupt_aof_stops_start_up_with_the_file_offset_and_the_fix() {
     incr.extend_from_slice(&crate::support::multibulk(&["SET", "b", "2"]));
     let data = aof_dir_with(&incr);
     let out = Command::new(env!("CARGO_BIN_EXE_tessera-node"))
-        .args(["--port", "0", "--bind", "127.0.0.1", "--appendonly", "yes", "--dir", dir_arg(data.path())])
+        .args([
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--appendonly",
+            "yes",
+            "--dir",
+            dir_arg(data.path()),
+        ])
         .output()
         .expect("run tessera-node");
     assert!(!out.status.success());
@@ -465,9 +516,15 @@ fn expired_and_evicted_keys_reach_the_aof_as_del() {
     }
     let incr = data.path().join("appendonlydir/appendonly.aof.1.incr.aof");
     let written = std::fs::read(&incr).expect("incr");
-    assert!(written.ends_with(b"*2\r\n$3\r\nDEL\r\n$5\r\nshort\r\n"), "{}", String::from_utf8_lossy(&written));
+    assert!(
+        written.ends_with(b"*2\r\n$3\r\nDEL\r\n$5\r\nshort\r\n"),
+        "{}",
+        String::from_utf8_lossy(&written)
+    );
     // Evictions: the AOF replayed gives the dataset that survived them.
-    let Frame::Bulk(info) = conn.cmd(&["INFO", "memory"]) else { panic!("INFO") };
+    let Frame::Bulk(info) = conn.cmd(&["INFO", "memory"]) else {
+        panic!("INFO")
+    };
     let used: u64 = String::from_utf8_lossy(&info)
         .lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
@@ -481,7 +538,9 @@ fn expired_and_evicted_keys_reach_the_aof_as_del() {
     }
     // No more evictions while the dataset is read.
     conn.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
-    let Frame::Integer(kept) = conn.cmd(&["DBSIZE"]) else { panic!("DBSIZE") };
+    let Frame::Integer(kept) = conn.cmd(&["DBSIZE"]) else {
+        panic!("DBSIZE")
+    };
     assert!(kept < 1000, "nothing was evicted");
     let expected = dataset(&mut conn);
     drop(conn);
