@@ -60,6 +60,14 @@ async fn run(
             process(server, client, &mut decoder, &mut input, 0, &mut held);
         }
         blocked = client.borrow().blocked;
+        // With appendfsync always, replies wait for the fsync of the writes
+        // before them; yielding first lets the other connections ready now
+        // write theirs, so that one fsync covers them all.
+        let must_sync = crate::persistence::aof::pending_sync(&server.borrow());
+        if let Some(pos) = must_sync {
+            tokio::task::yield_now().await;
+            crate::persistence::aof::sync_up_to(&mut server.borrow_mut(), pos);
+        }
         // Collect output from the client's buffer (our replies and anything
         // other clients appended) and decide whether to keep going.
         let (closing, killed) = {

@@ -199,6 +199,12 @@ pub struct Aof {
     last_fsync: Instant,
     /// Written since the last fsync.
     unsynced: bool,
+    /// Bytes written since start, and how many of them are fsynced
+    /// (`appendfsync always`: replies wait until their writes are).
+    written: u64,
+    synced: u64,
+    /// Length of the incremental file being appended to.
+    incr_len: u64,
     fsync_running: Arc<AtomicBool>,
 }
 
@@ -218,6 +224,9 @@ impl Default for Aof {
             rewrites: 0,
             last_fsync: Instant::now(),
             unsynced: false,
+            written: 0,
+            synced: 0,
+            incr_len: 0,
             fsync_running: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -333,6 +342,7 @@ pub fn open_at_start(server: &mut Server) -> anyhow::Result<()> {
                 .create(true)
                 .open(&path)
                 .with_context(|| format!("can't open the AOF file {}", path.display()))?;
+            server.aof.incr_len = f.metadata().map(|m| m.len()).unwrap_or(0);
             server.aof.file = Some(f);
         }
         None => {
@@ -363,6 +373,7 @@ fn open_new_incr(server: &mut Server) -> io::Result<()> {
         persist_manifest(&dir, &manifest_name(server), &server.aof.manifest)?;
     }
     server.aof.file = Some(f);
+    server.aof.incr_len = 0;
     // A new file starts with a SELECT.
     server.propagator.aof.reset_db();
     Ok(())
@@ -514,9 +525,9 @@ fn load_file(server: &mut Server, path: &Path, last: bool) -> anyhow::Result<u64
 // ---------------------------------------------------------------------------
 // Writing.
 
-/// Writes the AOF feed to the incremental file, fsyncing it first with
-/// `appendfsync always`. Runs before the replies of the commands it holds
-/// are sent (and from the cron).
+/// Writes the AOF feed to the incremental file. Runs before the replies of
+/// the commands it holds are sent (and from the cron); with `appendfsync
+/// always` those replies also wait for [`sync_up_to`].
 pub fn flush(server: &mut Server) {
     if server.propagator.aof.buf.is_empty() {
         return;
@@ -529,9 +540,11 @@ pub fn flush(server: &mut Server) {
     match file.write_all(buf) {
         Ok(()) => {
             server.aof.current_size += buf.len() as u64;
+            server.aof.written += buf.len() as u64;
+            server.aof.incr_len += buf.len() as u64;
             server.propagator.aof.buf.clear();
             if !server.aof.last_write_ok {
-                tracing::warn!("AOF write error looks solved, Redis can write again.");
+                tracing::warn!("AOF write error looks solved, writing again.");
             }
             server.aof.last_write_ok = true;
             server.aof.unsynced = true;
@@ -539,22 +552,38 @@ pub fn flush(server: &mut Server) {
         Err(e) => {
             // Take back what may have been written in part; the feed keeps
             // the commands and the next flush tries again.
-            let _ = file.set_len(server.aof.current_size);
+            let _ = file.set_len(server.aof.incr_len);
             if server.aof.last_write_ok {
                 tracing::warn!("Error writing to the AOF file: {e}");
             }
             server.aof.last_write_ok = false;
-            return;
         }
     }
-    if server.config.appendfsync == AppendFsync::Always {
-        if let Err(e) = file.sync_data() {
-            tracing::warn!("Can't fsync the AOF file: {e}");
-            server.aof.last_write_ok = false;
-        }
-        server.aof.unsynced = false;
-        server.aof.last_fsync = Instant::now();
+}
+
+/// With `appendfsync always`, the position in the AOF that replies sent now
+/// must wait for (none when everything written is fsynced).
+pub fn pending_sync(server: &Server) -> Option<u64> {
+    let aof = &server.aof;
+    (server.config.appendfsync == AppendFsync::Always && aof.file.is_some() && aof.synced < aof.written)
+        .then_some(aof.written)
+}
+
+/// Fsyncs the AOF unless `pos` is already fsynced: one fsync covers the
+/// writes of every connection so far (Redis's fsync in `beforeSleep`).
+pub fn sync_up_to(server: &mut Server, pos: u64) {
+    let aof = &mut server.aof;
+    if aof.synced >= pos {
+        return;
     }
+    let Some(file) = aof.file.as_ref() else { return };
+    if let Err(e) = file.sync_data() {
+        tracing::warn!("Can't fsync the AOF file: {e}");
+        aof.last_write_ok = false;
+    }
+    aof.synced = aof.written;
+    aof.unsynced = false;
+    aof.last_fsync = Instant::now();
 }
 
 /// The AOF's share of the cron: flush, the once-a-second fsync of
@@ -562,6 +591,9 @@ pub fn flush(server: &mut Server) {
 /// automatic rewrite.
 pub fn cron(server: &mut Server) {
     flush(server);
+    if let Some(pos) = pending_sync(server) {
+        sync_up_to(server, pos);
+    }
     if server.config.appendfsync == AppendFsync::EverySec
         && server.aof.unsynced
         && server.aof.last_fsync.elapsed().as_millis() >= 1000
