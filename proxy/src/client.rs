@@ -745,7 +745,7 @@ impl Conn {
     /// SSUBSCRIBE, SUNSUBSCRIBE on the shard of their channels' slot.
     async fn subscribe(&mut self, args: Vec<Bytes>) {
         let name = lower(&args[0]);
-        let sharded = name.starts_with('s');
+        let sharded = name == "ssubscribe" || name == "sunsubscribe";
         let unsubscribe = name.contains("unsubscribe");
         if args.len() < 2 && !unsubscribe {
             return self.reply(arity_error(&args[0]), Class::Pubsub).await;
