@@ -136,7 +136,16 @@ async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Re
         };
         tracing::debug!(shard = %target, protocol, "connected to shard");
         metrics.backend_connections.inc();
-        let end = serve(stream, rbuf, &mut addr, &mut watching, &mut jobs, &mut waiting, &metrics).await;
+        let end = serve(
+            stream,
+            rbuf,
+            &mut addr,
+            &mut watching,
+            &mut jobs,
+            &mut waiting,
+            &metrics,
+        )
+        .await;
         metrics.backend_connections.dec();
         match end {
             End::Closed => return,
@@ -177,7 +186,10 @@ async fn serve(
     let mut closed = false;
     for w in waiting.drain(..) {
         wbuf.extend_from_slice(&w.job.bytes);
-        in_flight.push_back(InFlight { skip: w.job.skip, reply: w.job.reply });
+        in_flight.push_back(InFlight {
+            skip: w.job.skip,
+            reply: w.job.reply,
+        });
     }
     let fail = |in_flight: &mut VecDeque<InFlight>, why: String| {
         for f in in_flight.drain(..) {

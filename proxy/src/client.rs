@@ -125,7 +125,13 @@ where
     let (push, push_rx) = mpsc::channel(1024);
     let push_resp3 = Arc::new(AtomicBool::new(false));
     let id = db.client_id();
-    let writer_task = tokio::spawn(write_loop(writer, out_rx, push_rx, push_resp3.clone(), db.metrics.clone()));
+    let writer_task = tokio::spawn(write_loop(
+        writer,
+        out_rx,
+        push_rx,
+        push_resp3.clone(),
+        db.metrics.clone(),
+    ));
     let span = tracing::debug_span!("client", id, %peer, database = %db.name);
     let _enter = span.enter();
     tracing::debug!("client connected");
@@ -219,7 +225,10 @@ fn arity_error(name: &[u8]) -> Frame {
 
 /// Redis's reply to an unknown command.
 fn unknown_command(args: &[Bytes]) -> Frame {
-    let mut text = format!("ERR unknown command '{}', with args beginning with: ", String::from_utf8_lossy(&args[0]));
+    let mut text = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&args[0])
+    );
     for a in args.iter().skip(1) {
         text.push_str(&format!("'{}' ", String::from_utf8_lossy(a)));
     }
@@ -250,7 +259,11 @@ fn request_bytes(args: &[Bytes]) -> Bytes {
 
 impl Conn {
     fn meta(&self, class: Class) -> Meta {
-        Meta { class, start: Instant::now(), resp3: self.resp3 }
+        Meta {
+            class,
+            start: Instant::now(),
+            resp3: self.resp3,
+        }
     }
 
     async fn emit(&self, out: Out) {
@@ -296,17 +309,16 @@ impl Conn {
             return self.reply(unknown_command(&args), Class::Local).await;
         };
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        if !self.authenticated && !(is("auth") || is("hello") || is("quit") || is("reset")) {
+        if !(self.authenticated || is("auth") || is("hello") || is("quit") || is("reset")) {
             return self.reply(error(NOAUTH), Class::Local).await;
         }
-        if self.tx.is_some() && !(is("exec") || is("discard") || is("multi") || is("watch") || is("quit") || is("reset")) {
+        if self.tx.is_some()
+            && !(is("exec") || is("discard") || is("multi") || is("watch") || is("quit") || is("reset"))
+        {
             return self.queue(entry.route, args).await;
         }
-        if !self.resp3
-            && self.subscribed()
-            && !matches!(entry.route, Route::Subscribe)
-            && !(is("ping") || is("quit") || is("reset"))
-        {
+        let allowed_subscribed = matches!(entry.route, Route::Subscribe) || is("ping") || is("quit") || is("reset");
+        if !self.resp3 && !allowed_subscribed && self.subscribed() {
             let text = format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 lower(&name)
@@ -336,7 +348,11 @@ impl Conn {
                 if blocks {
                     self.switch_to(true).await;
                     let protocol = self.protocol();
-                    let link = self.blocking.entry(shard).or_insert_with(|| routes.dedicated(shard, protocol)).clone();
+                    let link = self
+                        .blocking
+                        .entry(shard)
+                        .or_insert_with(|| routes.dedicated(shard, protocol))
+                        .clone();
                     let rx = link.send(request_bytes(&args), 0).await;
                     self.emit(Out::Wait(rx, self.meta(Class::Blocking))).await;
                 } else {
@@ -353,14 +369,17 @@ impl Conn {
 
     async fn forward_with(&mut self, routes: &Routes, shard: usize, args: &[Bytes], class: Class) {
         self.switch_to(false).await;
-        let rx = routes.link(shard, self.protocol(), self.id).send(request_bytes(args), 0).await;
+        let rx = routes
+            .link(shard, self.protocol(), self.id)
+            .send(request_bytes(args), 0)
+            .await;
         self.emit(Out::Wait(rx, self.meta(class))).await;
     }
 
     /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one request per shard.
     async fn split(&mut self, split: Split, args: Vec<Bytes>) {
         let step = if split == Split::Mset { 2 } else { 1 };
-        if args.len() < 2 || (args.len() - 1) % step != 0 {
+        if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
             return self.reply(arity_error(&args[0]), Class::Multi).await;
         }
         let routes = self.db.routes();
@@ -386,13 +405,19 @@ impl Conn {
         let mut receivers = Vec::with_capacity(parts.len());
         for (shard, groups) in &parts {
             let mut bytes = BytesMut::new();
-            let items = std::iter::once(args[0].as_ref()).chain(groups.iter().flat_map(|g| g.iter().map(|a| a.as_ref())));
+            let items =
+                std::iter::once(args[0].as_ref()).chain(groups.iter().flat_map(|g| g.iter().map(|a| a.as_ref())));
             let count = 1 + groups.len() * step;
             encode::array_len(&mut bytes, count);
             for a in items {
                 encode::bulk(&mut bytes, a);
             }
-            receivers.push(routes.link(*shard, self.protocol(), self.id).send(bytes.freeze(), 0).await);
+            receivers.push(
+                routes
+                    .link(*shard, self.protocol(), self.id)
+                    .send(bytes.freeze(), 0)
+                    .await,
+            );
         }
         let merge = match split {
             Split::Mget => Merge::Mget(order),
@@ -408,9 +433,15 @@ impl Conn {
         let bytes = request_bytes(args);
         let mut receivers = Vec::with_capacity(routes.shards.len());
         for shard in 0..routes.shards.len() {
-            receivers.push(routes.link(shard, self.protocol(), self.id).send(bytes.clone(), 0).await);
+            receivers.push(
+                routes
+                    .link(shard, self.protocol(), self.id)
+                    .send(bytes.clone(), 0)
+                    .await,
+            );
         }
-        self.emit(Out::Merge(Merge::Join(join), receivers, self.meta(Class::Fanout))).await;
+        self.emit(Out::Merge(Merge::Join(join), receivers, self.meta(Class::Fanout)))
+            .await;
     }
 
     /// SCAN: the cursor is `shard cursor * shards + shard index`.
@@ -426,8 +457,16 @@ impl Conn {
         let shard = cursor % shards;
         args[1] = Bytes::from((cursor / shards).to_string());
         self.switch_to(false).await;
-        let rx = routes.link(shard as usize, self.protocol(), self.id).send(request_bytes(&args), 0).await;
-        self.emit(Out::Merge(Merge::Scan { shard, shards }, vec![rx], self.meta(Class::Fanout))).await;
+        let rx = routes
+            .link(shard as usize, self.protocol(), self.id)
+            .send(request_bytes(&args), 0)
+            .await;
+        self.emit(Out::Merge(
+            Merge::Scan { shard, shards },
+            vec![rx],
+            self.meta(Class::Fanout),
+        ))
+        .await;
     }
 
     /// PING, ECHO, AUTH, HELLO, QUIT, RESET, SELECT, CLIENT, READONLY.
@@ -439,7 +478,7 @@ impl Conn {
                     arity_error(&args[0])
                 } else if !self.resp3 && self.subscribed() {
                     // The subscriber connection answers in the pub/sub form.
-                    return self.to_subscriber(None, &args).await;
+                    return self.send_subscriber(None, &args).await;
                 } else if let Some(msg) = args.get(1) {
                     Frame::Bulk(msg.clone())
                 } else {
@@ -540,13 +579,16 @@ impl Conn {
                 setname = Some(args[i + 1].clone());
                 i += 2;
             } else {
-                return error_owned(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i])));
+                return error_owned(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&args[i])
+                ));
             }
         }
-        if let Some((user, pass)) = auth {
-            if let Err(e) = self.check(Some(&user), &pass).await {
-                return e;
-            }
+        if let Some((user, pass)) = auth
+            && let Err(e) = self.check(Some(&user), &pass).await
+        {
+            return e;
         }
         if !self.authenticated {
             return error(
@@ -610,7 +652,9 @@ impl Conn {
             ),
             _ => error_owned(format!(
                 "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                args.get(1).map(|s| String::from_utf8_lossy(s).into_owned()).unwrap_or_default()
+                args.get(1)
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .unwrap_or_default()
             )),
         }
     }
@@ -621,7 +665,7 @@ impl Conn {
             Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams => routing::keys(route, &args),
             Route::Split(split) => {
                 let step = if split == Split::Mset { 2 } else { 1 };
-                if args.len() < 2 || (args.len() - 1) % step != 0 {
+                if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
                     Err(RouteError::WrongArity)
                 } else {
                     Ok(args[1..].iter().step_by(step).collect())
@@ -629,7 +673,10 @@ impl Conn {
             }
             Route::FirstShard => Ok(Vec::new()),
             _ => {
-                let text = format!("ERR command '{}' cannot be used inside MULTI through the proxy", lower(&args[0]));
+                let text = format!(
+                    "ERR command '{}' cannot be used inside MULTI through the proxy",
+                    lower(&args[0])
+                );
                 if let Some(tx) = &mut self.tx {
                     tx.aborted = true;
                 }
@@ -670,7 +717,12 @@ impl Conn {
                 }
                 let mut queued = BytesMut::new();
                 encode_request(std::iter::once(&b"MULTI"[..]), &mut queued);
-                self.tx = Some(Tx { slot: self.watch.as_ref().map(|w| w.slot), queued, count: 0, aborted: false });
+                self.tx = Some(Tx {
+                    slot: self.watch.as_ref().map(|w| w.slot),
+                    queued,
+                    count: 0,
+                    aborted: false,
+                });
                 self.reply(ok(), class).await
             }
             "exec" if args.len() == 1 => {
@@ -697,7 +749,10 @@ impl Conn {
                         let routes = self.db.routes();
                         let shard = tx.slot.map_or(0, |s| routes.shard_of(s));
                         // One job: no other client's request lands inside it.
-                        routes.link(shard, self.protocol(), self.id).send(tx.queued.freeze(), skip).await
+                        routes
+                            .link(shard, self.protocol(), self.id)
+                            .send(tx.queued.freeze(), skip)
+                            .await
                     }
                 };
                 self.emit(Out::Wait(rx, self.meta(class))).await
@@ -731,7 +786,11 @@ impl Conn {
                     self.watch = None;
                 }
                 let protocol = self.protocol();
-                let watch = self.watch.get_or_insert_with(|| Watch { slot, shard, link: routes.dedicated(shard, protocol) });
+                let watch = self.watch.get_or_insert_with(|| Watch {
+                    slot,
+                    shard,
+                    link: routes.dedicated(shard, protocol),
+                });
                 let link = watch.link.clone();
                 self.switch_to(true).await;
                 let rx = link.send(request_bytes(&args), 0).await;
@@ -751,7 +810,9 @@ impl Conn {
             return self.reply(arity_error(&args[0]), Class::Pubsub).await;
         }
         if self.tx.is_some() {
-            return self.reply(error(b"ERR Command not allowed inside a transaction"), Class::Pubsub).await;
+            return self
+                .reply(error(b"ERR Command not allowed inside a transaction"), Class::Pubsub)
+                .await;
         }
         let routes = self.db.routes();
         let shard = if sharded {
@@ -764,15 +825,20 @@ impl Conn {
             Some(0)
         };
         match shard {
-            Some(shard) => self.to_subscriber(Some(shard), &args).await,
+            Some(shard) => self.send_subscriber(Some(shard), &args).await,
             None => {
                 // SUNSUBSCRIBE with no channel: every shard it subscribed on.
-                let shards: Vec<usize> = self.subscribers.keys().copied().filter(|s| *s != 0 || sharded).collect();
+                let shards: Vec<usize> = self
+                    .subscribers
+                    .keys()
+                    .copied()
+                    .filter(|s| *s != 0 || sharded)
+                    .collect();
                 if shards.is_empty() {
-                    return self.to_subscriber(Some(0), &args).await;
+                    return self.send_subscriber(Some(0), &args).await;
                 }
                 for shard in shards {
-                    self.to_subscriber(Some(shard), &args).await;
+                    self.send_subscriber(Some(shard), &args).await;
                 }
             }
         }
@@ -780,7 +846,7 @@ impl Conn {
 
     /// Sends a request on the subscriber connection of `shard` (any existing
     /// one for `None`); its replies arrive as pushes.
-    async fn to_subscriber(&mut self, shard: Option<usize>, args: &[Bytes]) {
+    async fn send_subscriber(&mut self, shard: Option<usize>, args: &[Bytes]) {
         if !self.last_dedicated {
             self.barrier().await;
             self.last_dedicated = true;
@@ -791,7 +857,13 @@ impl Conn {
         let subscriber = self.subscribers.entry(shard).or_insert_with(|| {
             let (commands, rx) = mpsc::unbounded_channel();
             let count = Arc::new(AtomicI64::new(0));
-            tokio::spawn(subscriber_loop(routes.master(shard), self.resp3, rx, self.push.clone(), count.clone()));
+            tokio::spawn(subscriber_loop(
+                routes.master(shard),
+                self.resp3,
+                rx,
+                self.push.clone(),
+                count.clone(),
+            ));
             Subscriber { commands, count }
         });
         if subscriber.commands.send(bytes).is_err() {
@@ -900,7 +972,10 @@ async fn resolve(out: Out) -> Option<(Frame, Meta)> {
 
 /// Joins the shards' replies of a split or fanned-out command.
 fn merged(merge: Merge, frames: Vec<Frame>) -> Frame {
-    if let Some(e) = frames.iter().find(|f| matches!(f, Frame::Error(_) | Frame::BlobError(_))) {
+    if let Some(e) = frames
+        .iter()
+        .find(|f| matches!(f, Frame::Error(_) | Frame::BlobError(_)))
+    {
         return e.clone();
     }
     match merge {
@@ -914,15 +989,21 @@ fn merged(merge: Merge, frames: Vec<Frame>) -> Frame {
                 .collect();
             let mut out = Vec::with_capacity(order.len());
             for (part, index) in order {
-                let item = parts.get_mut(part).and_then(|p| p.get_mut(index)).map(|f| std::mem::replace(f, Frame::Null));
+                let item = parts
+                    .get_mut(part)
+                    .and_then(|p| p.get_mut(index))
+                    .map(|f| std::mem::replace(f, Frame::Null));
                 out.push(item.unwrap_or(Frame::Null));
             }
             Frame::Array(out)
         }
         Merge::Ok | Merge::Join(Join::AllOk) => ok(),
-        Merge::Sum | Merge::Join(Join::Sum) => {
-            Frame::Integer(frames.iter().map(|f| if let Frame::Integer(n) = f { *n } else { 0 }).sum())
-        }
+        Merge::Sum | Merge::Join(Join::Sum) => Frame::Integer(
+            frames
+                .iter()
+                .map(|f| if let Frame::Integer(n) = f { *n } else { 0 })
+                .sum(),
+        ),
         Merge::Join(Join::Concat) => Frame::Array(
             frames
                 .into_iter()

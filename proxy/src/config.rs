@@ -168,7 +168,8 @@ impl ProxyConfig {
     /// The file cannot be read, is not valid TOML of this shape, or fails
     /// [`validate`](Self::validate).
     pub fn load(path: &Path) -> Result<ProxyConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
         let config: ProxyConfig = toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         config.validate()?;
         Ok(config)
@@ -199,7 +200,10 @@ pub fn validate_databases(databases: &[Database]) -> Result<(), ConfigError> {
     let mut names = HashSet::new();
     for db in databases {
         if !ports.insert(db.port) {
-            return Err(ConfigError(format!("database {:?}: port {} is used twice", db.name, db.port)));
+            return Err(ConfigError(format!(
+                "database {:?}: port {} is used twice",
+                db.name, db.port
+            )));
         }
         if !names.insert(db.name.as_str()) {
             return Err(ConfigError(format!("database name {:?} is used twice", db.name)));
@@ -306,17 +310,17 @@ master = "127.0.0.1:30002"
     #[test]
     fn gaps_overlaps_and_unknown_fields_are_rejected() {
         let gap = TWO.replace("[8192, 16383]", "[8193, 16383]");
-        assert!(parse(&gap).unwrap_err().0.contains("8192..8193"));
+        assert!(parse(&gap).expect_err("invalid").0.contains("8192..8193"));
         let overlap = TWO.replace("[8192, 16383]", "[8000, 16383]");
         assert!(parse(&overlap).is_err());
         let short = TWO.replace("[8192, 16383]", "[8192, 16000]");
-        assert!(parse(&short).unwrap_err().0.contains("16001"));
+        assert!(parse(&short).expect_err("invalid").0.contains("16001"));
         let unknown = TWO.replace("port = 12000", "port = 12000\nprot = 1");
-        assert!(parse(&unknown).unwrap_err().0.contains("prot"));
+        assert!(parse(&unknown).expect_err("invalid").0.contains("prot"));
         let tls = TWO.replace("port = 12000", "port = 12000\ntls_mode = \"enabled\"");
-        assert!(parse(&tls).unwrap_err().0.contains("tls"));
+        assert!(parse(&tls).expect_err("invalid").0.contains("tls"));
         let addr = TWO.replace("127.0.0.1:30002", "nowhere");
-        assert!(parse(&addr).unwrap_err().0.contains("host:port"));
+        assert!(parse(&addr).expect_err("invalid").0.contains("host:port"));
     }
 
     #[test]

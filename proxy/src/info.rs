@@ -20,7 +20,9 @@ pub fn merge(frames: Vec<Frame>) -> Frame {
     for frame in &frames {
         let Some(t) = text(frame) else { continue };
         for line in String::from_utf8_lossy(t).lines() {
-            let Some((db, fields)) = line.split_once(':') else { continue };
+            let Some((db, fields)) = line.split_once(':') else {
+                continue;
+            };
             if !db.starts_with("db") || !db[2..].chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
@@ -35,8 +37,12 @@ pub fn merge(frames: Vec<Frame>) -> Frame {
             }
         }
     }
-    let Some(first) = frames.first() else { return Frame::Null };
-    let Some(first_text) = text(first) else { return first.clone() };
+    let Some(first) = frames.first() else {
+        return Frame::Null;
+    };
+    let Some(first_text) = text(first) else {
+        return first.clone();
+    };
     let mut out = String::new();
     let mut in_keyspace = false;
     for line in String::from_utf8_lossy(first_text).split("\r\n") {
@@ -74,9 +80,15 @@ mod tests {
 
     #[test]
     fn keyspace_is_summed() {
-        let a = Frame::Bulk(Bytes::from("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=5\r\n"));
-        let b = Frame::Bulk(Bytes::from("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=0,avg_ttl=0\r\n"));
-        let Frame::Bulk(t) = merge(vec![a, b]) else { panic!("bulk") };
+        let a = Frame::Bulk(Bytes::from(
+            "# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=5\r\n",
+        ));
+        let b = Frame::Bulk(Bytes::from(
+            "# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=0,avg_ttl=0\r\n",
+        ));
+        let Frame::Bulk(t) = merge(vec![a, b]) else {
+            panic!("bulk")
+        };
         assert_eq!(
             t,
             Bytes::from("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=1,avg_ttl=5\r\n")

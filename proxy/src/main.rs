@@ -141,7 +141,10 @@ async fn serve(args: Args, config: ProxyConfig) -> anyhow::Result<()> {
             }
         }
         _ => {
-            proxy.apply(&config.databases).await.context("cannot serve the configured databases")?;
+            proxy
+                .apply(&config.databases)
+                .await
+                .context("cannot serve the configured databases")?;
             shutdown().await;
         }
     }

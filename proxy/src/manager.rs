@@ -38,8 +38,15 @@ impl ManagerUrl {
         if host_port.is_empty() {
             return Err(format!("manager URL {url:?} has no host"));
         }
-        let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:80") };
-        Ok(ManagerUrl { host_port, prefix: prefix.trim_end_matches('/').to_owned() })
+        let host_port = if host_port.contains(':') {
+            host_port.to_owned()
+        } else {
+            format!("{host_port}:80")
+        };
+        Ok(ManagerUrl {
+            host_port,
+            prefix: prefix.trim_end_matches('/').to_owned(),
+        })
     }
 }
 
@@ -59,8 +66,14 @@ pub enum Poll {
 /// topology.
 pub async fn poll(url: &ManagerUrl, token: &str, after: u64) -> Result<Poll, String> {
     let exchange = async {
-        let mut stream = TcpStream::connect(&url.host_port).await.map_err(|e| format!("connect {}: {e}", url.host_port))?;
-        let path = if url.prefix.is_empty() { String::new() } else { format!("/{}", url.prefix) };
+        let mut stream = TcpStream::connect(&url.host_port)
+            .await
+            .map_err(|e| format!("connect {}: {e}", url.host_port))?;
+        let path = if url.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", url.prefix)
+        };
         let request = format!(
             "GET {path}/v1/internal/topology?after={after} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
             url.host_port
@@ -81,10 +94,16 @@ pub async fn poll(url: &ManagerUrl, token: &str, after: u64) -> Result<Poll, Str
                 return parse(&response, body);
             }
         }
-        let body = response.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).ok_or("truncated response")?;
+        let body = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| p + 4)
+            .ok_or("truncated response")?;
         parse(&response, body)
     };
-    tokio::time::timeout(POLL_TIMEOUT, exchange).await.map_err(|_| "topology poll timed out".to_owned())?
+    tokio::time::timeout(POLL_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "topology poll timed out".to_owned())?
 }
 
 /// The body offset once headers and a Content-Length body are complete.

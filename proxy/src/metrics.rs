@@ -185,7 +185,9 @@ impl Metrics {
     /// Serves `GET /metrics` on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { continue };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                continue;
+            };
             let metrics = self.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();

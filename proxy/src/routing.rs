@@ -90,11 +90,31 @@ const fn r(route: Route) -> Entry {
 const fn blocking(route: Route) -> Entry {
     Entry { route, blocking: true }
 }
-const KEY1: Route = Route::Keys { first: 1, last: 1, step: 1 };
-const KEY2: Route = Route::Keys { first: 2, last: 2, step: 1 };
-const KEYS_1_2: Route = Route::Keys { first: 1, last: 2, step: 1 };
-const KEYS_ALL: Route = Route::Keys { first: 1, last: -1, step: 1 };
-const KEYS_BUT_LAST: Route = Route::Keys { first: 1, last: -2, step: 1 };
+const KEY1: Route = Route::Keys {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+const KEY2: Route = Route::Keys {
+    first: 2,
+    last: 2,
+    step: 1,
+};
+const KEYS_1_2: Route = Route::Keys {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+const KEYS_ALL: Route = Route::Keys {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+const KEYS_BUT_LAST: Route = Route::Keys {
+    first: 1,
+    last: -2,
+    step: 1,
+};
 
 /// The routing entry of a command, `None` when Redis 7.0 has no command of
 /// that name. `name` is matched case-insensitively; `sub` is argument 1,
@@ -110,46 +130,54 @@ pub fn lookup(name: &[u8], sub: Option<&[u8]>) -> Option<Entry> {
     let sub_is = |want: &str| sub.is_some_and(|s| s.eq_ignore_ascii_case(want.as_bytes()));
     Some(match &lower[..name.len()] {
         // --- connection: answered by the proxy for this client
-        b"ping" => r(Route::Local),                 // PONG, or the pub/sub form while subscribed
-        b"echo" => r(Route::Local),                 // the argument back
-        b"auth" => r(Route::Local),                 // against the database password
-        b"hello" => r(Route::Local),                // protocol 2/3 and HELLO AUTH
-        b"quit" => r(Route::Local),                 // +OK then close
-        b"reset" => r(Route::Local),                // back to a fresh connection
-        b"select" => r(Route::Local),               // only database 0 exists behind a proxy
-        b"client" => r(Route::Local),               // SETNAME/GETNAME/ID/INFO of this connection
+        b"ping" => r(Route::Local),   // PONG, or the pub/sub form while subscribed
+        b"echo" => r(Route::Local),   // the argument back
+        b"auth" => r(Route::Local),   // against the database password
+        b"hello" => r(Route::Local),  // protocol 2/3 and HELLO AUTH
+        b"quit" => r(Route::Local),   // +OK then close
+        b"reset" => r(Route::Local),  // back to a fresh connection
+        b"select" => r(Route::Local), // only database 0 exists behind a proxy
+        b"client" => r(Route::Local), // SETNAME/GETNAME/ID/INFO of this connection
         b"readonly" | b"readwrite" => r(Route::Local), // cluster-client courtesy: +OK
         // --- strings: one key
         b"get" | b"set" | b"setnx" | b"setex" | b"psetex" | b"append" | b"strlen" => r(KEY1), // key at 1
-        b"incr" | b"decr" | b"incrby" | b"decrby" | b"incrbyfloat" => r(KEY1), // counter key at 1
-        b"getset" | b"getdel" | b"getex" | b"getrange" | b"substr" | b"setrange" => r(KEY1), // key at 1
+        b"incr" | b"decr" | b"incrby" | b"decrby" | b"incrbyfloat" => r(KEY1),                // counter key at 1
+        b"getset" | b"getdel" | b"getex" | b"getrange" | b"substr" | b"setrange" => r(KEY1),  // key at 1
         b"getbit" | b"setbit" | b"bitcount" | b"bitpos" | b"bitfield" | b"bitfield_ro" => r(KEY1), // bitmap key at 1
-        b"lcs" => r(KEYS_1_2),                      // two keys, one slot
-        b"bitop" => r(Route::Keys { first: 2, last: -1, step: 1 }), // dest + sources, one slot
+        b"lcs" => r(KEYS_1_2),                                                                // two keys, one slot
+        b"bitop" => r(Route::Keys {
+            first: 2,
+            last: -1,
+            step: 1,
+        }), // dest + sources, one slot
         // --- strings: split per shard
-        b"mget" => r(Route::Split(Split::Mget)),     // values merged back in key order
-        b"mset" => r(Route::Split(Split::Mset)),     // pairs per shard, OK when all OK
-        b"msetnx" => r(Route::Keys { first: 1, last: -1, step: 2 }), // atomic: one slot
+        b"mget" => r(Route::Split(Split::Mget)), // values merged back in key order
+        b"mset" => r(Route::Split(Split::Mset)), // pairs per shard, OK when all OK
+        b"msetnx" => r(Route::Keys {
+            first: 1,
+            last: -1,
+            step: 2,
+        }), // atomic: one slot
         // --- generic keyspace
         b"del" | b"unlink" | b"exists" | b"touch" => r(Route::Split(Split::Count)), // counts summed
-        b"expire" | b"pexpire" | b"expireat" | b"pexpireat" => r(KEY1), // key at 1
-        b"expiretime" | b"pexpiretime" | b"ttl" | b"pttl" | b"persist" => r(KEY1), // key at 1
+        b"expire" | b"pexpire" | b"expireat" | b"pexpireat" => r(KEY1),             // key at 1
+        b"expiretime" | b"pexpiretime" | b"ttl" | b"pttl" | b"persist" => r(KEY1),  // key at 1
         b"type" | b"dump" | b"restore" | b"sort" | b"sort_ro" => r(KEY1), // key at 1 (SORT STORE: same slot by convention)
-        b"copy" | b"rename" | b"renamenx" => r(KEYS_1_2), // source and destination, one slot
-        b"object" => r(KEY2),                       // OBJECT ENCODING key
-        b"memory" if sub_is("usage") => r(KEY2),    // MEMORY USAGE key
-        b"keys" => r(Route::All(Join::Concat)),      // every shard's matches
-        b"scan" => r(Route::Scan),                   // cursor = shard cursor * shards + shard index
-        b"dbsize" => r(Route::All(Join::Sum)),       // summed
+        b"copy" | b"rename" | b"renamenx" => r(KEYS_1_2),                 // source and destination, one slot
+        b"object" => r(KEY2),                                             // OBJECT ENCODING key
+        b"memory" if sub_is("usage") => r(KEY2),                          // MEMORY USAGE key
+        b"keys" => r(Route::All(Join::Concat)),                           // every shard's matches
+        b"scan" => r(Route::Scan),             // cursor = shard cursor * shards + shard index
+        b"dbsize" => r(Route::All(Join::Sum)), // summed
         b"randomkey" => r(Route::All(Join::AnyNonNull)), // a random non-empty shard's key
         b"flushdb" | b"flushall" => r(Route::All(Join::AllOk)), // every shard
-        b"info" => r(Route::All(Join::Info)),        // keyspace summed
+        b"info" => r(Route::All(Join::Info)),  // keyspace summed
         b"time" | b"lolwut" | b"command" => r(Route::FirstShard), // same on every shard
         b"move" | b"swapdb" | b"migrate" => r(Route::Unsupported), // one database per endpoint
         // --- lists
         b"lpush" | b"rpush" | b"lpushx" | b"rpushx" | b"lpop" | b"rpop" | b"llen" => r(KEY1), // key at 1
         b"lrange" | b"lindex" | b"lset" | b"linsert" | b"lrem" | b"ltrim" | b"lpos" => r(KEY1), // key at 1
-        b"rpoplpush" | b"lmove" => r(KEYS_1_2),     // source and destination, one slot
+        b"rpoplpush" | b"lmove" => r(KEYS_1_2), // source and destination, one slot
         b"lmpop" => r(Route::NumKeys { at: 1, dest: false }), // numkeys key...
         b"blpop" | b"brpop" => blocking(KEYS_BUT_LAST), // keys then timeout
         b"brpoplpush" | b"blmove" => blocking(KEYS_1_2), // source, destination
@@ -157,52 +185,52 @@ pub fn lookup(name: &[u8], sub: Option<&[u8]>) -> Option<Entry> {
         // --- hashes
         b"hset" | b"hsetnx" | b"hget" | b"hmset" | b"hmget" | b"hdel" | b"hlen" => r(KEY1), // key at 1
         b"hstrlen" | b"hincrby" | b"hincrbyfloat" | b"hkeys" | b"hvals" | b"hgetall" => r(KEY1), // key at 1
-        b"hexists" | b"hrandfield" | b"hscan" => r(KEY1), // key at 1
+        b"hexists" | b"hrandfield" | b"hscan" => r(KEY1),                                   // key at 1
         // --- sets
         b"sadd" | b"srem" | b"scard" | b"sismember" | b"smismember" | b"smembers" => r(KEY1), // key at 1
-        b"spop" | b"srandmember" | b"sscan" => r(KEY1), // key at 1
-        b"smove" => r(KEYS_1_2),                    // source, destination
-        b"sinter" | b"sunion" | b"sdiff" => r(KEYS_ALL), // all keys, one slot
-        b"sinterstore" | b"sunionstore" | b"sdiffstore" => r(KEYS_ALL), // dest + keys, one slot
-        b"sintercard" => r(Route::NumKeys { at: 1, dest: false }), // numkeys key...
+        b"spop" | b"srandmember" | b"sscan" => r(KEY1),                                       // key at 1
+        b"smove" => r(KEYS_1_2),                                                              // source, destination
+        b"sinter" | b"sunion" | b"sdiff" => r(KEYS_ALL),                                      // all keys, one slot
+        b"sinterstore" | b"sunionstore" | b"sdiffstore" => r(KEYS_ALL),                       // dest + keys, one slot
+        b"sintercard" => r(Route::NumKeys { at: 1, dest: false }),                            // numkeys key...
         // --- sorted sets
         b"zadd" | b"zincrby" | b"zrem" | b"zcard" | b"zcount" | b"zscore" | b"zmscore" => r(KEY1), // key at 1
-        b"zrank" | b"zrevrank" | b"zrange" | b"zrangebyscore" | b"zrevrange" => r(KEY1), // key at 1
-        b"zrevrangebyscore" | b"zrangebylex" | b"zrevrangebylex" | b"zlexcount" => r(KEY1), // key at 1
-        b"zremrangebyrank" | b"zremrangebyscore" | b"zremrangebylex" => r(KEY1), // key at 1
-        b"zpopmin" | b"zpopmax" | b"zrandmember" | b"zscan" => r(KEY1), // key at 1
-        b"zrangestore" => r(KEYS_1_2),              // destination, source
+        b"zrank" | b"zrevrank" | b"zrange" | b"zrangebyscore" | b"zrevrange" => r(KEY1),           // key at 1
+        b"zrevrangebyscore" | b"zrangebylex" | b"zrevrangebylex" | b"zlexcount" => r(KEY1),        // key at 1
+        b"zremrangebyrank" | b"zremrangebyscore" | b"zremrangebylex" => r(KEY1),                   // key at 1
+        b"zpopmin" | b"zpopmax" | b"zrandmember" | b"zscan" => r(KEY1),                            // key at 1
+        b"zrangestore" => r(KEYS_1_2), // destination, source
         b"zunionstore" | b"zinterstore" | b"zdiffstore" => r(Route::NumKeys { at: 2, dest: true }), // dest numkeys key...
         b"zunion" | b"zinter" | b"zdiff" | b"zintercard" | b"zmpop" => r(Route::NumKeys { at: 1, dest: false }), // numkeys key...
         b"bzpopmin" | b"bzpopmax" => blocking(KEYS_BUT_LAST), // keys then timeout
         b"bzmpop" => blocking(Route::NumKeys { at: 2, dest: false }), // timeout numkeys key...
         // --- hyperloglog
-        b"pfadd" => r(KEY1),                        // key at 1
-        b"pfcount" | b"pfmerge" => r(KEYS_ALL),     // all keys, one slot
+        b"pfadd" => r(KEY1),                                 // key at 1
+        b"pfcount" | b"pfmerge" => r(KEYS_ALL),              // all keys, one slot
         b"pfdebug" | b"pfselftest" => r(Route::Unsupported), // debugging only
         // --- geo
         b"geoadd" | b"geodist" | b"geohash" | b"geopos" | b"geosearch" => r(KEY1), // key at 1
         b"georadius" | b"georadiusbymember" | b"georadius_ro" | b"georadiusbymember_ro" => r(KEY1), // key at 1
-        b"geosearchstore" => r(KEYS_1_2),           // destination, source
+        b"geosearchstore" => r(KEYS_1_2),                                          // destination, source
         // --- streams
         b"xadd" | b"xlen" | b"xrange" | b"xrevrange" | b"xdel" | b"xtrim" | b"xack" => r(KEY1), // key at 1
-        b"xclaim" | b"xautoclaim" | b"xpending" | b"xsetid" => r(KEY1), // key at 1
-        b"xgroup" | b"xinfo" => r(KEY2),            // subcommand then key
+        b"xclaim" | b"xautoclaim" | b"xpending" | b"xsetid" => r(KEY1),                         // key at 1
+        b"xgroup" | b"xinfo" => r(KEY2),                                                        // subcommand then key
         b"xread" | b"xreadgroup" => blocking(Route::Streams), // keys after STREAMS; BLOCK may wait
         // --- scripting and functions
         b"eval" | b"evalsha" | b"eval_ro" | b"evalsha_ro" => r(Route::NumKeys { at: 2, dest: false }), // script numkeys key...
         b"fcall" | b"fcall_ro" => r(Route::NumKeys { at: 2, dest: false }), // function numkeys key...
         b"script" if sub_is("load") || sub_is("exists") => r(Route::All(Join::First)), // loaded on every shard
-        b"script" => r(Route::All(Join::AllOk)),    // FLUSH/KILL on every shard
-        b"function" => r(Route::Unsupported),       // libraries are managed per shard
+        b"script" => r(Route::All(Join::AllOk)),                            // FLUSH/KILL on every shard
+        b"function" => r(Route::Unsupported),                               // libraries are managed per shard
         // --- transactions
         b"multi" | b"exec" | b"discard" | b"watch" | b"unwatch" => r(Route::Transaction), // pinned to one shard
         // --- pub/sub
         b"subscribe" | b"psubscribe" | b"unsubscribe" | b"punsubscribe" => r(Route::Subscribe), // first shard
         b"ssubscribe" | b"sunsubscribe" => r(Route::Subscribe), // shard of the channels' slot
-        b"publish" => r(Route::FirstShard),          // classic channels live on the first shard
-        b"spublish" => r(KEY1),                      // channel's slot
-        b"pubsub" => r(Route::FirstShard),           // classic channel introspection
+        b"publish" => r(Route::FirstShard),                     // classic channels live on the first shard
+        b"spublish" => r(KEY1),                                 // channel's slot
+        b"pubsub" => r(Route::FirstShard),                      // classic channel introspection
         // --- server administration: per shard, managed by the cluster
         b"config" | b"debug" | b"shutdown" | b"replicaof" | b"slaveof" | b"sync" | b"psync" => r(Route::Unsupported),
         b"monitor" | b"cluster" | b"save" | b"bgsave" | b"bgrewriteaof" | b"lastsave" => r(Route::Unsupported),
@@ -232,11 +260,7 @@ pub enum RouteError {
 pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
     match route {
         Route::Keys { first, last, step } => {
-            let last = if last < 0 {
-                args.len() as isize + last
-            } else {
-                last
-            };
+            let last = if last < 0 { args.len() as isize + last } else { last };
             if last < first as isize || last as usize >= args.len() {
                 return Err(RouteError::WrongArity);
             }
@@ -244,7 +268,9 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
         }
         Route::NumKeys { at, dest } => {
             let count = args.get(at).ok_or(RouteError::WrongArity)?;
-            let n = resp::parse_i64(count).filter(|n| *n >= 0).ok_or(RouteError::BadNumKeys)? as usize;
+            let n = resp::parse_i64(count)
+                .filter(|n| *n >= 0)
+                .ok_or(RouteError::BadNumKeys)? as usize;
             let end = (at + 1).checked_add(n).ok_or(RouteError::BadNumKeys)?;
             if end > args.len() {
                 return Err(RouteError::BadNumKeys);
@@ -261,7 +287,7 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
                 .position(|a| a.eq_ignore_ascii_case(b"streams"))
                 .ok_or(RouteError::WrongArity)?;
             let rest = &args[at + 1..];
-            if rest.is_empty() || rest.len() % 2 != 0 {
+            if rest.is_empty() || !rest.len().is_multiple_of(2) {
                 return Err(RouteError::WrongArity);
             }
             Ok(rest[..rest.len() / 2].iter().collect())
@@ -289,7 +315,9 @@ pub fn one_slot<'a>(keys: impl IntoIterator<Item = &'a Bytes>) -> Result<Option<
 
 /// True for XREAD/XREADGROUP with a BLOCK option.
 pub fn stream_read_blocks(args: &[Bytes]) -> bool {
-    args.iter().take_while(|a| !a.eq_ignore_ascii_case(b"streams")).any(|a| a.eq_ignore_ascii_case(b"block"))
+    args.iter()
+        .take_while(|a| !a.eq_ignore_ascii_case(b"streams"))
+        .any(|a| a.eq_ignore_ascii_case(b"block"))
 }
 
 #[cfg(test)]
@@ -308,14 +336,27 @@ mod tests {
         assert!(e.blocking);
         assert_eq!(keys(e.route, &args("blpop a b 0")).expect("keys").len(), 2);
         let e = lookup(b"msetnx", None).expect("msetnx");
-        assert_eq!(keys(e.route, &args("msetnx a 1 b 2")).expect("keys"), vec![&Bytes::from("a"), &Bytes::from("b")]);
+        assert_eq!(
+            keys(e.route, &args("msetnx a 1 b 2")).expect("keys"),
+            vec![&Bytes::from("a"), &Bytes::from("b")]
+        );
         let e = lookup(b"zunionstore", None).expect("zunionstore");
-        assert_eq!(keys(e.route, &args("zunionstore d 2 a b weights 1 2")).expect("keys").len(), 3);
+        assert_eq!(
+            keys(e.route, &args("zunionstore d 2 a b weights 1 2"))
+                .expect("keys")
+                .len(),
+            3
+        );
         assert_eq!(keys(e.route, &args("zunionstore d 5 a b")), Err(RouteError::BadNumKeys));
         let e = lookup(b"eval", None).expect("eval");
         assert!(keys(e.route, &args("eval s 0")).expect("keys").is_empty());
         let e = lookup(b"xread", None).expect("xread");
-        assert_eq!(keys(e.route, &args("xread count 1 streams a b 0 0")).expect("keys").len(), 2);
+        assert_eq!(
+            keys(e.route, &args("xread count 1 streams a b 0 0"))
+                .expect("keys")
+                .len(),
+            2
+        );
         assert!(stream_read_blocks(&args("xread block 0 streams a 0")));
         assert!(!stream_read_blocks(&args("xread streams block 0")));
         assert_eq!(keys(KEY1, &args("get")), Err(RouteError::WrongArity));

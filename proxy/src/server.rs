@@ -65,9 +65,17 @@ impl Routes {
         let shards = db
             .shards
             .iter()
-            .map(|s| ShardRoute { addr: watch::Sender::new(master_of(db, s)), links: Default::default() })
+            .map(|s| ShardRoute {
+                addr: watch::Sender::new(master_of(db, s)),
+                links: Default::default(),
+            })
             .collect();
-        Routes { shards, slot_shard, links_per_shard, metrics }
+        Routes {
+            shards,
+            slot_shard,
+            links_per_shard,
+            metrics,
+        }
     }
 
     /// Index of the shard owning `slot`.
@@ -98,8 +106,7 @@ impl Routes {
     }
 
     fn same_layout(&self, db: &Database) -> bool {
-        self.shards.len() == db.shards.len()
-            && (0..resp::SLOTS).all(|slot| self.shard_of(slot) == db.shard_of(slot))
+        self.shards.len() == db.shards.len() && (0..resp::SLOTS).all(|slot| self.shard_of(slot) == db.shard_of(slot))
     }
 }
 
@@ -150,7 +157,10 @@ struct Settings {
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings").field("database", &self.config.name).field("tls", &self.tls.is_some()).finish()
+        f.debug_struct("Settings")
+            .field("database", &self.config.name)
+            .field("tls", &self.tls.is_some())
+            .finish()
     }
 }
 
@@ -164,7 +174,12 @@ fn settings(db: &Database) -> Result<Settings, ConfigError> {
         (None, Some(h)) => Password::Hash(h.clone()),
         (None, None) => Password::None,
     };
-    Ok(Settings { password, max_connections: db.max_connections, tls, config: db.clone() })
+    Ok(Settings {
+        password,
+        max_connections: db.max_connections,
+        tls,
+        config: db.clone(),
+    })
 }
 
 impl Db {
@@ -240,14 +255,21 @@ pub struct Proxy {
 
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Proxy").field("databases", &self.served.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Proxy")
+            .field("databases", &self.served.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
 impl Proxy {
     /// A proxy serving nothing yet.
     pub fn new(bind: String, limits: ClientLimits, metrics: Metrics) -> Proxy {
-        Proxy { bind, limits, metrics, served: HashMap::new() }
+        Proxy {
+            bind,
+            limits,
+            metrics,
+            served: HashMap::new(),
+        }
     }
 
     /// Ports of the databases served, by name.
@@ -265,7 +287,12 @@ impl Proxy {
     pub async fn apply(&mut self, databases: &[Database]) -> Result<(), ConfigError> {
         let mut first_error = None;
         let wanted: HashMap<&str, &Database> = databases.iter().map(|d| (d.name.as_str(), d)).collect();
-        let gone: Vec<String> = self.served.keys().filter(|n| !wanted.contains_key(n.as_str())).cloned().collect();
+        let gone: Vec<String> = self
+            .served
+            .keys()
+            .filter(|n| !wanted.contains_key(n.as_str()))
+            .cloned()
+            .collect();
         for name in gone {
             self.stop(&name);
         }
@@ -324,14 +351,21 @@ impl Proxy {
 
     async fn start(&mut self, db: &Database) -> Result<(), ConfigError> {
         let settings = settings(db)?;
-        let listener = TcpListener::bind((self.bind.as_str(), db.port))
-            .await
-            .map_err(|e| ConfigError(format!("database {:?}: cannot listen on {}:{}: {e}", db.name, self.bind, db.port)))?;
+        let listener = TcpListener::bind((self.bind.as_str(), db.port)).await.map_err(|e| {
+            ConfigError(format!(
+                "database {:?}: cannot listen on {}:{}: {e}",
+                db.name, self.bind, db.port
+            ))
+        })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(db.port);
         let metrics = self.metrics.database(&db.name);
         let state = Arc::new(Db {
             name: db.name.clone(),
-            routes: RwLock::new(Arc::new(Routes::new(db, self.limits.backend_connections, metrics.clone()))),
+            routes: RwLock::new(Arc::new(Routes::new(
+                db,
+                self.limits.backend_connections,
+                metrics.clone(),
+            ))),
             metrics,
             limits: self.limits.clone(),
             settings: RwLock::new(settings),
@@ -342,7 +376,14 @@ impl Proxy {
         });
         tracing::info!(database = %db.name, port, shards = db.shards.len(), tls = db.tls_mode == TlsMode::Enabled, "serving database");
         let listener = tokio::spawn(accept_loop(listener, state.clone()));
-        self.served.insert(db.name.clone(), Served { db: state, port, listener });
+        self.served.insert(
+            db.name.clone(),
+            Served {
+                db: state,
+                port,
+                listener,
+            },
+        );
         Ok(())
     }
 }
@@ -378,16 +419,14 @@ async fn accept_loop(listener: TcpListener, db: Arc<Db>) {
                     let (r, w) = socket.into_split();
                     client::run(db.clone(), peer, r, w).await;
                 }
-                Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await {
-                        Ok(Ok(stream)) => {
-                            let (r, w) = tokio::io::split(stream);
-                            client::run(db.clone(), peer, r, w).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                Some(acceptor) => match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await {
+                    Ok(Ok(stream)) => {
+                        let (r, w) = tokio::io::split(stream);
+                        client::run(db.clone(), peer, r, w).await;
                     }
-                }
+                    Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
             }
             db.metrics.client_connections.dec();
             db.clients.fetch_sub(1, Ordering::Relaxed);

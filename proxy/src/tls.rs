@@ -51,7 +51,9 @@ pub fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, ConfigError> {
             let mut roots = RootCertStore::empty();
             for cert in CertificateDer::pem_slice_iter(&ca_pem) {
                 let cert = cert.map_err(|e| ConfigError(format!("bad client CA PEM: {e}")))?;
-                roots.add(cert).map_err(|e| ConfigError(format!("bad client CA certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| ConfigError(format!("bad client CA certificate: {e}")))?;
             }
             let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
                 .build()

@@ -20,7 +20,9 @@ fn blpop_is_woken_by_another_clients_push_without_stalling_others() {
     // The pop is registered on the shard before the push is sent.
     let mut shard = cluster.shards[1].conn();
     eventually("the blocked client on the shard", || {
-        let Frame::Bulk(info) = shard.cmd(&["INFO", "clients"]) else { return false };
+        let Frame::Bulk(info) = shard.cmd(&["INFO", "clients"]) else {
+            return false;
+        };
         String::from_utf8_lossy(&info).contains("blocked_clients:1")
     });
     assert_eq!(pusher.cmd(&["RPUSH", &list, "job"]), Frame::Integer(1));
@@ -38,15 +40,23 @@ fn blmove_and_bzpopmin_work_and_time_out() {
     c.send(&["BLMOVE", "{q}src", "{q}dst", "LEFT", "RIGHT", "0"]);
     let mut shard = cluster.shards[Cluster::shard_of(b"q")].conn();
     eventually("the blocked client", || {
-        let Frame::Bulk(info) = shard.cmd(&["INFO", "clients"]) else { return false };
+        let Frame::Bulk(info) = shard.cmd(&["INFO", "clients"]) else {
+            return false;
+        };
         String::from_utf8_lossy(&info).contains("blocked_clients:1")
     });
     assert_eq!(other.cmd(&["LPUSH", "{q}src", "x"]), Frame::Integer(1));
     assert_eq!(c.recv(), bulk("x"));
     assert_eq!(c.cmd(&["LRANGE", "{q}dst", "0", "-1"]), Frame::Array(vec![bulk("x")]));
-    assert_eq!(err_text(&c.cmd(&["BLPOP", &key_on(0, 1), &key_on(1, 1), "0"])), "CROSSSLOT Keys in request don't hash to the same slot");
+    assert_eq!(
+        err_text(&c.cmd(&["BLPOP", &key_on(0, 1), &key_on(1, 1), "0"])),
+        "CROSSSLOT Keys in request don't hash to the same slot"
+    );
     c.set_read_timeout(Duration::from_secs(10));
     assert_eq!(c.cmd(&["BZPOPMIN", "{z}a", "0.05"]), Frame::NullArray);
     assert_eq!(other.cmd(&["ZADD", "{z}a", "1", "m"]), Frame::Integer(1));
-    assert_eq!(c.cmd(&["BZPOPMIN", "{z}a", "0"]), Frame::Array(vec![bulk("{z}a"), bulk("m"), bulk("1")]));
+    assert_eq!(
+        c.cmd(&["BZPOPMIN", "{z}a", "0"]),
+        Frame::Array(vec![bulk("{z}a"), bulk("m"), bulk("1")])
+    );
 }

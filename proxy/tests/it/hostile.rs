@@ -22,7 +22,9 @@ fn malformed_requests_close_only_their_connection() {
     }
     // Binary garbage.
     let mut c = cluster.conn();
-    let garbage: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let _ = c.send_raw(&garbage);
     assert!(cluster.proxy.running());
     assert_eq!(healthy.cmd(&["PING"]), simple("PONG"));

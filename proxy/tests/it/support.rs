@@ -17,7 +17,11 @@ const READY: Duration = Duration::from_secs(20);
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// The `tessera-node` binary, built once if missing.
@@ -57,7 +61,11 @@ impl Drop for Process {
 impl Process {
     /// Wraps a started child answering on `port` (dropped: killed).
     pub fn from_child(child: Child, port: u16) -> Process {
-        Process { child, port, dir: tempfile::tempdir().expect("tempdir") }
+        Process {
+            child,
+            port,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     /// The process's stderr so far.
@@ -122,10 +130,24 @@ pub fn node() -> Process {
 
 /// Starts a `tessera-node` shard on `port`.
 pub fn node_on(port: u16) -> Process {
-    let dir = tempfile::Builder::new().prefix("tessera-proxy-it-node-").tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix("tessera-proxy-it-node-")
+        .tempdir()
+        .expect("tempdir");
     let d = dir.path().to_str().expect("utf8").to_owned();
-    let args: Vec<String> =
-        ["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir", &d, "--save", ""].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> = [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--dir",
+        &d,
+        "--save",
+        "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut p = spawn(&node_binary(), &args, dir, port);
     wait_ready(&mut p);
     p
@@ -156,7 +178,10 @@ pub fn shards_toml(ports: &[u16]) -> String {
 /// Writes `config` and starts the proxy on it; `port` is the database port
 /// it will answer on (for readiness), `metrics` its metrics port.
 pub fn proxy(config: &str, port: u16, metrics: u16, extra: &[&str]) -> Process {
-    let dir = tempfile::Builder::new().prefix("tessera-proxy-it-").tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix("tessera-proxy-it-")
+        .tempdir()
+        .expect("tempdir");
     let path = dir.path().join("proxy.toml");
     std::fs::write(&path, config).expect("write config");
     let mut args = vec![
@@ -166,7 +191,12 @@ pub fn proxy(config: &str, port: u16, metrics: u16, extra: &[&str]) -> Process {
         format!("127.0.0.1:{metrics}"),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    let mut p = spawn(std::path::Path::new(env!("CARGO_BIN_EXE_tessera-proxy")), &args, dir, port);
+    let mut p = spawn(
+        std::path::Path::new(env!("CARGO_BIN_EXE_tessera-proxy")),
+        &args,
+        dir,
+        port,
+    );
     wait_ready(&mut p);
     p
 }
@@ -184,7 +214,11 @@ impl Cluster {
             shards_toml(&ports)
         );
         let proxy = proxy(&config, port, metrics_port, &[]);
-        Cluster { shards, proxy, metrics_port }
+        Cluster {
+            shards,
+            proxy,
+            metrics_port,
+        }
     }
 
     /// Three shards and a plain database.
@@ -200,7 +234,9 @@ impl Cluster {
     /// The shard index holding `key` (equal ranges of 3).
     pub fn shard_of(key: &[u8]) -> usize {
         let slot = u32::from(resp::key_slot(key));
-        (0..3u32).find(|i| slot >= i * 16384 / 3 && slot < (i + 1) * 16384 / 3).expect("a shard") as usize
+        (0..3u32)
+            .find(|i| slot >= i * 16384 / 3 && slot < (i + 1) * 16384 / 3)
+            .expect("a shard") as usize
     }
 }
 
@@ -222,7 +258,11 @@ impl Conn {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: BytesMut::new(), decoder: FrameDecoder::new() })
+        Ok(Conn {
+            stream,
+            buf: BytesMut::new(),
+            decoder: FrameDecoder::new(),
+        })
     }
 
     /// Sets the read timeout.
@@ -248,7 +288,11 @@ impl Conn {
     /// Reads one reply.
     pub fn try_recv(&mut self) -> std::io::Result<Frame> {
         loop {
-            if let Some(f) = self.decoder.next_frame(&mut self.buf).map_err(|e| std::io::Error::new(ErrorKind::InvalidData, e))? {
+            if let Some(f) = self
+                .decoder
+                .next_frame(&mut self.buf)
+                .map_err(|e| std::io::Error::new(ErrorKind::InvalidData, e))?
+            {
                 return Ok(f);
             }
             let mut chunk = [0u8; 16384];
@@ -292,7 +336,10 @@ impl Conn {
                 self.buf.extend_from_slice(&chunk[..n]);
                 false
             }
-            Err(e) => matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted),
+            Err(e) => matches!(
+                e.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted
+            ),
         }
     }
 }
@@ -338,5 +385,8 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 /// A key that hashes to shard `shard` of 3, distinct per `n`.
 pub fn key_on(shard: usize, n: usize) -> String {
-    (0..).map(|i| format!("k{n}:{i}")).find(|k| Cluster::shard_of(k.as_bytes()) == shard).expect("some key")
+    (0..)
+        .map(|i| format!("k{n}:{i}"))
+        .find(|k| Cluster::shard_of(k.as_bytes()) == shard)
+        .expect("some key")
 }

@@ -19,7 +19,9 @@ fn certs() -> Certs {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "tessera test CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "tessera test CA");
     let ca_key = rcgen::KeyPair::generate().expect("key");
     let ca = ca_params.self_signed(&ca_key).expect("ca");
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
@@ -30,7 +32,9 @@ fn certs() -> Certs {
         .expect("server cert");
     let client_key = rcgen::KeyPair::generate().expect("key");
     let mut client_params = rcgen::CertificateParams::new(vec!["client".to_owned()]).expect("params");
-    client_params.distinguished_name.push(rcgen::DnType::CommonName, "client");
+    client_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "client");
     let client = client_params.signed_by(&client_key, &issuer).expect("client cert");
     for (name, pem) in [
         ("ca.pem", ca.pem()),
@@ -58,7 +62,11 @@ fn tls_cluster(certs: &Certs, client_ca: bool) -> (Vec<Process>, Process) {
     let shards: Vec<Process> = (0..3).map(|_| node()).collect();
     let ports: Vec<u16> = shards.iter().map(|s| s.port).collect();
     let port = free_port();
-    let ca_line = if client_ca { format!("client_ca_file = \"{}\"\n", certs.path("ca.pem")) } else { String::new() };
+    let ca_line = if client_ca {
+        format!("client_ca_file = \"{}\"\n", certs.path("ca.pem"))
+    } else {
+        String::new()
+    };
     let config = format!(
         "bind = \"127.0.0.1\"\n[[databases]]\nname = \"secure\"\nport = {port}\ntls_mode = \"enabled\"\n{}\n[databases.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n{ca_line}",
         shards_toml(&ports),
@@ -125,8 +133,17 @@ fn client_certificates_are_required_when_a_ca_is_set() {
     let (_shards, proxy) = tls_cluster(&certs, true);
     let ca = certs.path("ca.pem");
     let out = cli(proxy.port, &["--tls", "--cacert", &ca], &["PING"]).expect("redis-cli");
-    assert_ne!(String::from_utf8_lossy(&out.stdout), "PONG\n", "a client without a certificate got in");
+    assert_ne!(
+        String::from_utf8_lossy(&out.stdout),
+        "PONG\n",
+        "a client without a certificate got in"
+    );
     let (cert, key) = (certs.path("client.pem"), certs.path("client.key"));
-    let out = cli(proxy.port, &["--tls", "--cacert", &ca, "--cert", &cert, "--key", &key], &["PING"]).expect("redis-cli");
+    let out = cli(
+        proxy.port,
+        &["--tls", "--cacert", &ca, "--cert", &cert, "--key", &key],
+        &["PING"],
+    )
+    .expect("redis-cli");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "PONG\n");
 }

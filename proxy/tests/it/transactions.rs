@@ -13,7 +13,11 @@ fn multi_on_one_slot_runs_atomically_on_its_shard() {
     assert_eq!(c.cmd(&["MGET", "{user:1}name", "{user:1}visits"]), simple("QUEUED"));
     assert_eq!(
         c.cmd(&["EXEC"]),
-        Frame::Array(vec![simple("OK"), Frame::Integer(1), Frame::Array(vec![bulk("ann"), bulk("1")])])
+        Frame::Array(vec![
+            simple("OK"),
+            Frame::Integer(1),
+            Frame::Array(vec![bulk("ann"), bulk("1")])
+        ])
     );
     let shard = Cluster::shard_of(b"user:1");
     assert_eq!(cluster.shards[shard].conn().cmd(&["GET", "{user:1}name"]), bulk("ann"));
@@ -33,10 +37,19 @@ fn multi_across_slots_is_crossslot_and_aborts() {
     let (a, b) = (key_on(0, 7), key_on(2, 7));
     assert_eq!(c.cmd(&["MULTI"]), simple("OK"));
     assert_eq!(c.cmd(&["SET", &a, "1"]), simple("QUEUED"));
-    assert_eq!(err_text(&c.cmd(&["SET", &b, "2"])), "CROSSSLOT Keys in request don't hash to the same slot");
-    assert_eq!(err_text(&c.cmd(&["EXEC"])), "EXECABORT Transaction discarded because of previous errors.");
+    assert_eq!(
+        err_text(&c.cmd(&["SET", &b, "2"])),
+        "CROSSSLOT Keys in request don't hash to the same slot"
+    );
+    assert_eq!(
+        err_text(&c.cmd(&["EXEC"])),
+        "EXECABORT Transaction discarded because of previous errors."
+    );
     assert_eq!(c.cmd(&["MGET", &a, &b]), Frame::Array(vec![Frame::Null, Frame::Null]));
-    assert_eq!(err_text(&c.cmd(&["WATCH", &a, &b])), "CROSSSLOT Keys in request don't hash to the same slot");
+    assert_eq!(
+        err_text(&c.cmd(&["WATCH", &a, &b])),
+        "CROSSSLOT Keys in request don't hash to the same slot"
+    );
 }
 
 #[test]
