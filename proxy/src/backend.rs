@@ -208,6 +208,11 @@ async fn serve(
         if in_flight.is_empty() && (closed || draining.is_some()) {
             return if closed { End::Closed } else { End::Moved };
         }
+        // Nobody sends any more and nobody waits for what is in flight (a
+        // dedicated link whose client left during a blocking command).
+        if closed && in_flight.iter().all(|f| f.reply.is_closed()) {
+            return End::Closed;
+        }
         let drain_deadline = draining.map_or_else(|| Instant::now() + Duration::from_secs(3600), |d| d + DRAIN_WAIT);
         tokio::select! {
             biased;

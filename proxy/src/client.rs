@@ -28,6 +28,8 @@ use crate::server::{Db, Routes};
 const CROSSSLOT: &[u8] = b"CROSSSLOT Keys in request don't hash to the same slot";
 const NOAUTH: &[u8] = b"NOAUTH Authentication required.";
 const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
+/// How long a closing client's last replies may take to be written.
+const CLOSE_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 /// Reported by HELLO.
 const REDIS_VERSION: &str = "7.0.15";
 
@@ -125,7 +127,7 @@ where
     let (push, push_rx) = mpsc::channel(1024);
     let push_resp3 = Arc::new(AtomicBool::new(false));
     let id = db.client_id();
-    let writer_task = tokio::spawn(write_loop(
+    let mut writer_task = tokio::spawn(write_loop(
         writer,
         out_rx,
         push_rx,
@@ -156,12 +158,16 @@ where
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut closed = conn.db.closed();
     let idle = conn.db.limits.idle_timeout;
+    // QUIT and protocol errors owe the client their reply; a client that
+    // went away (or idled out, or whose database was removed) is owed nothing.
+    let mut graceful = false;
     'conn: loop {
         loop {
             match decoder.decode(&mut buf, conn.authenticated) {
                 Ok(Some(args)) => {
                     conn.handle(args).await;
                     if conn.closing {
+                        graceful = true;
                         break 'conn;
                     }
                 }
@@ -173,6 +179,7 @@ where
                     // The reply is a simple error line without CRLF inside.
                     let text = Bytes::copy_from_slice(&reply[1..reply.len() - 2]);
                     conn.emit(Out::Ready(Frame::Error(text), conn.meta(Class::Local))).await;
+                    graceful = true;
                     break 'conn;
                 }
             }
@@ -197,9 +204,20 @@ where
             _ = closed.changed() => break,
         }
     }
-    let _ = conn.out.send(Out::Close).await;
+    if graceful {
+        let flush = async {
+            let _ = conn.out.send(Out::Close).await;
+        };
+        let _ = tokio::time::timeout(CLOSE_FLUSH, flush).await;
+    }
+    // Stop the writer before the links go: replies still awaited (a blocked
+    // BLPOP) are abandoned, so their dedicated links close and the shard
+    // forgets the blocked client.
+    if !graceful || tokio::time::timeout(CLOSE_FLUSH, &mut writer_task).await.is_err() {
+        writer_task.abort();
+        let _ = writer_task.await;
+    }
     drop(conn);
-    let _ = writer_task.await;
     tracing::debug!("client gone");
 }
 

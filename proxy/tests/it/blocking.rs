@@ -60,3 +60,25 @@ fn blmove_and_bzpopmin_work_and_time_out() {
         Frame::Array(vec![bulk("{z}a"), bulk("m"), bulk("1")])
     );
 }
+
+#[test]
+fn a_client_leaving_during_a_blocking_pop_is_forgotten() {
+    let cluster = Cluster::start();
+    let list = key_on(2, 4);
+    let mut shard = cluster.shards[2].conn();
+    let blocked = |shard: &mut Conn, n: usize| {
+        let Frame::Bulk(info) = shard.cmd(&["INFO", "clients"]) else {
+            return false;
+        };
+        String::from_utf8_lossy(&info).contains(&format!("blocked_clients:{n}\r"))
+    };
+    let mut waiter = cluster.conn();
+    waiter.send(&["BLPOP", &list, "0"]);
+    eventually("the blocked client", || blocked(&mut shard, 1));
+    drop(waiter);
+    eventually("the shard to forget it", || blocked(&mut shard, 0));
+    // A push now stays in the list: nobody took it.
+    let mut c = cluster.conn();
+    assert_eq!(c.cmd(&["RPUSH", &list, "x"]), Frame::Integer(1));
+    assert_eq!(c.cmd(&["LLEN", &list]), Frame::Integer(1));
+}
