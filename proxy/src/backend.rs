@@ -1,0 +1,267 @@
+//! Connections to shards. A [`Link`] is one pipelined backend connection that
+//! many clients share: jobs (request bytes and where their replies go) are
+//! written in arrival order and replies matched in FIFO order. The link
+//! reconnects by itself and follows its shard's master address: when it
+//! changes, in-flight replies are drained from the old master and waiting
+//! jobs go to the new one, failing only after [`CONNECT_WAIT`]. This module
+//! owns backend sockets; it knows nothing about commands.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use resp::{Frame, FrameDecoder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::metrics::DbMetrics;
+
+/// How long a job waits for a reachable master before it fails.
+pub const CONNECT_WAIT: Duration = Duration::from_secs(2);
+/// How long in-flight replies may take to drain from a master being left.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
+/// Jobs queued per link before senders wait.
+const LINK_QUEUE: usize = 8192;
+/// Bytes gathered into one write.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// The error a client sees when its shard is unreachable (an upstream error:
+/// the request was not sent, so nothing was applied).
+pub const UNAVAILABLE: &[u8] = b"ERR shard unavailable, try again";
+/// The error a client sees when the connection died after sending (an
+/// upstream error: the request may or may not have been applied).
+pub const CONNECTION_LOST: &[u8] = b"ERR connection to shard lost before it answered";
+
+/// One request (or an atomic run of requests) for a link.
+#[derive(Debug)]
+pub struct Job {
+    /// Encoded request(s).
+    pub bytes: Bytes,
+    /// Replies to discard before the one that is sent on (`n - 1` for a run
+    /// of `n` requests such as MULTI … EXEC).
+    pub skip: usize,
+    /// Where the reply goes; a dropped receiver is fine.
+    pub reply: oneshot::Sender<Frame>,
+}
+
+/// A shared, self-reconnecting pipelined connection to one shard.
+#[derive(Debug, Clone)]
+pub struct Link {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Link {
+    /// Starts a link to the address `addr` holds (and follows), speaking RESP
+    /// `protocol` (2, or 3 after `HELLO 3`).
+    pub fn spawn(addr: watch::Receiver<String>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
+        let (tx, rx) = mpsc::channel(LINK_QUEUE);
+        tokio::spawn(run(addr, protocol, rx, metrics));
+        Link { jobs: tx }
+    }
+
+    /// Queues `bytes` (holding `skip + 1` requests) and returns where the
+    /// last reply will arrive.
+    pub async fn send(&self, bytes: Bytes, skip: usize) -> oneshot::Receiver<Frame> {
+        let (reply, rx) = oneshot::channel();
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(Job { bytes, skip, reply }).await {
+            let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+        }
+        rx
+    }
+}
+
+/// Connects to `addr`, switching to RESP3 when `protocol` is 3.
+async fn connect(addr: &str, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    if protocol == 3 {
+        stream.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n").await?;
+        let mut decoder = FrameDecoder::new();
+        loop {
+            if let Some(frame) = decoder.next_frame(&mut buf).map_err(std::io::Error::other)? {
+                if let Frame::Error(e) = frame {
+                    return Err(std::io::Error::other(String::from_utf8_lossy(&e).into_owned()));
+                }
+                break;
+            }
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
+    Ok((stream, buf))
+}
+
+/// A job taken from the queue while no connection was up.
+struct Waiting {
+    job: Job,
+    since: Instant,
+}
+
+async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Receiver<Job>, metrics: Arc<DbMetrics>) {
+    let mut waiting: VecDeque<Waiting> = VecDeque::new();
+    // False once the topology side dropped the address: keep the last one.
+    let mut watching = true;
+    loop {
+        // Connect, holding jobs that arrive meanwhile and failing those that
+        // waited longer than CONNECT_WAIT.
+        let target = addr.borrow_and_update().clone();
+        let (stream, rbuf) = match connect(&target, protocol).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(shard = %target, "cannot connect to shard: {e}");
+                let retry = tokio::time::sleep(Duration::from_millis(100));
+                tokio::pin!(retry);
+                loop {
+                    tokio::select! {
+                        () = &mut retry => break,
+                        changed = addr.changed(), if watching => if changed.is_err() { watching = false } else { break },
+                        job = jobs.recv() => match job {
+                            Some(job) => waiting.push_back(Waiting { job, since: Instant::now() }),
+                            None if waiting.is_empty() => return,
+                            None => {}
+                        },
+                    }
+                }
+                while waiting.front().is_some_and(|w| w.since.elapsed() >= CONNECT_WAIT) {
+                    if let Some(w) = waiting.pop_front() {
+                        let _ = w.job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+                    }
+                }
+                continue;
+            }
+        };
+        tracing::debug!(shard = %target, protocol, "connected to shard");
+        metrics.backend_connections.inc();
+        let end = serve(
+            stream,
+            rbuf,
+            &mut addr,
+            &mut watching,
+            &mut jobs,
+            &mut waiting,
+            &metrics,
+        )
+        .await;
+        metrics.backend_connections.dec();
+        match end {
+            End::Closed => return,
+            End::Moved => tracing::info!(from = %target, "shard master changed, reconnecting"),
+            End::Failed(e) => tracing::warn!(shard = %target, "shard connection failed: {e}"),
+        }
+    }
+}
+
+enum End {
+    /// Every sender is gone and nothing is in flight.
+    Closed,
+    /// The master address changed.
+    Moved,
+    /// The connection failed; in-flight jobs were answered with an error.
+    Failed(String),
+}
+
+/// A sent job awaiting its reply.
+struct InFlight {
+    skip: usize,
+    reply: oneshot::Sender<Frame>,
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    mut rbuf: BytesMut,
+    addr: &mut watch::Receiver<String>,
+    watching: &mut bool,
+    jobs: &mut mpsc::Receiver<Job>,
+    waiting: &mut VecDeque<Waiting>,
+    metrics: &DbMetrics,
+) -> End {
+    let mut decoder = FrameDecoder::new();
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    let mut wbuf = BytesMut::with_capacity(WRITE_BATCH);
+    let mut draining: Option<Instant> = None;
+    let mut closed = false;
+    for w in waiting.drain(..) {
+        wbuf.extend_from_slice(&w.job.bytes);
+        in_flight.push_back(InFlight {
+            skip: w.job.skip,
+            reply: w.job.reply,
+        });
+    }
+    let fail = |in_flight: &mut VecDeque<InFlight>, why: String| {
+        for f in in_flight.drain(..) {
+            let _ = f.reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
+        }
+        End::Failed(why)
+    };
+    loop {
+        if !wbuf.is_empty() {
+            metrics.backend_bytes_out.inc_by(wbuf.len() as u64);
+            if let Err(e) = stream.write_all(&wbuf).await {
+                return fail(&mut in_flight, e.to_string());
+            }
+            wbuf.clear();
+        }
+        if in_flight.is_empty() && (closed || draining.is_some()) {
+            return if closed { End::Closed } else { End::Moved };
+        }
+        // Nobody sends any more and nobody waits for what is in flight (a
+        // dedicated link whose client left during a blocking command).
+        if closed && in_flight.iter().all(|f| f.reply.is_closed()) {
+            return End::Closed;
+        }
+        let drain_deadline = draining.map_or_else(|| Instant::now() + Duration::from_secs(3600), |d| d + DRAIN_WAIT);
+        tokio::select! {
+            biased;
+            read = stream.read_buf(&mut rbuf) => {
+                match read {
+                    Ok(0) => return fail(&mut in_flight, "shard closed the connection".into()),
+                    Err(e) => return fail(&mut in_flight, e.to_string()),
+                    Ok(n) => metrics.backend_bytes_in.inc_by(n as u64),
+                }
+                loop {
+                    match decoder.next_frame(&mut rbuf) {
+                        Ok(Some(frame)) => {
+                            let Some(front) = in_flight.front_mut() else {
+                                return fail(&mut in_flight, "reply without a request".into());
+                            };
+                            if front.skip > 0 {
+                                front.skip -= 1;
+                            } else if let Some(done) = in_flight.pop_front() {
+                                let _ = done.reply.send(frame);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => return fail(&mut in_flight, format!("bad reply from shard: {e}")),
+                    }
+                }
+            }
+            job = jobs.recv(), if draining.is_none() && !closed => {
+                let Some(job) = job else {
+                    closed = true;
+                    continue;
+                };
+                wbuf.extend_from_slice(&job.bytes);
+                in_flight.push_back(InFlight { skip: job.skip, reply: job.reply });
+                while wbuf.len() < WRITE_BATCH {
+                    let Ok(job) = jobs.try_recv() else { break };
+                    wbuf.extend_from_slice(&job.bytes);
+                    in_flight.push_back(InFlight { skip: job.skip, reply: job.reply });
+                }
+            }
+            changed = addr.changed(), if draining.is_none() && *watching => {
+                if changed.is_err() {
+                    *watching = false;
+                } else {
+                    draining = Some(Instant::now());
+                }
+            }
+            () = tokio::time::sleep_until(drain_deadline.into()), if draining.is_some() => {
+                return fail(&mut in_flight, "old master did not answer in time".into());
+            }
+        }
+    }
+}

@@ -1,0 +1,1155 @@
+//! One client connection: decodes its requests, answers connection commands
+//! itself, routes the rest through the database's links (split, fanned out,
+//! pinned for transactions, dedicated for blocking and pub/sub) and writes
+//! the replies back in request order. Replies that do not depend on a slow
+//! shard are written as soon as everything before them is.
+//!
+//! The reader task (this module's `Conn`) never waits for a reply except at
+//! a switch between a shared and a dedicated backend connection, where
+//! it waits for the client's earlier replies so requests to one shard keep
+//! their order. The writer task resolves the queued replies in order.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use resp::{Frame, FrameDecoder, Limits, RequestDecoder, encode};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{CONNECTION_LOST, Link};
+use crate::metrics::{Class, DbMetrics};
+use crate::routing::{self, Join, Route, RouteError, Split};
+use crate::server::{Db, Routes};
+
+const CROSSSLOT: &[u8] = b"CROSSSLOT Keys in request don't hash to the same slot";
+const NOAUTH: &[u8] = b"NOAUTH Authentication required.";
+const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
+/// How long a closing client's last replies may take to be written.
+const CLOSE_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+/// Reported by HELLO.
+const REDIS_VERSION: &str = "7.0.15";
+
+/// A reply owed to the client, in request order.
+enum Out {
+    /// Known now.
+    Ready(Frame, Meta),
+    /// Comes from a shard.
+    Wait(oneshot::Receiver<Frame>, Meta),
+    /// Comes from several shards and is merged.
+    Merge(Merge, Vec<oneshot::Receiver<Frame>>, Meta),
+    /// Answered once everything before it is written.
+    Barrier(oneshot::Sender<()>),
+    /// Close the connection after everything before it.
+    Close,
+}
+
+/// When and how a reply is counted.
+#[derive(Clone, Copy)]
+struct Meta {
+    class: Class,
+    start: Instant,
+    resp3: bool,
+}
+
+/// How replies from several shards become one.
+enum Merge {
+    /// MGET: `(part, index in part)` per key, in the client's order.
+    Mget(Vec<(usize, usize)>),
+    /// MSET: OK when every part is.
+    Ok,
+    /// Integers summed.
+    Sum,
+    /// A fan-out join.
+    Join(Join),
+    /// SCAN on shard `shard` of `shards`.
+    Scan { shard: u64, shards: u64 },
+}
+
+/// An open transaction (after MULTI).
+struct Tx {
+    /// The slot its keys hash to so far.
+    slot: Option<u16>,
+    /// MULTI, the queued requests.
+    queued: BytesMut,
+    count: usize,
+    /// A queued command was refused: EXEC answers EXECABORT.
+    aborted: bool,
+}
+
+/// A WATCH held on a dedicated link of one shard.
+struct Watch {
+    slot: u16,
+    shard: usize,
+    link: Link,
+}
+
+/// A subscriber connection to one shard.
+struct Subscriber {
+    commands: mpsc::UnboundedSender<Bytes>,
+    /// Subscriptions the shard last reported on it.
+    count: Arc<AtomicI64>,
+}
+
+/// Per-connection state of the reader.
+struct Conn {
+    db: Arc<Db>,
+    id: u64,
+    peer: SocketAddr,
+    name: Option<Bytes>,
+    resp3: bool,
+    authenticated: bool,
+    out: mpsc::Sender<Out>,
+    push: mpsc::Sender<Frame>,
+    push_resp3: Arc<AtomicBool>,
+    tx: Option<Tx>,
+    watch: Option<Watch>,
+    /// Dedicated links for blocking commands, per shard.
+    blocking: HashMap<usize, Link>,
+    /// Subscriber connections, per shard.
+    subscribers: HashMap<usize, Subscriber>,
+    /// The last forwarded request used a dedicated link.
+    last_dedicated: bool,
+    closing: bool,
+}
+
+/// Serves one client until it closes, errs, idles out, or the database is
+/// removed.
+pub async fn run<R, W>(db: Arc<Db>, peer: SocketAddr, mut reader: R, writer: W)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (out, out_rx) = mpsc::channel(db.limits.pipeline_limit);
+    let (push, push_rx) = mpsc::channel(1024);
+    let push_resp3 = Arc::new(AtomicBool::new(false));
+    let id = db.client_id();
+    let mut writer_task = tokio::spawn(write_loop(
+        writer,
+        out_rx,
+        push_rx,
+        push_resp3.clone(),
+        db.metrics.clone(),
+    ));
+    let span = tracing::debug_span!("client", id, %peer, database = %db.name);
+    let _enter = span.enter();
+    tracing::debug!("client connected");
+    let mut conn = Conn {
+        authenticated: !db.needs_password(),
+        db,
+        id,
+        peer,
+        name: None,
+        resp3: false,
+        out,
+        push,
+        push_resp3,
+        tx: None,
+        watch: None,
+        blocking: HashMap::new(),
+        subscribers: HashMap::new(),
+        last_dedicated: false,
+        closing: false,
+    };
+    let mut decoder = RequestDecoder::new(Limits::default());
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut closed = conn.db.closed();
+    let idle = conn.db.limits.idle_timeout;
+    // QUIT and protocol errors owe the client their reply; a client that
+    // went away (or idled out, or whose database was removed) is owed nothing.
+    let mut graceful = false;
+    'conn: loop {
+        loop {
+            match decoder.decode(&mut buf, conn.authenticated) {
+                Ok(Some(args)) => {
+                    conn.handle(args).await;
+                    if conn.closing {
+                        graceful = true;
+                        break 'conn;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let mut reply = BytesMut::new();
+                    e.write_reply(&mut reply);
+                    tracing::debug!("protocol error: {e}");
+                    // The reply is a simple error line without CRLF inside.
+                    let text = Bytes::copy_from_slice(&reply[1..reply.len() - 2]);
+                    conn.emit(Out::Ready(Frame::Error(text), conn.meta(Class::Local))).await;
+                    graceful = true;
+                    break 'conn;
+                }
+            }
+        }
+        if decoder.query_buffer_len(&buf) > conn.db.limits.query_buffer_limit {
+            tracing::warn!("closing client: query buffer over the limit");
+            break;
+        }
+        let read = reader.read_buf(&mut buf);
+        let read = async {
+            match idle {
+                Some(t) => tokio::time::timeout(t, read).await.ok(),
+                None => Some(read.await),
+            }
+        };
+        tokio::select! {
+            r = read => match r {
+                None => { tracing::debug!("closing idle client"); break }
+                Some(Ok(0)) | Some(Err(_)) => break,
+                Some(Ok(n)) => conn.db.metrics.bytes_in.inc_by(n as u64),
+            },
+            _ = closed.changed() => break,
+        }
+    }
+    if graceful {
+        let flush = async {
+            let _ = conn.out.send(Out::Close).await;
+        };
+        let _ = tokio::time::timeout(CLOSE_FLUSH, flush).await;
+    }
+    // Stop the writer before the links go: replies still awaited (a blocked
+    // BLPOP) are abandoned, so their dedicated links close and the shard
+    // forgets the blocked client.
+    if !graceful || tokio::time::timeout(CLOSE_FLUSH, &mut writer_task).await.is_err() {
+        writer_task.abort();
+        let _ = writer_task.await;
+    }
+    drop(conn);
+    tracing::debug!("client gone");
+}
+
+fn error(text: &'static [u8]) -> Frame {
+    Frame::Error(Bytes::from_static(text))
+}
+
+fn error_owned(text: String) -> Frame {
+    Frame::Error(Bytes::from(text))
+}
+
+fn ok() -> Frame {
+    Frame::Simple(Bytes::from_static(b"OK"))
+}
+
+fn lower(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).to_ascii_lowercase()
+}
+
+fn arity_error(name: &[u8]) -> Frame {
+    error_owned(format!("ERR wrong number of arguments for '{}' command", lower(name)))
+}
+
+/// Redis's reply to an unknown command.
+fn unknown_command(args: &[Bytes]) -> Frame {
+    let mut text = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&args[0])
+    );
+    for a in args.iter().skip(1) {
+        text.push_str(&format!("'{}' ", String::from_utf8_lossy(a)));
+    }
+    error_owned(text)
+}
+
+fn route_error(e: RouteError, name: &[u8]) -> Frame {
+    match e {
+        RouteError::CrossSlot => error(CROSSSLOT),
+        RouteError::WrongArity => arity_error(name),
+        RouteError::BadNumKeys => error(b"ERR numkeys should be greater than 0 and not exceed the number of arguments"),
+    }
+}
+
+/// Encodes a request as a RESP multibulk.
+fn encode_request<'a>(args: impl ExactSizeIterator<Item = &'a [u8]>, out: &mut BytesMut) {
+    encode::array_len(out, args.len());
+    for a in args {
+        encode::bulk(out, a);
+    }
+}
+
+fn request_bytes(args: &[Bytes]) -> Bytes {
+    let mut out = BytesMut::with_capacity(args.iter().map(|a| a.len() + 16).sum::<usize>() + 16);
+    encode_request(args.iter().map(|a| a.as_ref()), &mut out);
+    out.freeze()
+}
+
+impl Conn {
+    fn meta(&self, class: Class) -> Meta {
+        Meta {
+            class,
+            start: Instant::now(),
+            resp3: self.resp3,
+        }
+    }
+
+    async fn emit(&self, out: Out) {
+        // The writer only stops when the client is gone; then nothing is owed.
+        let _ = self.out.send(out).await;
+    }
+
+    async fn reply(&self, frame: Frame, class: Class) {
+        self.emit(Out::Ready(frame, self.meta(class))).await;
+    }
+
+    /// Waits until every earlier reply is written.
+    async fn barrier(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.out.send(Out::Barrier(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Keeps a client's requests to one shard in order across a switch
+    /// between shared and dedicated backend connections.
+    async fn switch_to(&mut self, dedicated: bool) {
+        if self.last_dedicated != dedicated {
+            self.barrier().await;
+            self.last_dedicated = dedicated;
+        }
+    }
+
+    fn protocol(&self) -> u8 {
+        if self.resp3 { 3 } else { 2 }
+    }
+
+    fn subscribed(&self) -> bool {
+        self.subscribers.values().any(|s| s.count.load(Ordering::Relaxed) > 0)
+    }
+
+    async fn handle(&mut self, args: Vec<Bytes>) {
+        let name = args[0].clone();
+        let Some(entry) = routing::lookup(&name, args.get(1).map(|a| a.as_ref())) else {
+            if let Some(tx) = &mut self.tx {
+                tx.aborted = true;
+            }
+            return self.reply(unknown_command(&args), Class::Local).await;
+        };
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        if !(self.authenticated || is("auth") || is("hello") || is("quit") || is("reset")) {
+            return self.reply(error(NOAUTH), Class::Local).await;
+        }
+        if self.tx.is_some()
+            && !(is("exec") || is("discard") || is("multi") || is("watch") || is("quit") || is("reset"))
+        {
+            return self.queue(entry.route, args).await;
+        }
+        let allowed_subscribed = matches!(entry.route, Route::Subscribe) || is("ping") || is("quit") || is("reset");
+        if !self.resp3 && !allowed_subscribed && self.subscribed() {
+            let text = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                lower(&name)
+            );
+            return self.reply(error_owned(text), Class::Pubsub).await;
+        }
+        match entry.route {
+            Route::Local => self.local(args).await,
+            Route::Unsupported => {
+                let text = format!("ERR command '{}' is not supported by the proxy", lower(&name));
+                self.reply(error_owned(text), Class::Local).await
+            }
+            Route::Transaction => self.transaction(args).await,
+            Route::Subscribe => self.subscribe(args).await,
+            Route::FirstShard => self.forward(0, &args, Class::Single).await,
+            Route::Split(split) => self.split(split, args).await,
+            Route::All(join) => self.fan_out(join, &args).await,
+            Route::Scan => self.scan(args).await,
+            route @ (Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams) => {
+                let slot = match routing::keys(route, &args).and_then(routing::one_slot) {
+                    Ok(slot) => slot,
+                    Err(e) => return self.reply(route_error(e, &name), Class::Single).await,
+                };
+                let routes = self.db.routes();
+                let shard = slot.map_or(0, |s| routes.shard_of(s));
+                let blocks = entry.blocking && (route != Route::Streams || routing::stream_read_blocks(&args));
+                if blocks {
+                    self.switch_to(true).await;
+                    let protocol = self.protocol();
+                    let link = self
+                        .blocking
+                        .entry(shard)
+                        .or_insert_with(|| routes.dedicated(shard, protocol))
+                        .clone();
+                    let rx = link.send(request_bytes(&args), 0).await;
+                    self.emit(Out::Wait(rx, self.meta(Class::Blocking))).await;
+                } else {
+                    self.forward_with(&routes, shard, &args, Class::Single).await;
+                }
+            }
+        }
+    }
+
+    async fn forward(&mut self, shard: usize, args: &[Bytes], class: Class) {
+        let routes = self.db.routes();
+        self.forward_with(&routes, shard, args, class).await;
+    }
+
+    async fn forward_with(&mut self, routes: &Routes, shard: usize, args: &[Bytes], class: Class) {
+        self.switch_to(false).await;
+        let rx = routes
+            .link(shard, self.protocol(), self.id)
+            .send(request_bytes(args), 0)
+            .await;
+        self.emit(Out::Wait(rx, self.meta(class))).await;
+    }
+
+    /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one request per shard.
+    async fn split(&mut self, split: Split, args: Vec<Bytes>) {
+        let step = if split == Split::Mset { 2 } else { 1 };
+        if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
+            return self.reply(arity_error(&args[0]), Class::Multi).await;
+        }
+        let routes = self.db.routes();
+        // Per shard (in first-seen order): the argument groups it gets.
+        let mut parts: Vec<(usize, Vec<&[Bytes]>)> = Vec::new();
+        let mut order = Vec::with_capacity((args.len() - 1) / step);
+        for group in args[1..].chunks(step) {
+            let shard = routes.shard_of(resp::key_slot(&group[0]));
+            let part = match parts.iter().position(|(s, _)| *s == shard) {
+                Some(p) => p,
+                None => {
+                    parts.push((shard, Vec::new()));
+                    parts.len() - 1
+                }
+            };
+            order.push((part, parts[part].1.len()));
+            parts[part].1.push(group);
+        }
+        if parts.len() == 1 {
+            return self.forward_with(&routes, parts[0].0, &args, Class::Multi).await;
+        }
+        self.switch_to(false).await;
+        let mut receivers = Vec::with_capacity(parts.len());
+        for (shard, groups) in &parts {
+            let mut bytes = BytesMut::new();
+            let items =
+                std::iter::once(args[0].as_ref()).chain(groups.iter().flat_map(|g| g.iter().map(|a| a.as_ref())));
+            let count = 1 + groups.len() * step;
+            encode::array_len(&mut bytes, count);
+            for a in items {
+                encode::bulk(&mut bytes, a);
+            }
+            receivers.push(
+                routes
+                    .link(*shard, self.protocol(), self.id)
+                    .send(bytes.freeze(), 0)
+                    .await,
+            );
+        }
+        let merge = match split {
+            Split::Mget => Merge::Mget(order),
+            Split::Mset => Merge::Ok,
+            Split::Count => Merge::Sum,
+        };
+        self.emit(Out::Merge(merge, receivers, self.meta(Class::Multi))).await;
+    }
+
+    async fn fan_out(&mut self, join: Join, args: &[Bytes]) {
+        self.switch_to(false).await;
+        let routes = self.db.routes();
+        let bytes = request_bytes(args);
+        let mut receivers = Vec::with_capacity(routes.shards.len());
+        for shard in 0..routes.shards.len() {
+            receivers.push(
+                routes
+                    .link(shard, self.protocol(), self.id)
+                    .send(bytes.clone(), 0)
+                    .await,
+            );
+        }
+        self.emit(Out::Merge(Merge::Join(join), receivers, self.meta(Class::Fanout)))
+            .await;
+    }
+
+    /// SCAN: the cursor is `shard cursor * shards + shard index`.
+    async fn scan(&mut self, mut args: Vec<Bytes>) {
+        if args.len() < 2 {
+            return self.reply(arity_error(&args[0]), Class::Fanout).await;
+        }
+        let routes = self.db.routes();
+        let shards = routes.shards.len() as u64;
+        let Some(cursor) = std::str::from_utf8(&args[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+            return self.reply(error(b"ERR invalid cursor"), Class::Fanout).await;
+        };
+        let shard = cursor % shards;
+        args[1] = Bytes::from((cursor / shards).to_string());
+        self.switch_to(false).await;
+        let rx = routes
+            .link(shard as usize, self.protocol(), self.id)
+            .send(request_bytes(&args), 0)
+            .await;
+        self.emit(Out::Merge(
+            Merge::Scan { shard, shards },
+            vec![rx],
+            self.meta(Class::Fanout),
+        ))
+        .await;
+    }
+
+    /// PING, ECHO, AUTH, HELLO, QUIT, RESET, SELECT, CLIENT, READONLY.
+    async fn local(&mut self, args: Vec<Bytes>) {
+        let name = lower(&args[0]);
+        let reply = match name.as_str() {
+            "ping" => {
+                if args.len() > 2 {
+                    arity_error(&args[0])
+                } else if !self.resp3 && self.subscribed() {
+                    // The subscriber connection answers in the pub/sub form.
+                    return self.send_subscriber(None, &args).await;
+                } else if let Some(msg) = args.get(1) {
+                    Frame::Bulk(msg.clone())
+                } else {
+                    Frame::Simple(Bytes::from_static(b"PONG"))
+                }
+            }
+            "echo" if args.len() == 2 => Frame::Bulk(args[1].clone()),
+            "auth" => self.auth(&args).await,
+            "hello" => self.hello(&args).await,
+            "quit" => {
+                self.closing = true;
+                ok()
+            }
+            "reset" => {
+                self.reset();
+                Frame::Simple(Bytes::from_static(b"RESET"))
+            }
+            "select" if args.len() == 2 => match resp::parse_i64(&args[1]) {
+                Some(0) => ok(),
+                Some(_) => error(b"ERR DB index is out of range"),
+                None => error(b"ERR value is not an integer or out of range"),
+            },
+            "client" => self.client(&args),
+            "readonly" | "readwrite" if args.len() == 1 => ok(),
+            _ => arity_error(&args[0]),
+        };
+        self.reply(reply, Class::Local).await;
+    }
+
+    fn reset(&mut self) {
+        self.tx = None;
+        self.watch = None;
+        self.subscribers.clear();
+        self.blocking.clear();
+        self.name = None;
+        self.set_resp3(false);
+        self.authenticated = !self.db.needs_password();
+    }
+
+    fn set_resp3(&mut self, resp3: bool) {
+        if self.resp3 != resp3 {
+            // Links of the old protocol would answer in the wrong one.
+            self.blocking.clear();
+            self.watch = None;
+        }
+        self.resp3 = resp3;
+        self.push_resp3.store(resp3, Ordering::Relaxed);
+    }
+
+    async fn auth(&mut self, args: &[Bytes]) -> Frame {
+        let (user, pass) = match args.len() {
+            2 => (None, &args[1]),
+            3 => (Some(&args[1]), &args[2]),
+            _ => return error(b"ERR syntax error"),
+        };
+        match self.check(user, pass).await {
+            Ok(()) => ok(),
+            Err(e) => e,
+        }
+    }
+
+    async fn check(&mut self, user: Option<&Bytes>, pass: &[u8]) -> Result<(), Frame> {
+        if user.is_some_and(|u| u.as_ref() != b"default") {
+            return Err(error(WRONGPASS));
+        }
+        match self.db.check_password(pass).await {
+            Ok(true) => {
+                self.authenticated = true;
+                Ok(())
+            }
+            Ok(false) => {
+                tracing::info!("client failed to authenticate");
+                Err(error(WRONGPASS))
+            }
+            Err(text) => Err(error(text.as_bytes())),
+        }
+    }
+
+    /// HELLO [protover [AUTH user pass] [SETNAME name]].
+    async fn hello(&mut self, args: &[Bytes]) -> Frame {
+        let mut protocol = None;
+        if let Some(v) = args.get(1) {
+            match resp::parse_i64(v) {
+                Some(v @ 2..=3) => protocol = Some(v == 3),
+                Some(_) => return error(b"NOPROTO unsupported protocol version"),
+                None => return error(b"ERR Protocol version is not an integer or out of range"),
+            }
+        }
+        let mut i = 2;
+        let mut auth = None;
+        let mut setname = None;
+        while i < args.len() {
+            let more = args.len() - i - 1;
+            if args[i].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                auth = Some((args[i + 1].clone(), args[i + 2].clone()));
+                i += 3;
+            } else if args[i].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                setname = Some(args[i + 1].clone());
+                i += 2;
+            } else {
+                return error_owned(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&args[i])
+                ));
+            }
+        }
+        if let Some((user, pass)) = auth
+            && let Err(e) = self.check(Some(&user), &pass).await
+        {
+            return e;
+        }
+        if !self.authenticated {
+            return error(
+                b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            );
+        }
+        if let Some(name) = setname {
+            if name.iter().any(|b| *b <= b' ' || *b > b'~') {
+                return error(b"ERR Client names cannot contain spaces, newlines or special characters.");
+            }
+            self.name = (!name.is_empty()).then_some(name);
+        }
+        if let Some(resp3) = protocol {
+            self.set_resp3(resp3);
+        }
+        let bulk = |s: &str| Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()));
+        Frame::Map(vec![
+            (bulk("server"), bulk("redis")),
+            (bulk("version"), bulk(REDIS_VERSION)),
+            (bulk("proto"), Frame::Integer(if self.resp3 { 3 } else { 2 })),
+            (bulk("id"), Frame::Integer(self.id as i64)),
+            (bulk("mode"), bulk("standalone")),
+            (bulk("role"), bulk("master")),
+            (bulk("modules"), Frame::Array(Vec::new())),
+        ])
+    }
+
+    /// CLIENT SETNAME/GETNAME/ID/INFO about this connection.
+    fn client(&mut self, args: &[Bytes]) -> Frame {
+        let sub = args.get(1).map(|s| lower(s)).unwrap_or_default();
+        match (sub.as_str(), args.len()) {
+            ("id", 2) => Frame::Integer(self.id as i64),
+            ("getname", 2) => self.name.clone().map_or(Frame::Null, Frame::Bulk),
+            ("setname", 3) => {
+                if args[2].iter().any(|b| *b <= b' ' || *b > b'~') {
+                    return error(b"ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                self.name = (!args[2].is_empty()).then(|| args[2].clone());
+                ok()
+            }
+            ("info", 2) => {
+                let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                let multi = self.tx.as_ref().map_or(-1, |t| t.count as i64);
+                Frame::Verbatim {
+                    format: *b"txt",
+                    text: Bytes::from(format!(
+                        "id={} addr={} laddr= fd=0 name={} db=0 multi={} resp={}\n",
+                        self.id,
+                        self.peer,
+                        name,
+                        multi,
+                        self.protocol()
+                    )),
+                }
+            }
+            ("help", 2) => Frame::Array(
+                ["CLIENT <subcommand>", "ID", "GETNAME", "SETNAME <name>", "INFO"]
+                    .iter()
+                    .map(|l| Frame::Simple(Bytes::from_static(l.as_bytes())))
+                    .collect(),
+            ),
+            _ => error_owned(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                args.get(1)
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .unwrap_or_default()
+            )),
+        }
+    }
+
+    /// A command inside MULTI: checked, then queued by the proxy.
+    async fn queue(&mut self, route: Route, args: Vec<Bytes>) {
+        let keys: Result<Vec<&Bytes>, RouteError> = match route {
+            Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams => routing::keys(route, &args),
+            Route::Split(split) => {
+                let step = if split == Split::Mset { 2 } else { 1 };
+                if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
+                    Err(RouteError::WrongArity)
+                } else {
+                    Ok(args[1..].iter().step_by(step).collect())
+                }
+            }
+            Route::FirstShard => Ok(Vec::new()),
+            _ => {
+                let text = format!(
+                    "ERR command '{}' cannot be used inside MULTI through the proxy",
+                    lower(&args[0])
+                );
+                if let Some(tx) = &mut self.tx {
+                    tx.aborted = true;
+                }
+                return self.reply(error_owned(text), Class::Transaction).await;
+            }
+        };
+        let tx = self.tx.as_mut().expect("queue is called inside MULTI");
+        let slot = keys.and_then(|k| routing::one_slot(k.into_iter().chain(None)));
+        let reply = match slot {
+            Ok(slot) => match (slot, tx.slot) {
+                (Some(s), Some(t)) if s != t => {
+                    tx.aborted = true;
+                    error(CROSSSLOT)
+                }
+                _ => {
+                    tx.slot = tx.slot.or(slot);
+                    encode_request(args.iter().map(|a| a.as_ref()), &mut tx.queued);
+                    tx.count += 1;
+                    Frame::Simple(Bytes::from_static(b"QUEUED"))
+                }
+            },
+            Err(e) => {
+                tx.aborted = true;
+                route_error(e, &args[0])
+            }
+        };
+        self.reply(reply, Class::Transaction).await;
+    }
+
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+    async fn transaction(&mut self, args: Vec<Bytes>) {
+        let name = lower(&args[0]);
+        let class = Class::Transaction;
+        match name.as_str() {
+            "multi" if args.len() == 1 => {
+                if self.tx.is_some() {
+                    return self.reply(error(b"ERR MULTI calls can not be nested"), class).await;
+                }
+                let mut queued = BytesMut::new();
+                encode_request(std::iter::once(&b"MULTI"[..]), &mut queued);
+                self.tx = Some(Tx {
+                    slot: self.watch.as_ref().map(|w| w.slot),
+                    queued,
+                    count: 0,
+                    aborted: false,
+                });
+                self.reply(ok(), class).await
+            }
+            "exec" if args.len() == 1 => {
+                let Some(mut tx) = self.tx.take() else {
+                    return self.reply(error(b"ERR EXEC without MULTI"), class).await;
+                };
+                let watch = self.watch.take();
+                if tx.aborted {
+                    if let Some(w) = watch {
+                        drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0).await);
+                    }
+                    let text = b"EXECABORT Transaction discarded because of previous errors.";
+                    return self.reply(error(text), class).await;
+                }
+                encode_request(std::iter::once(&b"EXEC"[..]), &mut tx.queued);
+                let skip = tx.count + 1;
+                let rx = match watch {
+                    Some(w) => {
+                        self.switch_to(true).await;
+                        w.link.send(tx.queued.freeze(), skip).await
+                    }
+                    None => {
+                        self.switch_to(false).await;
+                        let routes = self.db.routes();
+                        let shard = tx.slot.map_or(0, |s| routes.shard_of(s));
+                        // One job: no other client's request lands inside it.
+                        routes
+                            .link(shard, self.protocol(), self.id)
+                            .send(tx.queued.freeze(), skip)
+                            .await
+                    }
+                };
+                self.emit(Out::Wait(rx, self.meta(class))).await
+            }
+            "discard" if args.len() == 1 => {
+                if self.tx.take().is_none() {
+                    return self.reply(error(b"ERR DISCARD without MULTI"), class).await;
+                }
+                if let Some(w) = self.watch.take() {
+                    drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0).await);
+                }
+                self.reply(ok(), class).await
+            }
+            "unwatch" if args.len() == 1 => {
+                if let Some(w) = self.watch.take() {
+                    drop(w.link.send(request_bytes(&args), 0).await);
+                }
+                self.reply(ok(), class).await
+            }
+            "watch" if args.len() >= 2 => {
+                if self.tx.is_some() {
+                    return self.reply(error(b"ERR WATCH inside MULTI is not allowed"), class).await;
+                }
+                let slot = match routing::one_slot(&args[1..]) {
+                    Ok(Some(slot)) if self.watch.as_ref().is_none_or(|w| w.slot == slot) => slot,
+                    _ => return self.reply(error(CROSSSLOT), class).await,
+                };
+                let routes = self.db.routes();
+                let shard = routes.shard_of(slot);
+                if self.watch.as_ref().is_some_and(|w| w.shard != shard) {
+                    self.watch = None;
+                }
+                let protocol = self.protocol();
+                let watch = self.watch.get_or_insert_with(|| Watch {
+                    slot,
+                    shard,
+                    link: routes.dedicated(shard, protocol),
+                });
+                let link = watch.link.clone();
+                self.switch_to(true).await;
+                let rx = link.send(request_bytes(&args), 0).await;
+                self.emit(Out::Wait(rx, self.meta(class))).await
+            }
+            _ => self.reply(arity_error(&args[0]), class).await,
+        }
+    }
+
+    /// SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE on the first shard;
+    /// SSUBSCRIBE, SUNSUBSCRIBE on the shard of their channels' slot.
+    async fn subscribe(&mut self, args: Vec<Bytes>) {
+        let name = lower(&args[0]);
+        let sharded = name == "ssubscribe" || name == "sunsubscribe";
+        let unsubscribe = name.contains("unsubscribe");
+        if args.len() < 2 && !unsubscribe {
+            return self.reply(arity_error(&args[0]), Class::Pubsub).await;
+        }
+        if self.tx.is_some() {
+            return self
+                .reply(error(b"ERR Command not allowed inside a transaction"), Class::Pubsub)
+                .await;
+        }
+        let routes = self.db.routes();
+        let shard = if sharded {
+            match routing::one_slot(&args[1..]) {
+                Ok(Some(slot)) => Some(routes.shard_of(slot)),
+                Ok(None) => None,
+                Err(_) => return self.reply(error(CROSSSLOT), Class::Pubsub).await,
+            }
+        } else {
+            Some(0)
+        };
+        match shard {
+            Some(shard) => self.send_subscriber(Some(shard), &args).await,
+            None => {
+                // SUNSUBSCRIBE with no channel: every shard it subscribed on.
+                let shards: Vec<usize> = self
+                    .subscribers
+                    .keys()
+                    .copied()
+                    .filter(|s| *s != 0 || sharded)
+                    .collect();
+                if shards.is_empty() {
+                    return self.send_subscriber(Some(0), &args).await;
+                }
+                for shard in shards {
+                    self.send_subscriber(Some(shard), &args).await;
+                }
+            }
+        }
+    }
+
+    /// Sends a request on the subscriber connection of `shard` (any existing
+    /// one for `None`); its replies arrive as pushes.
+    async fn send_subscriber(&mut self, shard: Option<usize>, args: &[Bytes]) {
+        if !self.last_dedicated {
+            self.barrier().await;
+            self.last_dedicated = true;
+        }
+        let shard = shard.or_else(|| self.subscribers.keys().next().copied()).unwrap_or(0);
+        let bytes = request_bytes(args);
+        let routes = self.db.routes();
+        let subscriber = self.subscribers.entry(shard).or_insert_with(|| {
+            let (commands, rx) = mpsc::unbounded_channel();
+            let count = Arc::new(AtomicI64::new(0));
+            tokio::spawn(subscriber_loop(
+                routes.master(shard),
+                self.resp3,
+                rx,
+                self.push.clone(),
+                count.clone(),
+            ));
+            Subscriber { commands, count }
+        });
+        if subscriber.commands.send(bytes).is_err() {
+            self.subscribers.remove(&shard);
+            self.reply(error(CONNECTION_LOST), Class::Pubsub).await;
+        }
+    }
+}
+
+/// A subscriber connection: forwards commands to the shard and every frame
+/// back to the client, keeping the subscription count the shard reports.
+async fn subscriber_loop(
+    addr: String,
+    resp3: bool,
+    mut commands: mpsc::UnboundedReceiver<Bytes>,
+    push: mpsc::Sender<Frame>,
+    count: Arc<AtomicI64>,
+) {
+    let mut stream = match tokio::net::TcpStream::connect(&addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(shard = %addr, "cannot open subscriber connection: {e}");
+            let _ = push.send(error(crate::backend::UNAVAILABLE)).await;
+            return;
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    let mut skip_hello = false;
+    if resp3 {
+        if stream.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n").await.is_err() {
+            return;
+        }
+        skip_hello = true;
+    }
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut decoder = FrameDecoder::new();
+    loop {
+        tokio::select! {
+            cmd = commands.recv() => {
+                let Some(cmd) = cmd else { return };
+                if stream.write_all(&cmd).await.is_err() {
+                    break;
+                }
+            }
+            read = stream.read_buf(&mut buf) => {
+                if !matches!(read, Ok(n) if n > 0) {
+                    break;
+                }
+                loop {
+                    let frame = match decoder.next_frame(&mut buf) {
+                        Ok(Some(f)) => f,
+                        Ok(None) => break,
+                        Err(_) => return,
+                    };
+                    if std::mem::take(&mut skip_hello) {
+                        continue;
+                    }
+                    if let Frame::Array(items) | Frame::Push(items) = &frame
+                        && let [Frame::Bulk(kind), _, Frame::Integer(n)] = items.as_slice()
+                        && kind.ends_with(b"subscribe")
+                    {
+                        count.store(*n, Ordering::Relaxed);
+                    }
+                    if push.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    count.store(0, Ordering::Relaxed);
+    let _ = push.send(error(CONNECTION_LOST)).await;
+}
+
+/// Resolves a queued reply without waiting, or hands it back.
+fn try_ready(out: Out) -> Result<(Frame, Meta), Out> {
+    match out {
+        Out::Ready(f, m) => Ok((f, m)),
+        Out::Wait(mut rx, m) => match rx.try_recv() {
+            Ok(f) => Ok((f, m)),
+            Err(oneshot::error::TryRecvError::Closed) => Ok((error(CONNECTION_LOST), m)),
+            Err(oneshot::error::TryRecvError::Empty) => Err(Out::Wait(rx, m)),
+        },
+        other => Err(other),
+    }
+}
+
+async fn resolve(out: Out) -> Option<(Frame, Meta)> {
+    match out {
+        Out::Ready(f, m) => Some((f, m)),
+        Out::Wait(rx, m) => Some((rx.await.unwrap_or_else(|_| error(CONNECTION_LOST)), m)),
+        Out::Merge(merge, parts, m) => {
+            let mut frames = Vec::with_capacity(parts.len());
+            for rx in parts {
+                frames.push(rx.await.unwrap_or_else(|_| error(CONNECTION_LOST)));
+            }
+            Some((merged(merge, frames), m))
+        }
+        Out::Barrier(done) => {
+            let _ = done.send(());
+            None
+        }
+        Out::Close => None,
+    }
+}
+
+/// Joins the shards' replies of a split or fanned-out command.
+fn merged(merge: Merge, frames: Vec<Frame>) -> Frame {
+    if let Some(e) = frames
+        .iter()
+        .find(|f| matches!(f, Frame::Error(_) | Frame::BlobError(_)))
+    {
+        return e.clone();
+    }
+    match merge {
+        Merge::Mget(order) => {
+            let mut parts: Vec<Vec<Frame>> = frames
+                .into_iter()
+                .map(|f| match f {
+                    Frame::Array(items) => items,
+                    _ => Vec::new(),
+                })
+                .collect();
+            let mut out = Vec::with_capacity(order.len());
+            for (part, index) in order {
+                let item = parts
+                    .get_mut(part)
+                    .and_then(|p| p.get_mut(index))
+                    .map(|f| std::mem::replace(f, Frame::Null));
+                out.push(item.unwrap_or(Frame::Null));
+            }
+            Frame::Array(out)
+        }
+        Merge::Ok | Merge::Join(Join::AllOk) => ok(),
+        Merge::Sum | Merge::Join(Join::Sum) => Frame::Integer(
+            frames
+                .iter()
+                .map(|f| if let Frame::Integer(n) = f { *n } else { 0 })
+                .sum(),
+        ),
+        Merge::Join(Join::Concat) => Frame::Array(
+            frames
+                .into_iter()
+                .flat_map(|f| match f {
+                    Frame::Array(items) | Frame::Set(items) => items,
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ),
+        Merge::Join(Join::First) => frames.into_iter().next().unwrap_or(Frame::Null),
+        Merge::Join(Join::AnyNonNull) => {
+            let mut keys: Vec<Frame> = frames.into_iter().filter(|f| !matches!(f, Frame::Null)).collect();
+            if keys.is_empty() {
+                Frame::Null
+            } else {
+                let i = rand::random_range(0..keys.len());
+                keys.swap_remove(i)
+            }
+        }
+        Merge::Join(Join::Info) => crate::info::merge(frames),
+        Merge::Scan { shard, shards } => match frames.into_iter().next() {
+            Some(Frame::Array(mut items)) if items.len() == 2 => {
+                let next = match &items[0] {
+                    Frame::Bulk(c) => std::str::from_utf8(c).ok().and_then(|c| c.parse::<u64>().ok()),
+                    _ => None,
+                };
+                let cursor = match next {
+                    Some(0) if shard + 1 < shards => Some(shard + 1),
+                    Some(0) => Some(0),
+                    Some(c) => c.checked_mul(shards).and_then(|c| c.checked_add(shard)),
+                    None => None,
+                };
+                match cursor {
+                    Some(c) => {
+                        items[0] = Frame::Bulk(Bytes::from(c.to_string()));
+                        Frame::Array(items)
+                    }
+                    None => error(b"ERR shard returned a cursor the proxy cannot encode"),
+                }
+            }
+            _ => error(b"ERR unexpected SCAN reply from shard"),
+        },
+    }
+}
+
+/// Writes replies in order, batching those already available, and
+/// subscriber pushes as they come.
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    mut rx: mpsc::Receiver<Out>,
+    mut push: mpsc::Receiver<Frame>,
+    push_resp3: Arc<AtomicBool>,
+    metrics: Arc<DbMetrics>,
+) {
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut next: Option<Out> = None;
+    loop {
+        let item = match next.take() {
+            Some(item) => item,
+            None => {
+                tokio::select! {
+                    biased;
+                    item = rx.recv() => match item {
+                        Some(item) => item,
+                        None => return,
+                    },
+                    frame = push.recv() => {
+                        if let Some(frame) = frame {
+                            frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed));
+                            while let Ok(frame) = push.try_recv() {
+                                frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed));
+                            }
+                            if !flush(&mut writer, &mut buf, &metrics).await {
+                                return;
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let item = match try_ready(item) {
+            Ok(ready) => Ok(ready),
+            Err(pending) => {
+                // Write what is ready before waiting on a shard.
+                if !flush(&mut writer, &mut buf, &metrics).await {
+                    return;
+                }
+                if matches!(pending, Out::Close) {
+                    return;
+                }
+                Err(pending)
+            }
+        };
+        let resolved = match item {
+            Ok(ready) => Some(ready),
+            Err(pending) => resolve(pending).await,
+        };
+        if let Some((frame, meta)) = resolved {
+            record(&metrics, &frame, meta);
+            frame.encode_as(&mut buf, meta.resp3);
+        }
+        match rx.try_recv() {
+            Ok(item) => next = Some(item),
+            Err(_) => {
+                if !flush(&mut writer, &mut buf, &metrics).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn record(metrics: &DbMetrics, frame: &Frame, meta: Meta) {
+    let class = metrics.class(meta.class);
+    class.requests.inc();
+    if matches!(frame, Frame::Error(_) | Frame::BlobError(_)) {
+        class.errors.inc();
+    }
+    class.latency.observe(meta.start.elapsed().as_secs_f64());
+}
+
+async fn flush<W: AsyncWrite + Unpin>(writer: &mut W, buf: &mut BytesMut, metrics: &DbMetrics) -> bool {
+    if buf.is_empty() {
+        return true;
+    }
+    metrics.bytes_out.inc_by(buf.len() as u64);
+    let ok = writer.write_all(buf).await.is_ok() && writer.flush().await.is_ok();
+    buf.clear();
+    ok
+}

@@ -1,0 +1,435 @@
+//! Databases being served: per database a listener, its current routes
+//! (shards, their master addresses and shared backend links) and its
+//! settings. [`Proxy::apply`] turns a list of databases (static config or the
+//! manager's topology) into running listeners, changing routes and TLS in
+//! place so client connections stay open.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::backend::Link;
+use crate::client;
+use crate::config::{ConfigError, Database, TlsMode};
+use crate::metrics::{DbMetrics, Metrics};
+
+/// Settings that apply to every client connection.
+#[derive(Debug, Clone)]
+pub struct ClientLimits {
+    /// Close after this long without a request (`None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// Close a client whose unparsed input exceeds this.
+    pub query_buffer_limit: usize,
+    /// Replies outstanding before reading stops.
+    pub pipeline_limit: usize,
+    /// Shared links per shard and protocol.
+    pub backend_connections: usize,
+}
+
+/// One shard's route: its master address (followed by its links) and the
+/// shared links, opened on first use.
+#[derive(Debug)]
+pub struct ShardRoute {
+    addr: watch::Sender<String>,
+    links: [OnceLock<Vec<Link>>; 2],
+}
+
+impl ShardRoute {
+    /// A receiver of the master address, for a dedicated link.
+    pub fn addr(&self) -> watch::Receiver<String> {
+        self.addr.subscribe()
+    }
+}
+
+/// Slot ownership and links of a database's shards.
+#[derive(Debug)]
+pub struct Routes {
+    /// Shards in config order.
+    pub shards: Vec<ShardRoute>,
+    /// Shard index per slot.
+    slot_shard: Vec<u16>,
+    links_per_shard: usize,
+    metrics: Arc<DbMetrics>,
+}
+
+impl Routes {
+    fn new(db: &Database, links_per_shard: usize, metrics: Arc<DbMetrics>) -> Routes {
+        let slot_shard = (0..resp::SLOTS).map(|slot| db.shard_of(slot) as u16).collect();
+        let shards = db
+            .shards
+            .iter()
+            .map(|s| ShardRoute {
+                addr: watch::Sender::new(master_of(db, s)),
+                links: Default::default(),
+            })
+            .collect();
+        Routes {
+            shards,
+            slot_shard,
+            links_per_shard,
+            metrics,
+        }
+    }
+
+    /// Index of the shard owning `slot`.
+    pub fn shard_of(&self, slot: u16) -> usize {
+        usize::from(self.slot_shard[usize::from(slot)])
+    }
+
+    /// The shared link of `shard` for a client (`client_id` picks one of
+    /// the pool so a client's requests to a shard stay in order).
+    pub fn link(&self, shard: usize, protocol: u8, client_id: u64) -> &Link {
+        let route = &self.shards[shard];
+        let links = route.links[usize::from(protocol == 3)].get_or_init(|| {
+            (0..self.links_per_shard)
+                .map(|_| Link::spawn(route.addr(), protocol, self.metrics.clone()))
+                .collect()
+        });
+        &links[(client_id as usize) % links.len()]
+    }
+
+    /// A link of its own to `shard`, following its master.
+    pub fn dedicated(&self, shard: usize, protocol: u8) -> Link {
+        Link::spawn(self.shards[shard].addr(), protocol, self.metrics.clone())
+    }
+
+    /// Current master address of `shard`.
+    pub fn master(&self, shard: usize) -> String {
+        self.shards[shard].addr.borrow().clone()
+    }
+
+    fn same_layout(&self, db: &Database) -> bool {
+        self.shards.len() == db.shards.len() && (0..resp::SLOTS).all(|slot| self.shard_of(slot) == db.shard_of(slot))
+    }
+}
+
+/// Where a shard's traffic goes: its master (`read_policy = "replica"` is
+/// accepted but reads still go to the master).
+fn master_of(_db: &Database, shard: &crate::config::Shard) -> String {
+    shard.master.clone()
+}
+
+/// How a client proves itself: nothing, a password, or an argon2 hash.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Password {
+    /// No password: every client is authenticated.
+    None,
+    /// Compared as is.
+    Clear(String),
+    /// Verified with argon2.
+    Hash(String),
+}
+
+/// A database being served.
+#[derive(Debug)]
+pub struct Db {
+    /// Name, for logs.
+    pub name: String,
+    /// Metric handles.
+    pub metrics: Arc<DbMetrics>,
+    /// Client connection settings.
+    pub limits: ClientLimits,
+    routes: RwLock<Arc<Routes>>,
+    settings: RwLock<Settings>,
+    /// Open client connections.
+    pub clients: AtomicUsize,
+    /// Next client id.
+    next_id: std::sync::atomic::AtomicU64,
+    /// A password verified against the hash, so later AUTHs skip argon2.
+    verified: Mutex<Option<String>>,
+    /// Set when the database is removed: its clients close.
+    closed: watch::Sender<bool>,
+}
+
+struct Settings {
+    password: Password,
+    max_connections: usize,
+    tls: Option<TlsAcceptor>,
+    config: Database,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.config.name)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+fn settings(db: &Database) -> Result<Settings, ConfigError> {
+    let tls = match db.tls_mode {
+        TlsMode::Enabled => Some(crate::tls::acceptor(db.tls.as_ref().expect("validated: tls present"))?),
+        TlsMode::Disabled => None,
+    };
+    let password = match (&db.password, &db.password_hash) {
+        (Some(p), _) => Password::Clear(p.clone()),
+        (None, Some(h)) => Password::Hash(h.clone()),
+        (None, None) => Password::None,
+    };
+    Ok(Settings {
+        password,
+        max_connections: db.max_connections,
+        tls,
+        config: db.clone(),
+    })
+}
+
+impl Db {
+    /// The routes in force now.
+    pub fn routes(&self) -> Arc<Routes> {
+        self.routes.read().expect("routes lock").clone()
+    }
+
+    /// A fresh client id.
+    pub fn client_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Whether clients must authenticate.
+    pub fn needs_password(&self) -> bool {
+        self.settings.read().expect("settings lock").password != Password::None
+    }
+
+    /// Changes when the database is removed.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Checks a password: `Ok(true)` when it is right, an error message
+    /// when the database has no password.
+    pub async fn check_password(self: &Arc<Self>, given: &[u8]) -> Result<bool, &'static str> {
+        let password = self.settings.read().expect("settings lock").password.clone();
+        match password {
+            Password::None => Err(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ),
+            Password::Clear(p) => Ok(constant_time_eq(p.as_bytes(), given)),
+            Password::Hash(hash) => {
+                if let Some(known) = self.verified.lock().expect("verified lock").as_deref() {
+                    return Ok(constant_time_eq(known.as_bytes(), given));
+                }
+                let given = given.to_vec();
+                let db = self.clone();
+                let ok = tokio::task::spawn_blocking(move || {
+                    use argon2::PasswordVerifier;
+                    let ok = argon2::PasswordHash::new(&hash)
+                        .is_ok_and(|h| argon2::Argon2::default().verify_password(&given, &h).is_ok());
+                    if ok && let Ok(text) = String::from_utf8(given) {
+                        *db.verified.lock().expect("verified lock") = Some(text);
+                    }
+                    ok
+                })
+                .await
+                .unwrap_or(false);
+                Ok(ok)
+            }
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+struct Served {
+    db: Arc<Db>,
+    port: u16,
+    listener: JoinHandle<()>,
+}
+
+/// The set of databases served, keyed by name.
+pub struct Proxy {
+    bind: String,
+    limits: ClientLimits,
+    metrics: Metrics,
+    served: HashMap<String, Served>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("databases", &self.served.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Proxy {
+    /// A proxy serving nothing yet.
+    pub fn new(bind: String, limits: ClientLimits, metrics: Metrics) -> Proxy {
+        Proxy {
+            bind,
+            limits,
+            metrics,
+            served: HashMap::new(),
+        }
+    }
+
+    /// Ports of the databases served, by name.
+    pub fn ports(&self) -> HashMap<String, u16> {
+        self.served.iter().map(|(n, s)| (n.clone(), s.port)).collect()
+    }
+
+    /// Makes the served databases equal `databases`: starts new ones, updates
+    /// changed ones in place (routes, TLS, password, limits), stops removed
+    /// ones. A database that fails (port in use, bad certificate) is logged
+    /// and skipped; the others still apply.
+    ///
+    /// # Errors
+    /// The first failure, after applying everything else.
+    pub async fn apply(&mut self, databases: &[Database]) -> Result<(), ConfigError> {
+        let mut first_error = None;
+        let wanted: HashMap<&str, &Database> = databases.iter().map(|d| (d.name.as_str(), d)).collect();
+        let gone: Vec<String> = self
+            .served
+            .keys()
+            .filter(|n| !wanted.contains_key(n.as_str()))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.stop(&name);
+        }
+        for db in databases {
+            let result = match self.served.get(&db.name) {
+                Some(s) if s.port == db.port => self.update(&s.db, db),
+                Some(_) => {
+                    self.stop(&db.name);
+                    self.start(db).await
+                }
+                None => self.start(db).await,
+            };
+            if let Err(e) = result {
+                tracing::error!(database = %db.name, "{e}");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn stop(&mut self, name: &str) {
+        if let Some(s) = self.served.remove(name) {
+            tracing::info!(database = %name, port = s.port, "database removed");
+            s.listener.abort();
+            s.db.closed.send_replace(true);
+        }
+    }
+
+    fn update(&self, served: &Arc<Db>, db: &Database) -> Result<(), ConfigError> {
+        let mut settings = served.settings.write().expect("settings lock");
+        if settings.config == *db {
+            return Ok(());
+        }
+        let new = self::settings(db)?;
+        if new.password != settings.password {
+            *served.verified.lock().expect("verified lock") = None;
+        }
+        let routes = served.routes();
+        if routes.same_layout(db) {
+            for (route, shard) in routes.shards.iter().zip(&db.shards) {
+                route.addr.send_if_modified(|addr| {
+                    let master = master_of(db, shard);
+                    let changed = *addr != master;
+                    *addr = master;
+                    changed
+                });
+            }
+        } else {
+            *served.routes.write().expect("routes lock") =
+                Arc::new(Routes::new(db, self.limits.backend_connections, served.metrics.clone()));
+        }
+        *settings = new;
+        tracing::info!(database = %db.name, "database updated");
+        Ok(())
+    }
+
+    async fn start(&mut self, db: &Database) -> Result<(), ConfigError> {
+        let settings = settings(db)?;
+        let listener = TcpListener::bind((self.bind.as_str(), db.port)).await.map_err(|e| {
+            ConfigError(format!(
+                "database {:?}: cannot listen on {}:{}: {e}",
+                db.name, self.bind, db.port
+            ))
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(db.port);
+        let metrics = self.metrics.database(&db.name);
+        let state = Arc::new(Db {
+            name: db.name.clone(),
+            routes: RwLock::new(Arc::new(Routes::new(
+                db,
+                self.limits.backend_connections,
+                metrics.clone(),
+            ))),
+            metrics,
+            limits: self.limits.clone(),
+            settings: RwLock::new(settings),
+            clients: AtomicUsize::new(0),
+            next_id: Default::default(),
+            verified: Mutex::new(None),
+            closed: watch::Sender::new(false),
+        });
+        tracing::info!(database = %db.name, port, shards = db.shards.len(), tls = db.tls_mode == TlsMode::Enabled, "serving database");
+        let listener = tokio::spawn(accept_loop(listener, state.clone()));
+        self.served.insert(
+            db.name.clone(),
+            Served {
+                db: state,
+                port,
+                listener,
+            },
+        );
+        Ok(())
+    }
+}
+
+async fn accept_loop(listener: TcpListener, db: Arc<Db>) {
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(database = %db.name, "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        let (max, tls) = {
+            let s = db.settings.read().expect("settings lock");
+            (s.max_connections, s.tls.clone())
+        };
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut socket = socket;
+            if max > 0 && db.clients.load(Ordering::Relaxed) >= max {
+                if tls.is_none() {
+                    let _ = socket.write_all(b"-ERR max number of clients reached\r\n").await;
+                }
+                return;
+            }
+            db.clients.fetch_add(1, Ordering::Relaxed);
+            db.metrics.client_connections.inc();
+            match tls {
+                None => {
+                    let (r, w) = socket.into_split();
+                    client::run(db.clone(), peer, r, w).await;
+                }
+                Some(acceptor) => match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await {
+                    Ok(Ok(stream)) => {
+                        let (r, w) = tokio::io::split(stream);
+                        client::run(db.clone(), peer, r, w).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
+            }
+            db.metrics.client_connections.dec();
+            db.clients.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}

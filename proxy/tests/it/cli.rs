@@ -1,0 +1,91 @@
+//! The binary's command line: `--check`, `--help`, and `/metrics`.
+
+use crate::support::*;
+use std::io::{Read, Write};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera-proxy"))
+        .args(args)
+        .output()
+        .expect("run proxy");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn check_validates_and_summarises() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "[[databases]]\nname = \"cache\"\nport = 12000\npassword = \"x\"\n{}",
+            shards_toml(&[1, 2, 3])
+        ),
+    )
+    .expect("write");
+    let (code, text) = run(&["--config", good.to_str().expect("utf8"), "--check"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("cache port=12000 shards=3 tls=false auth=true"), "{text}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "[[databases]]\nname = \"cache\"\nport = 12000\n{}",
+            shards_toml(&[1, 2, 3]).replace("[0, 5460]", "[1, 5460]")
+        ),
+    )
+    .expect("write");
+    let (code, text) = run(&["--config", bad.to_str().expect("utf8"), "--check"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("slots 0..1 are not covered"), "{text}");
+    let (code, text) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("--manager") && text.contains("--config"), "{text}");
+    let (code, _) = run(&[]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn metrics_count_requests_per_class() {
+    let cluster = Cluster::start();
+    let mut c = cluster.conn();
+    for _ in 0..10 {
+        c.cmd(&["SET", "k", "v"]);
+    }
+    c.cmd(&["MGET", &key_on(0, 5), &key_on(1, 5)]);
+    c.cmd(&["NOSUCH"]);
+    let mut http = std::net::TcpStream::connect(("127.0.0.1", cluster.metrics_port)).expect("metrics");
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut body = String::new();
+    http.read_to_string(&mut body).expect("read");
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(
+        body.contains("tessera_proxy_requests_total{class=\"single\",database=\"db\"} 10"),
+        "{body}"
+    );
+    assert!(
+        body.contains("tessera_proxy_requests_total{class=\"multi\",database=\"db\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("tessera_proxy_errors_total{class=\"local\",database=\"db\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("tessera_proxy_client_connections{database=\"db\"} 1"),
+        "{body}"
+    );
+    let backends = body
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_proxy_backend_connections{database=\"db\"} "))
+        .and_then(|n| n.parse::<i64>().ok());
+    assert!(backends.is_some_and(|n| n >= 2), "{body}");
+    assert!(body.contains("tessera_proxy_request_duration_seconds_bucket"), "{body}");
+}

@@ -1,0 +1,90 @@
+//! Malformed input and resource limits: the proxy answers or closes the
+//! offending connection and keeps serving everyone else.
+
+use crate::support::*;
+use resp::Frame;
+use std::time::Duration;
+
+#[test]
+fn malformed_requests_close_only_their_connection() {
+    let mut cluster = Cluster::start();
+    let mut healthy = cluster.conn();
+    for (input, reply) in [
+        (&b"*99999999999\r\n"[..], "ERR Protocol error: invalid multibulk length"),
+        (b"*1\r\n$99999999999\r\n", "ERR Protocol error: invalid bulk length"),
+        (b"*1\r\nxx\r\n", "ERR Protocol error: expected '$', got 'x'"),
+        (b"\"unbalanced\r\n", "ERR Protocol error: unbalanced quotes in request"),
+    ] {
+        let mut c = cluster.conn();
+        c.send_raw(input).expect("send");
+        assert_eq!(err_text(&c.recv()), reply);
+        assert!(c.closed());
+    }
+    // Binary garbage.
+    let mut c = cluster.conn();
+    let garbage: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let _ = c.send_raw(&garbage);
+    assert!(cluster.proxy.running());
+    assert_eq!(healthy.cmd(&["PING"]), simple("PONG"));
+    // Inline commands work as in Redis.
+    let mut c = cluster.conn();
+    c.send_raw(b"SET inline yes\r\nGET inline\r\n").expect("send");
+    assert_eq!(c.recv(), simple("OK"));
+    assert_eq!(c.recv(), bulk("yes"));
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_hurt_others() {
+    let mut cluster = Cluster::with("pipeline_limit = 64", "");
+    let mut c = cluster.conn();
+    assert_eq!(c.cmd(&["SET", "big", &"x".repeat(512 * 1024)]), simple("OK"));
+    let mut greedy = std::net::TcpStream::connect(("127.0.0.1", cluster.proxy.port)).expect("connect");
+    greedy.set_write_timeout(Some(Duration::from_secs(2))).expect("timeout");
+    let batch = multibulk(&["GET", "big"]).repeat(1000);
+    // Keep asking and never read: the proxy stops reading from it, so the
+    // writes block long before 16 MB of requests.
+    let mut sent = 0;
+    while sent < 640 {
+        use std::io::Write;
+        if greedy.write_all(&batch).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(sent < 640, "the proxy kept reading a client that never reads");
+    let mut other = cluster.conn();
+    for i in 0..100 {
+        assert_eq!(other.cmd(&["SET", &format!("o{i}"), "v"]), simple("OK"));
+    }
+    assert!(cluster.proxy.running());
+}
+
+#[test]
+fn max_connections_and_idle_timeout() {
+    let cluster = Cluster::with("idle_timeout_secs = 1", "max_connections = 2");
+    let mut a = cluster.conn();
+    let mut b = cluster.conn();
+    assert_eq!(a.cmd(&["PING"]), simple("PONG"));
+    assert_eq!(b.cmd(&["PING"]), simple("PONG"));
+    let mut c = cluster.conn();
+    assert_eq!(err_text(&c.recv()), "ERR max number of clients reached");
+    // Idle clients are closed, which frees their places.
+    assert!(a.closed());
+    assert!(b.closed());
+    eventually("a free place", || {
+        let mut d = cluster.conn();
+        matches!(d.try_cmd(&["PING"]), Ok(Frame::Simple(_)))
+    });
+}
+
+#[test]
+fn many_idle_connections_are_held() {
+    let cluster = Cluster::start();
+    let conns: Vec<Conn> = (0..500).map(|_| cluster.conn()).collect();
+    let mut c = cluster.conn();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), simple("OK"));
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
+    drop(conns);
+}

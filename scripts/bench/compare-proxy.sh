@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# compare-proxy.sh — cost of tessera-proxy: redis-benchmark SET, GET and MGET (10 keys)
+# at -P 1 and -P 16 through tessera-proxy -> 3 tessera-node shards, through twemproxy
+# (nutcracker) -> the same 3 shards, and against one shard directly, in one run,
+# rotating the order per test so background load hits all three alike.
+# Starts everything itself on free 127.0.0.1 ports (no persistence) and stops it at exit.
+#
+# Usage: scripts/bench/compare-proxy.sh
+# Environment (all optional):
+#   TESTS="set get mget"  PIPELINES="1 16"  ROUNDS=3  CLIENTS=50  DSIZE=64
+#   KEYSPACE=100000  N1=100000 (requests per run at -P 1)  N16=400000 (at -P 16)
+#   NUTCRACKER (default nutcracker)  BACKEND_CONNECTIONS=2 (tessera-proxy links per shard)
+#   NODE_BIN / PROXY_BIN (default target/release/…, built if missing)
+# Output: raw lines "rN who TEST P ops p50 p99", then per test and depth the medians
+#   over rounds: ops of direct, twemproxy and tessera-proxy, the ratios
+#   tessera/twemproxy and tessera/direct, and p50 latencies (ms) of all three.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TESTS=${TESTS:-"set get mget"}
+PIPELINES=${PIPELINES:-"1 16"}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-50}
+DSIZE=${DSIZE:-64}
+KEYSPACE=${KEYSPACE:-100000}
+N1=${N1:-100000}
+N16=${N16:-400000}
+NUTCRACKER=${NUTCRACKER:-nutcracker}
+BACKEND_CONNECTIONS=${BACKEND_CONNECTIONS:-2}
+NODE_BIN=${NODE_BIN:-target/release/tessera-node}
+PROXY_BIN=${PROXY_BIN:-target/release/tessera-proxy}
+[ -x "$NODE_BIN" ] && [ -x "$PROXY_BIN" ] || cargo build --release -p tessera-node -p tessera-proxy --bins
+command -v "$NUTCRACKER" >/dev/null || { echo "nutcracker not installed (apt-get install nutcracker)" >&2; exit 1; }
+
+. scripts/bench/lib.sh
+WORK=$(mktemp -d /tmp/compare-proxy.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_all "$WORK"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+SHARD_PORTS=()
+for i in 1 2 3; do
+    SHARD_PORTS+=("$(start_server shard$i "$WORK/shard$i" "$NODE_BIN")") || exit 1
+done
+DIRECT=$(start_server direct "$WORK/direct" "$NODE_BIN") || exit 1
+
+# tessera-proxy: three equal slot ranges
+TP=$(free_port)
+{
+    echo "bind = \"127.0.0.1\""
+    echo "backend_connections = $BACKEND_CONNECTIONS"
+    echo "[[databases]]"
+    echo "name = \"bench\""
+    echo "port = $TP"
+    echo "max_connections = 0"
+    for i in 0 1 2; do
+        echo "[[databases.shards]]"
+        echo "slots = [$((i * 16384 / 3)), $(((i + 1) * 16384 / 3 - 1))]"
+        echo "master = \"127.0.0.1:${SHARD_PORTS[$i]}\""
+    done
+} >"$WORK/proxy.toml"
+"$PROXY_BIN" --config "$WORK/proxy.toml" --check >/dev/null
+RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" >"$WORK/proxy.log" 2>&1 &
+PIDS+=($!)
+
+# twemproxy: the set-up of ../shared/bench/compare-proxy.sh
+NP=$(free_port); STATS=$(free_port)
+{
+    echo "bench:"
+    echo "  listen: 127.0.0.1:$NP"
+    echo "  hash: fnv1a_64"
+    echo "  distribution: ketama"
+    echo "  redis: true"
+    echo "  preconnect: true"
+    echo "  auto_eject_hosts: false"
+    echo "  timeout: 5000"
+    echo "  server_connections: 1"
+    echo "  servers:"
+    for i in 0 1 2; do echo "   - 127.0.0.1:${SHARD_PORTS[$i]}:1 shard$i"; done
+} >"$WORK/nutcracker.yml"
+"$NUTCRACKER" -c "$WORK/nutcracker.yml" -s "$STATS" -a 127.0.0.1 -o "$WORK/nutcracker.log" >/dev/null 2>&1 &
+PIDS+=($!)
+
+for port in "$TP" "$NP"; do
+    for _ in $(seq 1 500); do
+        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.02
+    done
+    [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || { echo "proxy on $port does not answer" >&2; exit 1; }
+done
+echo "# shards ${SHARD_PORTS[*]}; direct $DIRECT; tessera-proxy $TP; twemproxy $NP ($("$NUTCRACKER" --version 2>&1 | head -1))"
+echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+MGET_ARGS=()
+for _ in $(seq 1 10); do MGET_ARGS+=("key:__rand_int__"); done
+
+run() { # PORT TEST PIPELINE -> "rps p50 p99"
+    local n=$N1 args
+    [ "$3" = 1 ] || n=$N16
+    if [ "$2" = mget ]; then args=(mget "${MGET_ARGS[@]}"); else args=(-t "$2"); fi
+    redis-benchmark -p "$1" -c "$CLIENTS" -n "$n" -d "$DSIZE" -r "$KEYSPACE" -P "$3" --csv "${args[@]}" 2>/dev/null |
+        awk -F, 'NR>1 {gsub(/"/,""); print $2, $5, $7; exit}'
+}
+
+RAW="$WORK/raw"
+i=0
+for r in $(seq 1 "$ROUNDS"); do
+    for p in $PIPELINES; do
+        for t in $TESTS; do
+            i=$((i + 1))
+            case $((i % 3)) in
+                0) order="direct twemproxy tessera" ;;
+                1) order="twemproxy tessera direct" ;;
+                *) order="tessera direct twemproxy" ;;
+            esac
+            for who in $order; do
+                case $who in direct) port=$DIRECT ;; twemproxy) port=$NP ;; tessera) port=$TP ;; esac
+                line="r$r $who $(echo "$t" | tr a-z A-Z) $p $(run "$port" "$t" "$p")"
+                echo "raw $line"
+                echo "$line" >>"$RAW"
+            done
+        done
+    done
+done
+echo "# loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# twemproxy errors logged: $(grep -ciE 'error|fail' "$WORK/nutcracker.log" 2>/dev/null || true)"
+awk '
+function med(s,   a, n, i, j, x) {
+    n = split(s, a, " "); if (n == 0) return 0
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+    return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+NF >= 7 {
+    k = $3 " " $4; if (!(k in seen)) { seen[k] = 1; name[++nk] = k }
+    ops[$2, k] = ops[$2, k] " " $5; p50[$2, k] = p50[$2, k] " " $6
+}
+END {
+    printf "%-5s %3s %10s %10s %10s %8s %8s %8s %8s %8s\n", "test", "P", "direct", "twemproxy", "tessera", "t/twem", "t/direct", "p50_dir", "p50_twem", "p50_tes"
+    for (i = 1; i <= nk; i++) {
+        k = name[i]; split(k, kp, " ")
+        d = med(ops["direct", k]); w = med(ops["twemproxy", k]); t = med(ops["tessera", k])
+        printf "%-5s %3s %10.0f %10.0f %10.0f %8.2f %8.2f %8.3f %8.3f %8.3f\n", kp[1], kp[2], d, w, t, (w > 0 ? t / w : 0), (d > 0 ? t / d : 0), med(p50["direct", k]), med(p50["twemproxy", k]), med(p50["tessera", k])
+    }
+}' "$RAW"
