@@ -253,17 +253,20 @@ fn written(ctx: &mut Ctx<'_>, key: &[u8], name: &str) {
 fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let created = set_pairs(ctx, args)?;
     ctx.out.int(created as i64);
+    // Redis replies before it fires the event.
+    written(ctx, &args[1], "hset");
     Ok(())
 }
 
 fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     set_pairs(ctx, args)?;
     ctx.out.ok();
+    written(ctx, &args[1], "hset");
     Ok(())
 }
 
 /// HSET and HMSET: sets every field/value pair, returns how many fields
-/// were new.
+/// were new (the callers reply, then record the write).
 fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
         return Err(CommandError::Arity(String::from_utf8_lossy(&args[0]).to_lowercase()));
@@ -278,7 +281,6 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
             .filter(|p| h.set(&p[0], &p[1], limits))
             .count())
     })?;
-    written(ctx, key, "hset");
     Ok(created)
 }
 
@@ -370,13 +372,13 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     } else {
         h.shrink_to_fit();
     }
-    out.int(deleted);
     if deleted > 0 {
         written(ctx, key, "hdel");
         if emptied {
             ctx.notify(event::GENERIC, "del", key);
         }
     }
+    ctx.out.int(deleted);
     Ok(())
 }
 

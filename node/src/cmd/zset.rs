@@ -454,10 +454,10 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if emptied {
         db.remove(key);
     }
-    out.int(deleted);
     if deleted > 0 {
         changed(ctx, key, "zrem", emptied);
     }
+    ctx.out.int(deleted);
     Ok(())
 }
 
