@@ -214,8 +214,7 @@ fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d 
 
 /// Runs `f` on the hash at `key`, or on a new hash that is stored only if
 /// `f` succeeds and leaves it non-empty (Redis's
-/// `hashTypeLookupWriteOrCreate`, without ever exposing an empty hash);
-/// then releases the listpack's growth slack.
+/// `hashTypeLookupWriteOrCreate`, without ever exposing an empty hash).
 fn write_or_create<R>(
     db: &mut Db,
     key: &[u8],
@@ -223,17 +222,12 @@ fn write_or_create<R>(
     f: impl FnOnce(&mut Hash) -> Result<R, CommandError>,
 ) -> Result<R, CommandError> {
     match lookup(db, key, access)? {
-        Some(h) => {
-            let r = f(h);
-            h.shrink_to_fit();
-            r
-        }
+        Some(h) => f(h),
         None => {
             let mut h = Hash::default();
             let r = f(&mut h)?;
             if !h.is_empty() {
-                h.shrink_to_fit();
-                db.insert_new(key, Value::Hash(Box::new(h)), access);
+                db.insert_new(key, Value::Hash(h), access);
             }
             Ok(r)
         }
@@ -369,8 +363,6 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let emptied = h.is_empty();
     if emptied {
         db.remove(key);
-    } else {
-        h.shrink_to_fit();
     }
     if deleted > 0 {
         written(ctx, key, "hdel");
