@@ -215,8 +215,7 @@ fn lookup<'d>(db: &'d mut Db, key: &[u8], access: &Access) -> Result<Option<&'d 
 
 /// Runs `f` on the hash at `key`, or on a new hash that is stored only if
 /// `f` succeeds and leaves it non-empty (Redis's
-/// `hashTypeLookupWriteOrCreate`, without ever exposing an empty hash);
-/// then releases the listpack's growth slack.
+/// `hashTypeLookupWriteOrCreate`, without ever exposing an empty hash).
 fn write_or_create<R>(
     db: &mut Db,
     key: &[u8],
@@ -224,17 +223,12 @@ fn write_or_create<R>(
     f: impl FnOnce(&mut Hash) -> Result<R, CommandError>,
 ) -> Result<R, CommandError> {
     match lookup(db, key, access)? {
-        Some(h) => {
-            let r = f(h);
-            h.shrink_to_fit();
-            r
-        }
+        Some(h) => f(h),
         None => {
             let mut h = Hash::default();
             let r = f(&mut h)?;
             if !h.is_empty() {
-                h.shrink_to_fit();
-                db.insert_new(key, Value::Hash(Box::new(h)), access);
+                db.insert_new(key, Value::Hash(h), access);
             }
             Ok(r)
         }
@@ -254,17 +248,20 @@ fn written(ctx: &mut Ctx<'_>, key: &[u8], name: &str) {
 fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let created = set_pairs(ctx, args)?;
     ctx.out.int(created as i64);
+    // Redis replies before it fires the event.
+    written(ctx, &args[1], "hset");
     Ok(())
 }
 
 fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     set_pairs(ctx, args)?;
     ctx.out.ok();
+    written(ctx, &args[1], "hset");
     Ok(())
 }
 
 /// HSET and HMSET: sets every field/value pair, returns how many fields
-/// were new.
+/// were new (the callers reply, then record the write).
 fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
         return Err(CommandError::Arity(String::from_utf8_lossy(&args[0]).to_lowercase()));
@@ -279,7 +276,6 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
             .filter(|p| h.set(&p[0], &p[1], limits))
             .count())
     })?;
-    written(ctx, key, "hset");
     Ok(created)
 }
 
@@ -368,16 +364,14 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let emptied = h.is_empty();
     if emptied {
         db.remove(key);
-    } else {
-        h.shrink_to_fit();
     }
-    out.int(deleted);
     if deleted > 0 {
         written(ctx, key, "hdel");
         if emptied {
             ctx.notify(event::GENERIC, "del", key);
         }
     }
+    ctx.out.int(deleted);
     Ok(())
 }
 

@@ -415,7 +415,7 @@ fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn rename_key(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
     let (from, to) = (&args[1], &args[2]);
     let db_id = ctx.client.db;
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     if db.lookup(from, access).is_none() {
         return Err(CommandError::NoSuchKey);
     }
@@ -425,16 +425,16 @@ fn rename_key(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
         let (obj, at) = db.take_entry(from).expect("looked up just above");
         db.put_entry(to, obj, at);
     }
-    if nx {
-        out.int(i64::from(renamed));
-    } else {
-        out.ok();
-    }
     if renamed {
         ctx.modified(db_id, from);
         ctx.modified(db_id, to);
         ctx.notify(event::GENERIC, "rename_from", from);
         ctx.notify(event::GENERIC, "rename_to", to);
+    }
+    if nx {
+        ctx.out.int(i64::from(renamed));
+    } else {
+        ctx.out.ok();
     }
     Ok(())
 }
@@ -456,9 +456,8 @@ fn move_key(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     dst.put_entry(key, obj, at);
     ctx.modified(src_id, key);
     ctx.modified(dst_id, key);
-    ctx.server
-        .notify_keyspace_event(event::GENERIC, "move_from", key, src_id);
-    ctx.server.notify_keyspace_event(event::GENERIC, "move_to", key, dst_id);
+    ctx.notify_db(event::GENERIC, "move_from", key, src_id);
+    ctx.notify_db(event::GENERIC, "move_to", key, dst_id);
     ctx.out.int(1);
     Ok(())
 }
@@ -498,8 +497,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let at = src.expire_at(key);
     dbs[dst_id].put_entry(new_key, Object::new(value, access.new_stamp()), at);
     ctx.modified(dst_id, new_key);
-    ctx.server
-        .notify_keyspace_event(event::GENERIC, "copy_to", new_key, dst_id);
+    ctx.notify_db(event::GENERIC, "copy_to", new_key, dst_id);
     ctx.out.int(1);
     Ok(())
 }
@@ -780,10 +778,13 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
         }
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "del", key);
+        ctx.out.int(1);
         let del: &[u8] = if lazy_expire { b"UNLINK" } else { b"DEL" };
         ctx.propagate_as(argv([del, key]));
     } else {
         db.set_expire(key, when);
+        // Redis replies before it fires "expire" (but after "del" above).
+        ctx.out.int(1);
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "expire", key);
         // Propagated as an absolute time in milliseconds, options kept.
@@ -793,7 +794,6 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, how: Expiry) ->
             ctx.propagate_as(rewritten);
         }
     }
-    ctx.out.int(1);
     Ok(())
 }
 
@@ -802,9 +802,9 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let db_id = ctx.client.db;
     let (db, out, access) = ctx.parts();
     if db.lookup(key, access).is_some() && db.persist(key) {
-        out.int(1);
         ctx.modified(db_id, key);
         ctx.notify(event::GENERIC, "persist", key);
+        ctx.out.int(1);
     } else {
         out.int(0);
     }

@@ -512,10 +512,11 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     list.insert(at + usize::from(after), &args[4], fill);
-    out.int(list.len() as i64);
+    let len = list.len() as i64;
     let db_id = ctx.client.db;
     ctx.modified(db_id, key);
     ctx.notify(event::LIST, "linsert", key);
+    ctx.out.int(len);
     Ok(())
 }
 
@@ -551,9 +552,9 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Some((start, end)) => list.retain_range(start, end - start + 1),
         None => list.retain_range(0, 0),
     }
-    out.ok();
     let emptied = list.is_empty();
     removed(ctx, key, "ltrim", emptied);
+    ctx.out.ok();
     Ok(())
 }
 
@@ -566,7 +567,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// Returns false, having written nothing, when `src` does not exist.
 fn move_element(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<bool, CommandError> {
     let fill = fill(ctx);
-    let (db, out, access) = ctx.parts();
+    let (db, _, access) = ctx.parts();
     if lookup(db, src, access)?.is_none() {
         return Ok(false);
     }
@@ -577,10 +578,11 @@ fn move_element(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
     let item = list.pop(from).expect("stored lists are not empty");
     // With src == dst the element goes back into the same list.
     let emptied = list.is_empty() && src != dst;
-    out.bulk(&item);
     let (obj, created) = db.lookup_or_insert_with(dst, access, || Value::List(Box::default()));
     as_list(obj)?.push(to, &item, fill);
+    // Redis replies between the push's events and the pop's.
     pushed(ctx, dst, created, end_name(to, false));
+    ctx.out.bulk(&item);
     removed(ctx, src, end_name(from, true), emptied);
     Ok(true)
 }

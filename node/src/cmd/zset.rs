@@ -352,7 +352,6 @@ fn apply_adds(
             Added::Skipped => {}
         }
     }
-    z.shrink_to_fit();
     Ok(c)
 }
 
@@ -408,7 +407,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr_cmd: bool) -> CmdResult 
         None if flags.xx => AddCounts::default(),
         None => {
             let z = ZSet::new_for(limits, pairs[0].1.len());
-            let obj = db.insert_new(key, Value::ZSet(Box::new(z)), access);
+            let obj = db.insert_new(key, Value::ZSet(z), access);
             apply_adds(as_zset(obj)?, &pairs, flags, limits)?
         }
     };
@@ -450,15 +449,14 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             break;
         }
     }
-    z.shrink_to_fit();
     let emptied = z.is_empty();
     if emptied {
         db.remove(key);
     }
-    out.int(deleted);
     if deleted > 0 {
         changed(ctx, key, "zrem", emptied);
     }
+    ctx.out.int(deleted);
     Ok(())
 }
 
@@ -699,7 +697,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: Option<ZSet>, event_name:
     match result.filter(|z| !z.is_empty()) {
         Some(z) => {
             out.int(z.len() as i64);
-            db.set(dst, Value::ZSet(Box::new(z)), false, access);
+            db.set(dst, Value::ZSet(z), false, access);
             ctx.modified(db_id, dst);
             ctx.notify(event::ZSET, event_name, dst);
         }
@@ -766,7 +764,6 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, key: &[u8], span: &Span<'_>, event_name:
         Span::Score(r) => z.remove_in(r),
         Span::Lex(r) => z.remove_in(r),
     };
-    z.shrink_to_fit();
     let emptied = z.is_empty();
     if emptied {
         db.remove(key);
@@ -839,7 +836,6 @@ pub fn pop_first(
             out.bulk(&m);
             out.double(s);
         }
-        z.shrink_to_fit();
         let emptied = z.is_empty();
         if emptied {
             db.remove(key);

@@ -234,14 +234,17 @@ impl<V> Dict<V> {
         } else {
             None
         };
-        let (t, created) = match found {
-            Some(t) => (t, false),
-            None => (self.insert_new(hash, key.into(), make()), true),
+        let node = match found {
+            Some(t) => self.tables[t].find_mut(hash, key).expect("found just above"),
+            None => {
+                // A new node goes to the head of its bucket: no second search.
+                let t = self.insert_new(hash, key.into(), make());
+                let table = &mut self.tables[t];
+                let idx = hash as usize & table.mask();
+                table.buckets[idx].as_deref_mut().expect("inserted just above")
+            }
         };
-        let node = self.tables[t]
-            .find_mut(hash, key)
-            .expect("the entry was found or just inserted");
-        (&mut node.value, created)
+        (&mut node.value, found.is_none())
     }
 
     /// Inserts a key known to be absent; returns the table it went into.

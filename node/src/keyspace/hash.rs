@@ -151,8 +151,7 @@ impl Hash {
                     lp.replace(i + 1, value);
                     return false;
                 }
-                lp.push(field);
-                lp.push(value);
+                lp.push(&[field, value]);
                 if lp.len() / 2 > limits.max_entries {
                     self.convert();
                 }
@@ -303,15 +302,6 @@ impl Hash {
                 return cursor;
             }
             budget -= 1;
-        }
-    }
-
-    /// Releases a listpack's spare capacity (a table sizes itself). Write
-    /// commands call it once they are done changing the hash, so that a
-    /// small hash costs its packed bytes and no growth slack.
-    pub fn shrink_to_fit(&mut self) {
-        if let Hash::Listpack(lp) = self {
-            lp.shrink_to_fit();
         }
     }
 

@@ -84,7 +84,10 @@ impl Str {
     }
 }
 
-/// A stored value. Collections are boxed so that a value stays two words.
+/// A stored value, three words. Lists and sets are boxed; hashes and
+/// sorted sets are two words themselves (a listpack, or a box of the large
+/// encoding), so that a small one costs no allocation besides its packed
+/// bytes, as Redis's `robj` pointing straight at a listpack.
 #[derive(Debug)]
 pub enum Value {
     /// The string type.
@@ -92,11 +95,11 @@ pub enum Value {
     /// The list type.
     List(Box<List>),
     /// The hash type.
-    Hash(Box<Hash>),
+    Hash(Hash),
     /// The set type.
     Set(Box<Set>),
     /// The sorted set type.
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -206,5 +209,7 @@ mod tests {
     fn value_stays_small() {
         // A node of the keyspace table holds one Object; keep it at 32 bytes.
         assert!(std::mem::size_of::<Object>() <= 32);
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
     }
 }

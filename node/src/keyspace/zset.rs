@@ -134,8 +134,7 @@ fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
         .position(|(m, s)| cmp_entries(s, m, score, member) == Ordering::Greater)
         .unwrap_or(lp.len() / 2);
     let mut buf = [0u8; 8];
-    lp.insert(2 * at, member);
-    lp.insert(2 * at + 1, pack_score(score, &mut buf));
+    lp.insert(2 * at, &[member, pack_score(score, &mut buf)]);
 }
 
 // ---------------------------------------------------------------------------
@@ -633,10 +632,8 @@ impl ZSet {
             let mut lp = Listpack::new();
             let mut buf = [0u8; 8];
             for (m, s) in items {
-                lp.push(m.as_ref());
-                lp.push(pack_score(*s, &mut buf));
+                lp.push(&[m.as_ref(), pack_score(*s, &mut buf)]);
             }
-            lp.shrink_to_fit();
             ZSet::Listpack(lp)
         } else {
             let mut sorted = Sorted::default();
@@ -685,14 +682,6 @@ impl ZSet {
                     + 2 * s.member_bytes
                     + s.order.chunks.len() * (std::mem::size_of::<Vec<Entry>>() + 8)
             }
-        }
-    }
-
-    /// Releases a listpack's spare capacity (Redis keeps a listpack at its
-    /// exact size); writers call it once a command is done changing the set.
-    pub fn shrink_to_fit(&mut self) {
-        if let ZSet::Listpack(lp) = self {
-            lp.shrink_to_fit();
         }
     }
 

@@ -566,7 +566,6 @@ fn until_sync(conn: &mut Conn) -> Vec<Frame> {
 /// the point it calls `notifyKeyspaceEvent`: before the reply for most
 /// commands, after it for some (EXPIRE, HSET, LPUSH, ZADD...).
 #[test]
-#[ignore = "string/keys/hash/zset commands notify before or after their reply unlike Redis (SET, INCR*, APPEND, SETRANGE, EXPIRE, PEXPIRE, PERSIST, RENAME, HSET, HDEL, ZREM), list commands notify before or after their reply unlike Redis (LINSERT, LTRIM, LMOVE), and COPY/MOVE bypass Ctx::notify_db"]
 fn resp3_keyspace_events_of_own_commands_come_where_redis_sends_them() {
     let Some(mut t) = Twin::start(&["--notify-keyspace-events", "KEA"]) else {
         return;
