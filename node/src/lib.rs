@@ -29,6 +29,7 @@ pub mod keyspace;
 pub mod latency;
 pub mod logging;
 pub mod multi;
+pub mod persistence;
 pub mod pubsub;
 pub mod reply;
 pub mod server;

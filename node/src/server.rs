@@ -83,8 +83,10 @@ pub struct Server {
     /// Replication id (INFO `master_replid`).
     pub replid: String,
     /// Unix time (seconds) of the last successful save; the start time
-    /// until persistence saves.
+    /// until the first save.
     pub lastsave: i64,
+    /// RDB save and load state.
+    pub persistence: crate::persistence::snapshot::State,
     /// Highest `used_memory` seen (INFO `used_memory_peak`).
     pub peak_memory: usize,
     /// `used_memory` once the server was set up (INFO `used_memory_startup`).
@@ -138,6 +140,7 @@ impl Server {
             run_id: random_hex_id(),
             replid: random_hex_id(),
             lastsave: unix_ms() / 1000,
+            persistence: Default::default(),
             peak_memory: 0,
             startup_memory: crate::alloc::allocated(),
             active_expire_enabled: true,
@@ -306,6 +309,7 @@ impl Server {
         }
         self.collect_expired();
         crate::evict::cron(self);
+        crate::persistence::snapshot::cron(self);
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
@@ -386,6 +390,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut state = Server::new(config);
+    crate::persistence::snapshot::load_at_startup(&mut state)?;
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     let server = Rc::new(RefCell::new(state));
     for listener in listeners {
@@ -402,7 +407,15 @@ pub async fn run(
     });
     let notify = server.borrow().shutdown_notify.clone();
     tokio::select! {
-        _ = shutdown => tracing::info!("received a shutdown signal, exiting"),
+        _ = shutdown => {
+            tracing::info!("received a shutdown signal, exiting");
+            // As Redis on SIGTERM/SIGINT: save when save points are set.
+            let mut s = server.borrow_mut();
+            crate::persistence::snapshot::kill_child(&mut s);
+            if !s.config.save.is_empty() && crate::persistence::snapshot::save(&mut s).is_err() {
+                tracing::warn!("Error trying to save the DB before exiting");
+            }
+        }
         _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
     }
     Ok(())
