@@ -105,7 +105,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let enc = Encodings::from_config(&ctx.server.config);
     let value = match rdb::restore_payload(&args[3], &enc) {
         Ok(Some(v)) => v,
-        Err(rdb::Error::Checksum { .. } | rdb::Error::Version(_)) => {
+        Err(rdb::Error::Checksum { .. } | rdb::Error::Footer(_)) => {
             return Err(CommandError::err("DUMP payload version or checksum are wrong"));
         }
         Ok(None) | Err(_) => return Err(CommandError::err("Bad data format")),

@@ -88,9 +88,10 @@ pub enum Error {
         /// What it is.
         what: String,
     },
-    /// The data comes from a newer RDB version.
-    #[error("RDB version {0} is newer than {RDB_VERSION}")]
-    Version(u16),
+    /// A DUMP payload without a usable footer (too short, or from a newer
+    /// RDB version).
+    #[error("invalid DUMP payload footer: {0}")]
+    Footer(String),
     /// The trailing CRC64 does not match the contents.
     #[error("wrong RDB checksum: expected {expected:016x}, got {actual:016x}")]
     Checksum {
@@ -1072,16 +1073,16 @@ fn read_value(input: &mut Input<'_>, ty: u8, enc: &Encodings) -> Result<Option<V
 /// collection.
 ///
 /// # Errors
-/// [`Error::Checksum`] or [`Error::Version`] when the footer does not
+/// [`Error::Checksum`] or [`Error::Footer`] when the footer does not
 /// match, any other variant when the value is malformed.
 pub fn restore_payload(payload: &[u8], enc: &Encodings) -> Result<Option<Value>> {
     if payload.len() < 10 {
-        return Err(corrupt_at(0, "payload too short"));
+        return Err(Error::Footer("payload too short".into()));
     }
     let (body, footer) = payload.split_at(payload.len() - 10);
     let version = u16::from_le_bytes([footer[0], footer[1]]);
     if version > RDB_VERSION {
-        return Err(Error::Version(version));
+        return Err(Error::Footer(format!("RDB version {version} is newer than {RDB_VERSION}")));
     }
     let expected = u64::from_le_bytes(footer[2..].try_into().expect("8 bytes"));
     let actual = crc64::update(0, &payload[..payload.len() - 8]);

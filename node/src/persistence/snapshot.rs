@@ -75,10 +75,9 @@ impl State {
     }
 }
 
-/// The snapshot file (`dbfilename`, relative to `dir`, the working
-/// directory).
+/// The snapshot file: `dbfilename` in `dir` (which CONFIG SET may change).
 pub fn path(server: &Server) -> PathBuf {
-    PathBuf::from(&server.config.dbfilename)
+    server.config.dir.join(&server.config.dbfilename)
 }
 
 fn options(server: &Server) -> SaveOptions {
@@ -196,7 +195,7 @@ pub fn kill_child(server: &mut Server) {
         while let Ok(None) = fork::try_wait(child.pid) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        let _ = fs::remove_file(temp_path(Path::new("."), child.pid as u32));
+        let _ = fs::remove_file(temp_path(&server.config.dir, child.pid as u32));
     }
 }
 
@@ -232,7 +231,7 @@ pub fn cron(server: &mut Server) {
             }
             Exit::Signal(sig) => {
                 tracing::warn!("Background saving terminated by signal {sig}");
-                let _ = fs::remove_file(temp_path(Path::new("."), pid as u32));
+                let _ = fs::remove_file(temp_path(&server.config.dir, pid as u32));
                 // Killed on purpose (SIGUSR1) is not an error.
                 if sig != libc::SIGUSR1 {
                     server.persistence.last_bgsave_ok = false;
