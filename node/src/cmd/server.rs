@@ -797,10 +797,13 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             // Save, empty, load back: proves the dataset survives the format.
             crate::persistence::snapshot::save(ctx.server).map_err(|_| CommandError::err("Error saving RDB"))?;
             let path = crate::persistence::snapshot::path(ctx.server);
-            let data = std::fs::read(&path).map_err(|_| CommandError::err("Error trying to load the RDB dump, check server logs."))?;
+            let data = std::fs::read(&path)
+                .map_err(|_| CommandError::err("Error trying to load the RDB dump, check server logs."))?;
             if let Err(e) = crate::persistence::snapshot::load_into(ctx.server, &data) {
                 tracing::warn!("DEBUG RELOAD: {e}");
-                return Err(CommandError::err("Error trying to load the RDB dump, check server logs."));
+                return Err(CommandError::err(
+                    "Error trying to load the RDB dump, check server logs.",
+                ));
             }
             tracing::info!("DB reloaded by DEBUG RELOAD");
             ctx.out.ok();

@@ -7,7 +7,7 @@
 //! - [`fork`]: the one place with `unsafe` (fork, waitpid, `_exit`).
 
 pub mod crc64;
+pub mod fork;
 pub mod lzf;
 pub mod rdb;
-pub mod fork;
 pub mod snapshot;

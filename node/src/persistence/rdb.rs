@@ -170,21 +170,21 @@ fn write_int_string(out: &mut Vec<u8>, v: i64) -> bool {
 /// short canonical one that fits 32 bits, LZF-compressed when `compress` and
 /// that saves space, else as length and bytes.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
-    if s.len() <= 11 {
-        if let Some(v) = resp::parse_i64(s) {
-            if write_int_string(out, v) {
-                return;
-            }
-        }
+    if s.len() <= 11
+        && let Some(v) = resp::parse_i64(s)
+        && write_int_string(out, v)
+    {
+        return;
     }
-    if compress && s.len() > 20 {
-        if let Some(c) = lzf::compress(s, s.len() - 4) {
-            out.push(0xc0 | ENC_LZF);
-            write_len(out, c.len() as u64);
-            write_len(out, s.len() as u64);
-            out.extend_from_slice(&c);
-            return;
-        }
+    if compress
+        && s.len() > 20
+        && let Some(c) = lzf::compress(s, s.len() - 4)
+    {
+        out.push(0xc0 | ENC_LZF);
+        write_len(out, c.len() as u64);
+        write_len(out, s.len() as u64);
+        out.extend_from_slice(&c);
+        return;
     }
     write_len(out, s.len() as u64);
     out.extend_from_slice(s);
@@ -305,10 +305,10 @@ impl ListpackWriter {
     /// Appends an entry; canonical integers are stored as integers, as
     /// Redis's `lpAppend` does.
     fn push(&mut self, s: &[u8]) {
-        if s.len() <= 20 {
-            if let Some(v) = resp::parse_i64(s) {
-                return self.push_int(v);
-            }
+        if s.len() <= 20
+            && let Some(v) = resp::parse_i64(s)
+        {
+            return self.push_int(v);
         }
         let start = self.buf.len();
         let n = s.len();
@@ -705,7 +705,11 @@ impl Entry<'_> {
 
 fn le_int(b: &[u8]) -> i64 {
     // Sign-extends little-endian bytes (1 to 8 of them).
-    let mut v = [if b.last().is_some_and(|&x| x & 0x80 != 0) { 0xff } else { 0 }; 8];
+    let mut v = [if b.last().is_some_and(|&x| x & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    }; 8];
     v[..b.len()].copy_from_slice(b);
     i64::from_le_bytes(v)
 }
@@ -726,7 +730,11 @@ fn listpack_entries<'a>(lp: &'a [u8], offset: usize, mut f: impl FnMut(Entry<'a>
     while p < end {
         let start = p;
         let b = lp[p];
-        let get = |from: usize, n: usize| lp.get(from..from + n).filter(|_| from + n <= end).ok_or_else(|| bad("entry overflows"));
+        let get = |from: usize, n: usize| {
+            lp.get(from..from + n)
+                .filter(|_| from + n <= end)
+                .ok_or_else(|| bad("entry overflows"))
+        };
         let entry = if b & 0x80 == 0 {
             p += 1;
             Entry::Int(i64::from(b))
@@ -787,7 +795,11 @@ fn ziplist_entries<'a>(zl: &'a [u8], offset: usize, mut f: impl FnMut(Entry<'a>)
         return Err(bad("missing terminator"));
     }
     let end = zl.len() - 1;
-    let get = |from: usize, n: usize| zl.get(from..from + n).filter(|_| from + n <= end).ok_or_else(|| bad("entry overflows"));
+    let get = |from: usize, n: usize| {
+        zl.get(from..from + n)
+            .filter(|_| from + n <= end)
+            .ok_or_else(|| bad("entry overflows"))
+    };
     let mut p = 10;
     while p < end {
         let prev = get(p, 1)?[0];
@@ -843,7 +855,11 @@ fn zipmap_entries<'a>(zm: &'a [u8], offset: usize, mut f: impl FnMut(&'a [u8]) -
     loop {
         let b = *zm.get(p).ok_or_else(bad)?;
         if b == 255 {
-            return if is_value || p + 1 != zm.len() { Err(bad()) } else { Ok(()) };
+            return if is_value || p + 1 != zm.len() {
+                Err(bad())
+            } else {
+                Ok(())
+            };
         }
         let n = if b == 254 {
             let n = zm.get(p + 1..p + 5).ok_or_else(bad)?;
@@ -883,11 +899,19 @@ impl Builder<'_> {
 
     fn set_add(&self, set: &mut Option<Set>, m: &[u8]) -> Result<()> {
         let s = set.get_or_insert_with(|| Set::new_for(m));
-        if s.add(m, self.enc.max_intset) { Ok(()) } else { Err(self.dup("set member")) }
+        if s.add(m, self.enc.max_intset) {
+            Ok(())
+        } else {
+            Err(self.dup("set member"))
+        }
     }
 
     fn hash_set(&self, h: &mut Hash, f: &[u8], v: &[u8]) -> Result<()> {
-        if h.set(f, v, self.enc.hash) { Ok(()) } else { Err(self.dup("hash field")) }
+        if h.set(f, v, self.enc.hash) {
+            Ok(())
+        } else {
+            Err(self.dup("hash field"))
+        }
     }
 
     fn zset_add(&self, z: &mut Option<ZSet>, m: &[u8], score: f64) -> Result<()> {
@@ -927,7 +951,11 @@ fn read_value(input: &mut Input<'_>, ty: u8, enc: &Encodings) -> Result<Option<V
             let mut z = None;
             for _ in 0..input.count()? {
                 let m = input.string()?;
-                let score = if ty == TYPE_ZSET_2 { input.binary_double()? } else { input.text_double()? };
+                let score = if ty == TYPE_ZSET_2 {
+                    input.binary_double()?
+                } else {
+                    input.text_double()?
+                };
                 b.zset_add(&mut z, &m, score)?;
             }
             Value::ZSet(Box::new(z.unwrap_or_default()))
@@ -1019,7 +1047,11 @@ fn read_value(input: &mut Input<'_>, ty: u8, enc: &Encodings) -> Result<Option<V
             }
             let mut z = None;
             for (m, score) in items {
-                b.zset_add(&mut z, &m, score.ok_or_else(|| corrupt_at(at, "member without a score"))?)?;
+                b.zset_add(
+                    &mut z,
+                    &m,
+                    score.ok_or_else(|| corrupt_at(at, "member without a score"))?,
+                )?;
             }
             Value::ZSet(Box::new(z.unwrap_or_default()))
         }
@@ -1036,7 +1068,7 @@ fn read_value(input: &mut Input<'_>, ty: u8, enc: &Encodings) -> Result<Option<V
                 TYPE_HASH_ZIPLIST => ziplist_entries(&data, at, collect)?,
                 _ => zipmap_entries(&data, at, |s| collect(Entry::Bytes(s)))?,
             }
-            if items.len() % 2 != 0 {
+            if !items.len().is_multiple_of(2) {
                 return Err(corrupt_at(at, "hash field without a value"));
             }
             let mut h = Hash::default();
@@ -1082,7 +1114,9 @@ pub fn restore_payload(payload: &[u8], enc: &Encodings) -> Result<Option<Value>>
     let (body, footer) = payload.split_at(payload.len() - 10);
     let version = u16::from_le_bytes([footer[0], footer[1]]);
     if version > RDB_VERSION {
-        return Err(Error::Footer(format!("RDB version {version} is newer than {RDB_VERSION}")));
+        return Err(Error::Footer(format!(
+            "RDB version {version} is newer than {RDB_VERSION}"
+        )));
     }
     let expected = u64::from_le_bytes(footer[2..].try_into().expect("8 bytes"));
     let actual = crc64::update(0, &payload[..payload.len() - 8]);
@@ -1157,7 +1191,10 @@ pub fn load(data: &[u8], dbs: &mut [Db], enc: &Encodings, access: &Access, verif
                     .filter(|&n| n < dbs.len())
                     .ok_or_else(|| Error::Unsupported {
                         offset: input.pos,
-                        what: format!("database {n}, but this server is configured with {} databases", dbs.len()),
+                        what: format!(
+                            "database {n}, but this server is configured with {} databases",
+                            dbs.len()
+                        ),
                     })?;
             }
             OP_RESIZEDB => {
@@ -1167,7 +1204,10 @@ pub fn load(data: &[u8], dbs: &mut [Db], enc: &Encodings, access: &Access, verif
             OP_AUX => {
                 let k = input.string()?;
                 let v = input.string()?;
-                stats.aux.push((String::from_utf8_lossy(&k).into_owned(), String::from_utf8_lossy(&v).into_owned()));
+                stats.aux.push((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ));
             }
             OP_MODULE_AUX => {
                 return Err(Error::Unsupported {
@@ -1210,7 +1250,10 @@ pub fn load(data: &[u8], dbs: &mut [Db], enc: &Encodings, access: &Access, verif
                     continue;
                 }
                 if dbs[db].keys().contains_key(&key) {
-                    return Err(corrupt_at(input.pos, format!("duplicate key '{}'", String::from_utf8_lossy(&key))));
+                    return Err(corrupt_at(
+                        input.pos,
+                        format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
+                    ));
                 }
                 dbs[db].put_entry(&key, Object::new(value, access.new_stamp()), at);
                 stats.keys += 1;
@@ -1262,11 +1305,24 @@ mod tests {
     fn listpack_round_trips_every_entry_kind() {
         let long = vec![b'x'; 5000];
         let mid = vec![b'y'; 300];
-        let items: Vec<Vec<u8>> = ["0", "127", "128", "-4096", "4095", "-32768", "8388607", "-2147483648", "9223372036854775807", "", "abc", "01"]
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .chain([long, mid])
-            .collect();
+        let items: Vec<Vec<u8>> = [
+            "0",
+            "127",
+            "128",
+            "-4096",
+            "4095",
+            "-32768",
+            "8388607",
+            "-2147483648",
+            "9223372036854775807",
+            "",
+            "abc",
+            "01",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .chain([long, mid])
+        .collect();
         let mut w = ListpackWriter::new();
         for i in &items {
             w.push(i);
@@ -1305,9 +1361,13 @@ mod tests {
             let m = format!("m{i}");
             let s = f64::from(i) / 3.0;
             if i < 5 {
-                small_z.add(m.as_bytes(), s, AddFlags::default(), e.zset).expect("not NaN");
+                small_z
+                    .add(m.as_bytes(), s, AddFlags::default(), e.zset)
+                    .expect("not NaN");
             }
-            big_z.add(m.as_bytes(), s, AddFlags::default(), e.zset).expect("not NaN");
+            big_z
+                .add(m.as_bytes(), s, AddFlags::default(), e.zset)
+                .expect("not NaN");
         }
         let values = [
             Value::Str(Str::Int(-5)),
@@ -1327,6 +1387,117 @@ mod tests {
             assert_eq!(back.encoding(), v.encoding());
             assert_eq!(dump_payload(&back, true), payload, "{}", v.type_name());
         }
+    }
+
+    /// A small file with every type, for the corruption tests.
+    fn small_file() -> Vec<u8> {
+        let e = enc();
+        let access = Access {
+            now_ms: 0,
+            lru_clock: 0,
+            delete_expired: true,
+            touch: true,
+            lfu: None,
+        };
+        let mut db = Db::new();
+        let mut list = List::new();
+        list.push(End::Right, b"a", e.list_fill);
+        list.push(End::Right, b"12", e.list_fill);
+        let mut h = Hash::default();
+        h.set(b"f", b"v", e.hash);
+        let mut s = Set::default();
+        s.add(b"7", e.max_intset);
+        let mut strs = Set::default();
+        strs.add(b"x", e.max_intset);
+        let mut z = ZSet::default();
+        z.add(b"m", 1.5, AddFlags::default(), e.zset).expect("not NaN");
+        db.put_entry(
+            b"s",
+            Object::new(Value::Str(Str::from_bytes(&[b'a'; 40])), 0),
+            Some(i64::MAX / 2),
+        );
+        db.put_entry(b"l", Object::new(Value::List(Box::new(list)), 0), None);
+        db.put_entry(b"h", Object::new(Value::Hash(Box::new(h)), 0), None);
+        db.put_entry(b"i", Object::new(Value::Set(Box::new(s)), 0), None);
+        db.put_entry(b"t", Object::new(Value::Set(Box::new(strs)), 0), None);
+        db.put_entry(b"z", Object::new(Value::ZSet(Box::new(z)), 0), None);
+        let opts = SaveOptions {
+            compress: true,
+            checksum: true,
+            aux: vec![("redis-ver", "7.0.15".into())],
+        };
+        let mut out = Vec::new();
+        write_rdb(&mut out, std::slice::from_ref(&db), &opts).expect("in memory");
+        let mut dbs = vec![Db::new()];
+        let stats = load(&out, &mut dbs, &e, &access, true).expect("loads");
+        assert_eq!(stats.keys, 6);
+        out
+    }
+
+    #[test]
+    fn truncated_and_flipped_files_are_errors_not_panics() {
+        let e = enc();
+        let access = Access {
+            now_ms: 0,
+            lru_clock: 0,
+            delete_expired: true,
+            touch: true,
+            lfu: None,
+        };
+        let file = small_file();
+        for cut in 0..file.len() {
+            let mut dbs = vec![Db::new()];
+            assert!(load(&file[..cut], &mut dbs, &e, &access, true).is_err(), "cut at {cut}");
+        }
+        let mut flipped_ok = 0;
+        for at in 0..file.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut bad = file.clone();
+                bad[at] ^= mask;
+                let mut dbs = vec![Db::new()];
+                // With the checksum every flip is caught; without it the
+                // parser itself must reject or survive the damage.
+                assert!(load(&bad, &mut dbs, &e, &access, true).is_err(), "flip at {at}");
+                let mut dbs = vec![Db::new()];
+                flipped_ok += usize::from(load(&bad, &mut dbs, &e, &access, false).is_ok());
+            }
+        }
+        // Some flips only change a value's bytes, which the format cannot see.
+        assert!(flipped_ok < file.len() * 3);
+    }
+
+    #[test]
+    fn reads_legacy_ziplist_and_zipmap_encodings() {
+        let e = enc();
+        // A ziplist of "ab", 5 (4-bit immediate), 300 (int16), as Redis 6 wrote.
+        let mut zl = vec![0u8; 10];
+        zl.extend_from_slice(&[0, 2, b'a', b'b']);
+        zl.extend_from_slice(&[4, 0xf6]);
+        zl.extend_from_slice(&[2, 0xc0, 0x2c, 0x01]);
+        zl.push(0xff);
+        let n = zl.len() as u32;
+        zl[..4].copy_from_slice(&n.to_le_bytes());
+        zl[8..10].copy_from_slice(&3u16.to_le_bytes());
+        let mut got = Vec::new();
+        ziplist_entries(&zl, 0, |x| {
+            got.push(x.with_bytes(<[u8]>::to_vec));
+            Ok(())
+        })
+        .expect("valid ziplist");
+        assert_eq!(got, [b"ab".to_vec(), b"5".to_vec(), b"300".to_vec()]);
+        // A hash as a zipmap: {"k": "val"} with one free byte.
+        let zm = [1u8, 1, b'k', 3, 1, b'v', b'a', b'l', 0, 0xff];
+        let mut payload = vec![TYPE_HASH_ZIPMAP];
+        write_string(&mut payload, &zm, false);
+        let mut input = Input {
+            buf: &payload[1..],
+            pos: 0,
+        };
+        let v = read_value(&mut input, TYPE_HASH_ZIPMAP, &e)
+            .expect("valid")
+            .expect("not empty");
+        let Value::Hash(h) = v else { panic!("a hash") };
+        assert_eq!(h.get(b"k"), Some(&b"val"[..]));
     }
 
     #[test]

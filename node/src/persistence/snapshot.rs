@@ -158,7 +158,10 @@ pub fn save(server: &mut Server) -> io::Result<()> {
 /// When a save already runs (`AlreadyExists`) or fork fails.
 pub fn bgsave(server: &mut Server) -> io::Result<()> {
     if server.persistence.in_progress() {
-        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "Background save already in progress"));
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "Background save already in progress",
+        ));
     }
     let path = path(server);
     let opts = options(server);
@@ -242,9 +245,11 @@ pub fn cron(server: &mut Server) {
     }
     let now = unix_ms() / 1000;
     let retry_ok = server.persistence.last_bgsave_ok || now - server.persistence.last_try > RETRY_DELAY_SECS;
-    let point = server.config.save.iter().find(|p| {
-        server.dirty >= p.changes && now - server.lastsave > p.seconds as i64 && retry_ok
-    });
+    let point = server
+        .config
+        .save
+        .iter()
+        .find(|p| server.dirty >= p.changes && now - server.lastsave > p.seconds as i64 && retry_ok);
     if let Some(p) = point {
         tracing::info!("{} changes in {} seconds. Saving...", p.changes, p.seconds);
     }

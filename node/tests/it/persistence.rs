@@ -33,7 +33,24 @@ fn populate(conn: &mut Conn) {
     c(&["HSET", "hash:small", "f1", "v1", "n", "42"]);
     c(&["SADD", "set:ints", "1", "-2", "70000", "-5000000000"]);
     c(&["SADD", "set:strs", "a", "b", "c"]);
-    c(&["ZADD", "zset:small", "1", "a", "2.5", "b", "-3", "c", "1e300", "d", "inf", "e", "-inf", "f", "0.1", "g"]);
+    c(&[
+        "ZADD",
+        "zset:small",
+        "1",
+        "a",
+        "2.5",
+        "b",
+        "-3",
+        "c",
+        "1e300",
+        "d",
+        "inf",
+        "e",
+        "-inf",
+        "f",
+        "0.1",
+        "g",
+    ]);
     c(&["SELECT", "3"]);
     c(&["SET", "db3:key", "other db", "EX", "100000"]);
     c(&["SELECT", "0"]);
@@ -83,7 +100,9 @@ fn snapshot(conn: &mut Conn) -> (BTreeMap<String, String>, BTreeMap<String, i64>
     let mut ttls = BTreeMap::new();
     for db in 0..4 {
         conn.cmd(&["SELECT", &db.to_string()]);
-        let Frame::Array(names) = conn.cmd(&["KEYS", "*"]) else { panic!("KEYS") };
+        let Frame::Array(names) = conn.cmd(&["KEYS", "*"]) else {
+            panic!("KEYS")
+        };
         for name in names.iter().map(text) {
             let ty = text(&conn.cmd(&["TYPE", &name]));
             let value = match ty.as_str() {
@@ -95,8 +114,13 @@ fn snapshot(conn: &mut Conn) -> (BTreeMap<String, String>, BTreeMap<String, i64>
                 other => panic!("unexpected type {other}"),
             };
             let encoding = text(&conn.cmd(&["OBJECT", "ENCODING", &name]));
-            let Frame::Integer(pttl) = conn.cmd(&["PTTL", &name]) else { panic!("PTTL") };
-            keys.insert(format!("{db}:{name}"), format!("{ty} {encoding} ttl:{} {value}", pttl > 0));
+            let Frame::Integer(pttl) = conn.cmd(&["PTTL", &name]) else {
+                panic!("PTTL")
+            };
+            keys.insert(
+                format!("{db}:{name}"),
+                format!("{ty} {encoding} ttl:{} {value}", pttl > 0),
+            );
             if pttl > 0 {
                 ttls.insert(format!("{db}:{name}"), pttl);
             }
@@ -138,7 +162,10 @@ fn our_rdb_passes_redis_check_rdb_and_loads_into_redis() {
     populate(&mut t);
     assert_eq!(text(&t.cmd(&["SAVE"])), "OK");
     let file = tessera.dir().join("dump.rdb");
-    let check = Command::new("redis-check-rdb").arg(&file).output().expect("run redis-check-rdb");
+    let check = Command::new("redis-check-rdb")
+        .arg(&file)
+        .output()
+        .expect("run redis-check-rdb");
     let out = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && out.contains("RDB looks OK"), "{out}");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -174,14 +201,24 @@ fn dump_and_restore_interchange_with_redis() {
     let (mut r, mut t) = (redis.conn(), tessera.conn());
     populate(&mut r);
     populate(&mut t);
-    let Frame::Array(names) = r.cmd(&["KEYS", "*"]) else { panic!("KEYS") };
+    let Frame::Array(names) = r.cmd(&["KEYS", "*"]) else {
+        panic!("KEYS")
+    };
     for name in names.iter().map(text) {
         // redis → tessera and tessera → redis, under new names.
         let from_redis = r.cmd(&["DUMP", &name]);
         let from_tessera = t.cmd(&["DUMP", &name]);
-        let (Frame::Bulk(rp), Frame::Bulk(tp)) = (&from_redis, &from_tessera) else { panic!("DUMP {name}") };
-        assert_eq!(text(&t.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", rp])), "OK");
-        assert_eq!(text(&r.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", tp])), "OK");
+        let (Frame::Bulk(rp), Frame::Bulk(tp)) = (&from_redis, &from_tessera) else {
+            panic!("DUMP {name}")
+        };
+        assert_eq!(
+            text(&t.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", rp])),
+            "OK"
+        );
+        assert_eq!(
+            text(&r.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", tp])),
+            "OK"
+        );
     }
     r.cmd(&["DEL", "str:ttl"]);
     t.cmd(&["DEL", "str:ttl"]);
@@ -197,7 +234,9 @@ fn restore_replies_match_redis() {
         c.cmd(&["RPUSH", "src", "a", "b"]);
         c.cmd(&["SET", "busy", "x"]);
     }
-    let Frame::Bulk(payload) = r.cmd(&["DUMP", "src"]) else { panic!("DUMP") };
+    let Frame::Bulk(payload) = r.cmd(&["DUMP", "src"]) else {
+        panic!("DUMP")
+    };
     let mut corrupt = payload.to_vec();
     corrupt[2] ^= 0xff;
     let mut bad_body = payload[..payload.len() - 10].to_vec();
@@ -230,7 +269,12 @@ fn restore_replies_match_redis() {
     ];
     for case in cases {
         let (a, b) = (r.cmd(&case), t.cmd(&case));
-        assert_eq!(pretty_frame(&a), pretty_frame(&b), "{:?}", case.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>());
+        assert_eq!(
+            pretty_frame(&a),
+            pretty_frame(&b),
+            "{:?}",
+            case.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -240,7 +284,11 @@ fn redis_crc64(bytes: &[u8]) -> u64 {
     for &b in bytes {
         crc ^= u64::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -342,7 +390,9 @@ fn crash_during_bgsave_leaves_a_loadable_file() {
     // the new one, never a partial one.
     let restarted = Server::tessera(&["--dir", &d]);
     let mut t2 = restarted.conn();
-    let Frame::Integer(n) = t2.cmd(&["DBSIZE"]) else { panic!("DBSIZE") };
+    let Frame::Integer(n) = t2.cmd(&["DBSIZE"]) else {
+        panic!("DBSIZE")
+    };
     if n as usize == before.keys().filter(|k| k.starts_with("0:")).count() {
         assert_eq!(snapshot(&mut t2).0, before);
     } else {
