@@ -10,7 +10,9 @@
 const MAX_LITERAL: usize = 32;
 const MAX_OFF: usize = 1 << 13;
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-const HASH_BITS: u32 = 14;
+/// Largest hash table (entries) of the compressor; short inputs use a
+/// table about their own size, so that compressing a short string stays cheap.
+const HASH_BITS_MAX: u32 = 14;
 
 /// Why a stream could not be decompressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -57,16 +59,17 @@ pub fn decompress(input: &[u8], len: usize) -> Result<Vec<u8>, Invalid> {
     if out.len() == len { Ok(out) } else { Err(Invalid) }
 }
 
-fn hash(b: &[u8]) -> usize {
+fn hash(b: &[u8], bits: u32) -> usize {
     let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+    (v.wrapping_mul(2_654_435_761) >> (32 - bits)) as usize
 }
 
 /// Compresses `input`; `None` when the result would not be shorter than
 /// `limit` bytes (Redis stores such strings uncompressed).
 pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(limit);
-    let mut table = vec![0usize; 1 << HASH_BITS];
+    let bits = input.len().next_power_of_two().trailing_zeros().clamp(6, HASH_BITS_MAX);
+    let mut table = vec![0u32; 1 << bits];
     let mut lit_start = 0;
     let mut ip = 0;
     let flush_literals = |out: &mut Vec<u8>, lits: &[u8]| {
@@ -76,11 +79,13 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
         }
     };
     while ip + 2 < input.len() {
-        let h = hash(&input[ip..]);
+        let h = hash(&input[ip..], bits);
         // Entries are stored +1 so that 0 means "empty".
-        let cand = table[h];
-        table[h] = ip + 1;
-        if cand > 0 {
+        let cand = table[h] as usize;
+        // Positions past 4 GiB are not indexed (such strings are not
+        // compressed as well, never wrongly).
+        table[h] = u32::try_from(ip + 1).unwrap_or(0);
+        if cand > 0 && cand <= ip {
             let r = cand - 1;
             let off = ip - r - 1;
             if off < MAX_OFF && input[r..r + 3] == input[ip..ip + 3] {
