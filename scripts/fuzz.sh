@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the RESP decoders (request parser and reply frame decoder) for a
-# bounded time each. Installs cargo-fuzz when missing. Uses the stable
-# toolchain with RUSTC_BOOTSTRAP=1 (cargo fuzz needs -Z flags).
+# Fuzzes the RESP decoders (request parser and reply frame decoder) and the
+# RDB loader / RESTORE payload decoder (target `rdb`) for a bounded time
+# each. Installs cargo-fuzz when missing. Uses the stable toolchain with
+# RUSTC_BOOTSTRAP=1 (cargo fuzz needs -Z flags).
 #
 # Usage: scripts/fuzz.sh [SECONDS per target, default 60]
 set -euo pipefail

@@ -362,19 +362,18 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
     w.field("current_fork_perc", "0.00");
     w.zeros(&["current_save_keys_processed", "current_save_keys_total"]);
     w.field("rdb_changes_since_last_save", server.dirty);
-    w.field("rdb_bgsave_in_progress", 0);
-    w.field("rdb_last_save_time", server.lastsave);
-    w.field("rdb_last_bgsave_status", "ok");
-    w.field("rdb_last_bgsave_time_sec", -1);
-    w.field("rdb_current_bgsave_time_sec", -1);
-    w.zeros(&[
-        "rdb_saves",
-        "rdb_last_cow_size",
-        "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
-    ]);
-    let aof = &server.aof;
+    let p = &server.persistence;
     let status = |ok: bool| if ok { "ok" } else { "err" };
+    w.field("rdb_bgsave_in_progress", u8::from(p.in_progress()));
+    w.field("rdb_last_save_time", server.lastsave);
+    w.field("rdb_last_bgsave_status", status(p.last_bgsave_ok));
+    w.field("rdb_last_bgsave_time_sec", p.last_bgsave_secs);
+    w.field("rdb_current_bgsave_time_sec", p.current_secs());
+    w.field("rdb_saves", p.saves);
+    w.zeros(&["rdb_last_cow_size"]);
+    w.field("rdb_last_load_keys_expired", p.last_load.1);
+    w.field("rdb_last_load_keys_loaded", p.last_load.0);
+    let aof = &server.aof;
     w.field("aof_enabled", u8::from(server.config.appendonly));
     w.field("aof_rewrite_in_progress", u8::from(aof.rewrite_in_progress()));
     w.field("aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));

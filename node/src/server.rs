@@ -83,8 +83,10 @@ pub struct Server {
     /// Replication id (INFO `master_replid`).
     pub replid: String,
     /// Unix time (seconds) of the last successful save; the start time
-    /// until persistence saves.
+    /// until the first save.
     pub lastsave: i64,
+    /// RDB save and load state.
+    pub persistence: crate::persistence::snapshot::State,
     /// Highest `used_memory` seen (INFO `used_memory_peak`).
     pub peak_memory: usize,
     /// `used_memory` once the server was set up (INFO `used_memory_startup`).
@@ -142,6 +144,7 @@ impl Server {
             run_id: random_hex_id(),
             replid: random_hex_id(),
             lastsave: unix_ms() / 1000,
+            persistence: Default::default(),
             peak_memory: 0,
             startup_memory: crate::alloc::allocated(),
             active_expire_enabled: true,
@@ -315,6 +318,7 @@ impl Server {
         self.propagator.commit_each();
         crate::evict::cron(self);
         crate::persistence::aof::cron(self);
+        crate::persistence::snapshot::cron(self);
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
@@ -400,8 +404,10 @@ pub async fn run(
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     // Start-up loading: the AOF when it is enabled and exists (it wins over
-    // the RDB, as in Redis); the RDB is loaded here when it did not.
-    let _aof_loaded = crate::persistence::aof::load_at_start(&mut state)?;
+    // the RDB, as in Redis), else the RDB.
+    if !crate::persistence::aof::load_at_start(&mut state)? {
+        crate::persistence::snapshot::load_at_startup(&mut state)?;
+    }
     crate::persistence::aof::open_at_start(&mut state)?;
     let server = Rc::new(RefCell::new(state));
     for listener in listeners {
@@ -418,7 +424,15 @@ pub async fn run(
     });
     let notify = server.borrow().shutdown_notify.clone();
     tokio::select! {
-        _ = shutdown => tracing::info!("received a shutdown signal, exiting"),
+        _ = shutdown => {
+            tracing::info!("received a shutdown signal, exiting");
+            // As Redis on SIGTERM/SIGINT: save when save points are set.
+            let mut s = server.borrow_mut();
+            crate::persistence::snapshot::kill_child(&mut s);
+            if !s.config.save.is_empty() && crate::persistence::snapshot::save(&mut s).is_err() {
+                tracing::warn!("Error trying to save the DB before exiting");
+            }
+        }
         _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
     }
     crate::persistence::aof::shutdown(&mut server.borrow_mut());

@@ -13,6 +13,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -348,6 +349,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         .iter()
         .chain(command::COMMANDS)
         .chain(keys::COMMANDS)
+        .chain(persistence::COMMANDS)
         .chain(string::COMMANDS)
         .chain(list::COMMANDS)
         .chain(hash::COMMANDS)
@@ -691,6 +693,9 @@ fn admit(server: &mut Server, client: &Client, cmd: &Command, args: &[Bytes], ou
         return Err(CommandError::err("Command not allowed inside a transaction"));
     }
     crate::evict::admit(server, client, cmd, out)?;
+    if crate::persistence::snapshot::denies_writes(server) && (cmd.flags & flag::WRITE != 0 || cmd.name == "ping") {
+        return Err(CommandError::Other(crate::persistence::snapshot::MISCONF.into()));
+    }
     if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
         return Err(pubsub::not_allowed_while_subscribed(cmd));
     }

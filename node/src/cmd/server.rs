@@ -464,16 +464,17 @@ fn lastsave(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
 }
 
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let (mut save, mut nosave, mut abort, mut other) = (false, false, false, false);
+    let (mut save, mut nosave, mut abort, mut other, mut force) = (false, false, false, false, false);
     for a in &args[1..] {
         if arg::is(a, "nosave") {
             nosave = true;
         } else if arg::is(a, "save") {
             save = true;
         } else if arg::is(a, "now") || arg::is(a, "force") {
-            // NOW and FORCE matter when waiting for replicas or when a save
-            // fails; neither happens here yet.
+            // NOW matters when waiting for replicas (none here); FORCE
+            // exits even when the final save fails.
             other = true;
+            force |= arg::is(a, "force");
         } else if arg::is(a, "abort") {
             abort = true;
         } else {
@@ -488,10 +489,15 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         // in progress.
         return Err(CommandError::err("No shutdown in progress."));
     }
-    // SAVE (and the save Redis makes by default when save points are
-    // configured) belongs to persistence, which implements it; until then
-    // nothing is written and the server stops at once.
     tracing::warn!("User requested shutdown...");
+    crate::persistence::snapshot::kill_child(ctx.server);
+    if (save || !ctx.server.config.save.is_empty()) && !nosave {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if crate::persistence::snapshot::save(ctx.server).is_err() && !force {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
+        }
+    }
     ctx.server.shutdown_requested = true;
     ctx.server.shutdown_notify.notify_one();
     // No reply: the connection closes when the process exits.
@@ -813,6 +819,21 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let sub = &args[1];
     match args.len() {
         2 if arg::is(sub, "help") => debug_help(&mut ctx.out),
+        2 if arg::is(sub, "reload") => {
+            // Save, empty, load back: proves the dataset survives the format.
+            crate::persistence::snapshot::save(ctx.server).map_err(|_| CommandError::err("Error saving RDB"))?;
+            let path = crate::persistence::snapshot::path(ctx.server);
+            let data = std::fs::read(&path)
+                .map_err(|_| CommandError::err("Error trying to load the RDB dump, check server logs."))?;
+            if let Err(e) = crate::persistence::snapshot::load_into(ctx.server, &data) {
+                tracing::warn!("DEBUG RELOAD: {e}");
+                return Err(CommandError::err(
+                    "Error trying to load the RDB dump, check server logs.",
+                ));
+            }
+            tracing::info!("DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
+        }
         2 if arg::is(sub, "change-repl-id") => {
             ctx.server.replid = crate::server::random_hex_id();
             ctx.out.ok();
@@ -836,7 +857,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 std::ptr::from_ref(obj),
                 obj.value.encoding(),
-                serialized_len_estimate(obj),
+                serialized_len(obj),
                 obj.access,
                 lru_clock.wrapping_sub(obj.access) & 0xff_ffff
             );
@@ -856,10 +877,12 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// DEBUG OBJECT `serializedlength`: the value's size, as an estimate of its
-/// RDB encoding (Redis serializes the value to measure it).
-fn serialized_len_estimate(obj: &Object) -> usize {
-    obj.value.heap_size().max(1) + 1
+/// DEBUG OBJECT `serializedlength`: the length of the value's RDB encoding
+/// (without its type byte), as Redis measures it.
+fn serialized_len(obj: &Object) -> usize {
+    let mut out = Vec::new();
+    crate::persistence::rdb::write_value(&mut out, &obj.value, true);
+    out.len() - 1
 }
 
 /// C's `strtod` on a prefix: the longest leading number, else 0.
@@ -897,6 +920,8 @@ fn debug_help(out: &mut Reply<'_>) {
             "    Write <message> to the server log.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
+            "RELOAD",
+            "    Save the RDB on disk and reload it back to memory.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

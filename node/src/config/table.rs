@@ -447,15 +447,20 @@ const AP: u16 = APPLIED;
 /// Every directive of Redis 7.0, in Redis's own table order.
 pub(crate) static TABLE: &[Directive] = &[
     // Bool configs.
-    boolean!("rdbchecksum", IMM, rdbchecksum, true),
+    boolean!("rdbchecksum", IMM | AP, rdbchecksum, true),
     boolean!("daemonize", IMM | AP, daemonize, false),
     boolean!("io-threads-do-reads", IMM, io_threads_do_reads, false),
     boolean!("always-show-logo", IMM, always_show_logo, false),
     boolean!("protected-mode", MUT | AP, protected_mode, true),
-    boolean!("rdbcompression", MUT, rdbcompression, true),
+    boolean!("rdbcompression", MUT | AP, rdbcompression, true),
     boolean!("rdb-del-sync-files", MUT, rdb_del_sync_files, false),
     boolean!("activerehashing", MUT | AP, activerehashing, true),
-    boolean!("stop-writes-on-bgsave-error", MUT, stop_writes_on_bgsave_error, true),
+    boolean!(
+        "stop-writes-on-bgsave-error",
+        MUT | AP,
+        stop_writes_on_bgsave_error,
+        true
+    ),
     boolean!("set-proc-title", IMM, set_proc_title, true),
     boolean!("dynamic-hz", MUT, dynamic_hz, true),
     boolean!("lazyfree-lazy-eviction", MUT, lazyfree_lazy_eviction, false),
@@ -553,7 +558,7 @@ pub(crate) static TABLE: &[Directive] = &[
     string!("cluster-config-file", IMM, req cluster_config_file = "nodes.conf"),
     string!("cluster-announce-hostname", MUT, opt cluster_announce_hostname, check = check_hostname),
     string!("syslog-ident", IMM, req syslog_ident = "redis"),
-    string!("dbfilename", PROTECTED, req dbfilename = "dump.rdb", check = check_dbfilename),
+    string!("dbfilename", PROTECTED | AP, req dbfilename = "dump.rdb", check = check_dbfilename),
     string!("appendfilename", IMM | AP, req appendfilename = "appendonly.aof", check = check_aof_filename),
     string!("appenddirname", IMM | AP, req appenddirname = "appendonlydir", check = check_aof_dirname),
     string!("server_cpulist", IMM, opt server_cpulist),
@@ -739,7 +744,7 @@ pub(crate) static TABLE: &[Directive] = &[
         rewrite_dir,
         init_dir
     ),
-    special!("save", MULTI_ARG, set_save, get_save, rewrite_save, |c| c.save =
+    special!("save", MULTI_ARG | AP, set_save, get_save, rewrite_save, |c| c.save =
         DEFAULT_SAVE.to_vec()),
     special!(
         "client-output-buffer-limit",

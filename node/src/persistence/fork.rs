@@ -13,8 +13,8 @@ use std::io;
 /// A child's process id.
 pub type Pid = i32;
 
-/// Forks a child that runs `f` and exits with its return value; returns the
-/// child's pid in the parent.
+/// Forks a child that runs `f` and exits with its return value (1 if it
+/// panics); returns the child's pid in the parent.
 ///
 /// # Errors
 /// When `fork` fails (out of memory, process limit).
@@ -27,7 +27,7 @@ pub fn fork_child(f: impl FnOnce() -> i32) -> io::Result<Pid> {
     match pid {
         -1 => Err(io::Error::last_os_error()),
         0 => {
-            let code = f();
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(1);
             // SAFETY: `_exit` ends the process at once; nothing runs after it.
             unsafe { libc::_exit(code) }
         }

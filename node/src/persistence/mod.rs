@@ -1,6 +1,17 @@
-//! Persistence: the append-only file and the child processes that write
-//! snapshots of the dataset. Encoding and decoding live here; the server
-//! decides when they run.
+//! Persistence: RDB snapshots and the append-only file, in Redis 7.0's
+//! formats. Encoding and decoding live here; the server decides when they run.
+//!
+//! - [`rdb`]: the pure encoder/decoder (files and DUMP payloads);
+//!   [`lzf`] and [`crc64`]: its compression and checksum.
+//! - [`snapshot`]: files on disk (atomic writes, load at start-up) and
+//!   the server's save state (SAVE, BGSAVE in a forked child, save points).
+//! - [`aof`]: the multi-part append-only file (manifest, base and
+//!   incremental files, fsync policies, loading, BGREWRITEAOF).
+//! - [`fork`]: the one place with `unsafe` (fork, waitpid, `_exit`).
 
 pub mod aof;
+pub mod crc64;
 pub mod fork;
+pub mod lzf;
+pub mod rdb;
+pub mod snapshot;

@@ -20,6 +20,8 @@
 //!   subscribers, the `redis` crate's async pub/sub.
 //! - [`multi`]: seeded random interleavings of WATCH/MULTI/EXEC between
 //!   connections.
+//! - [`persistence`]: RDB files and DUMP payloads exchanged with
+//!   redis-server and redis-check-rdb, BGSAVE, MISCONF, a crash during BGSAVE.
 //! - [`eviction`]: maxmemory policies under write load, OOM errors, LRU/LFU
 //!   and TTL eviction order.
 //!
@@ -37,6 +39,7 @@ mod eviction;
 mod hashes;
 mod keys;
 mod multi;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod random;

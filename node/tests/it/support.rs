@@ -255,6 +255,12 @@ impl Server {
         Conn::connect(self.port)
     }
 
+    /// Kills the process with SIGKILL (a crash) and reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

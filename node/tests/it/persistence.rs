@@ -1,0 +1,401 @@
+//! RDB persistence against the real tools: files written here pass
+//! `redis-check-rdb` and load into `redis-server` with every key, value,
+//! encoding and TTL equal; files and DUMP payloads written by `redis-server`
+//! load here the same way; BGSAVE, LASTSAVE, restart, MISCONF after a failed
+//! save, and a crash during BGSAVE that leaves a loadable file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use resp::Frame;
+
+use crate::support::{Conn, Server, pretty_frame, tool_installed};
+
+/// Writes one key of every type and encoding (small and large
+/// collections, integers of each width, long compressible strings, TTLs)
+/// into databases 0 and 3.
+fn populate(conn: &mut Conn) {
+    let mut cmds: Vec<Vec<String>> = Vec::new();
+    let mut c = |parts: &[&str]| cmds.push(parts.iter().map(|s| (*s).to_string()).collect());
+    c(&["SET", "str:small", "hello"]);
+    c(&["SET", "str:int8", "12"]);
+    c(&["SET", "str:int16", "-3000"]);
+    c(&["SET", "str:int32", "2000000000"]);
+    c(&["SET", "str:int64", "9223372036854775807"]);
+    c(&["SET", "str:notint", "007"]);
+    c(&["SET", "str:empty", ""]);
+    let long = "abcdefgh".repeat(500);
+    c(&["SET", "str:lzf", &long]);
+    c(&["SET", "str:ttl", "v", "PX", "5000000"]);
+    c(&["RPUSH", "list:small", "a", "1", "-1", "300", "70000", "x"]);
+    c(&["HSET", "hash:small", "f1", "v1", "n", "42"]);
+    c(&["SADD", "set:ints", "1", "-2", "70000", "-5000000000"]);
+    c(&["SADD", "set:strs", "a", "b", "c"]);
+    c(&[
+        "ZADD",
+        "zset:small",
+        "1",
+        "a",
+        "2.5",
+        "b",
+        "-3",
+        "c",
+        "1e300",
+        "d",
+        "inf",
+        "e",
+        "-inf",
+        "f",
+        "0.1",
+        "g",
+    ]);
+    c(&["SELECT", "3"]);
+    c(&["SET", "db3:key", "other db", "EX", "100000"]);
+    c(&["SELECT", "0"]);
+    for (name, n) in [("big", 2000), ("mid", 200)] {
+        for i in 0..n {
+            let (i, f) = (i.to_string(), f64::from(i) / 7.0);
+            c(&["RPUSH", &format!("list:{name}"), &format!("element-{i}")]);
+            c(&["HSET", &format!("hash:{name}"), &format!("field-{i}"), &i]);
+            c(&["SADD", &format!("set:{name}"), &format!("m{i}")]);
+            c(&["SADD", &format!("set:{name}ints"), &i]);
+            c(&["ZADD", &format!("zset:{name}"), &f.to_string(), &format!("m{i}")]);
+        }
+    }
+    c(&["HSET", "hash:longval", "f", &long]);
+    c(&["ZADD", "zset:longmember", "1", &long]);
+    for chunk in cmds.chunks(500) {
+        for cmd in chunk {
+            conn.send(cmd);
+        }
+        for cmd in chunk {
+            let reply = conn.recv();
+            assert!(!matches!(reply, Frame::Error(_)), "{cmd:?}: {}", pretty_frame(&reply));
+        }
+    }
+}
+
+fn text(f: &Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) => String::from_utf8_lossy(b).into_owned(),
+        other => pretty_frame(other),
+    }
+}
+
+fn sorted(f: Frame) -> String {
+    let mut items: Vec<String> = match f {
+        Frame::Array(items) => items.iter().map(text).collect(),
+        other => vec![pretty_frame(&other)],
+    };
+    items.sort();
+    items.join(",")
+}
+
+/// Every key of databases 0..4 with its type, encoding, value (collections
+/// in a canonical order) and whether it has a TTL, plus the TTLs.
+fn snapshot(conn: &mut Conn) -> (BTreeMap<String, String>, BTreeMap<String, i64>) {
+    let mut keys = BTreeMap::new();
+    let mut ttls = BTreeMap::new();
+    for db in 0..4 {
+        conn.cmd(&["SELECT", &db.to_string()]);
+        let Frame::Array(names) = conn.cmd(&["KEYS", "*"]) else {
+            panic!("KEYS")
+        };
+        for name in names.iter().map(text) {
+            let ty = text(&conn.cmd(&["TYPE", &name]));
+            let value = match ty.as_str() {
+                "string" => text(&conn.cmd(&["GET", &name])),
+                "list" => pretty_frame(&conn.cmd(&["LRANGE", &name, "0", "-1"])),
+                "hash" => sorted(conn.cmd(&["HGETALL", &name])),
+                "set" => sorted(conn.cmd(&["SMEMBERS", &name])),
+                "zset" => pretty_frame(&conn.cmd(&["ZRANGE", &name, "0", "-1", "WITHSCORES"])),
+                other => panic!("unexpected type {other}"),
+            };
+            let encoding = text(&conn.cmd(&["OBJECT", "ENCODING", &name]));
+            let Frame::Integer(pttl) = conn.cmd(&["PTTL", &name]) else {
+                panic!("PTTL")
+            };
+            keys.insert(
+                format!("{db}:{name}"),
+                format!("{ty} {encoding} ttl:{} {value}", pttl > 0),
+            );
+            if pttl > 0 {
+                ttls.insert(format!("{db}:{name}"), pttl);
+            }
+        }
+    }
+    conn.cmd(&["SELECT", "0"]);
+    (keys, ttls)
+}
+
+fn assert_same_dataset(from: &mut Conn, to: &mut Conn) {
+    let (a, a_ttl) = snapshot(from);
+    let (b, b_ttl) = snapshot(to);
+    assert!(a.len() > 20, "the dataset is populated");
+    for (k, v) in &a {
+        assert_eq!(Some(v), b.get(k), "key {k}");
+    }
+    assert_eq!(a.len(), b.len(), "same keys");
+    for (k, t) in &a_ttl {
+        let other = b_ttl[k];
+        assert!((t - other).abs() < 60_000, "TTL of {k}: {t} vs {other}");
+    }
+}
+
+fn copy_dump(from: &Path, to: &Path) {
+    std::fs::copy(from.join("dump.rdb"), to.join("dump.rdb")).expect("copy dump.rdb");
+}
+
+fn dir_arg(dir: &Path) -> String {
+    dir.to_str().expect("UTF-8 temp dir").to_owned()
+}
+
+#[test]
+fn our_rdb_passes_redis_check_rdb_and_loads_into_redis() {
+    if !tool_installed("redis-check-rdb") || !crate::support::redis_installed() {
+        return;
+    }
+    let tessera = Server::tessera(&[]);
+    let mut t = tessera.conn();
+    populate(&mut t);
+    assert_eq!(text(&t.cmd(&["SAVE"])), "OK");
+    let file = tessera.dir().join("dump.rdb");
+    let check = Command::new("redis-check-rdb")
+        .arg(&file)
+        .output()
+        .expect("run redis-check-rdb");
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && out.contains("RDB looks OK"), "{out}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dump(tessera.dir(), dir.path());
+    let redis = redis_or_skip!(&["--dir", &dir_arg(dir.path())]);
+    assert_same_dataset(&mut t, &mut redis.conn());
+}
+
+#[test]
+fn redis_rdb_loads_into_tessera() {
+    let redis = redis_or_skip!(&[]);
+    let mut r = redis.conn();
+    populate(&mut r);
+    assert_eq!(text(&r.cmd(&["SAVE"])), "OK");
+    for compression in ["yes", "no"] {
+        r.cmd(&["CONFIG", "SET", "rdbcompression", compression]);
+        assert_eq!(text(&r.cmd(&["SAVE"])), "OK");
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dump(redis.dir(), dir.path());
+        let tessera = Server::tessera(&["--dir", &dir_arg(dir.path()), "--enable-debug-command", "yes"]);
+        let mut t = tessera.conn();
+        assert_same_dataset(&mut r, &mut t);
+        // And back through tessera's own writer and loader.
+        assert_eq!(text(&t.cmd(&["DEBUG", "RELOAD"])), "OK");
+        assert_same_dataset(&mut r, &mut t);
+    }
+}
+
+#[test]
+fn dump_and_restore_interchange_with_redis() {
+    let redis = redis_or_skip!(&[]);
+    let tessera = Server::tessera(&[]);
+    let (mut r, mut t) = (redis.conn(), tessera.conn());
+    populate(&mut r);
+    populate(&mut t);
+    let Frame::Array(names) = r.cmd(&["KEYS", "*"]) else {
+        panic!("KEYS")
+    };
+    for name in names.iter().map(text) {
+        // redis → tessera and tessera → redis, under new names.
+        let from_redis = r.cmd(&["DUMP", &name]);
+        let from_tessera = t.cmd(&["DUMP", &name]);
+        let (Frame::Bulk(rp), Frame::Bulk(tp)) = (&from_redis, &from_tessera) else {
+            panic!("DUMP {name}")
+        };
+        assert_eq!(
+            text(&t.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", rp])),
+            "OK"
+        );
+        assert_eq!(
+            text(&r.cmd(&[b"RESTORE".as_slice(), format!("r:{name}").as_bytes(), b"0", tp])),
+            "OK"
+        );
+    }
+    r.cmd(&["DEL", "str:ttl"]);
+    t.cmd(&["DEL", "str:ttl"]);
+    assert_same_dataset(&mut r, &mut t);
+}
+
+#[test]
+fn restore_replies_match_redis() {
+    let redis = redis_or_skip!(&[]);
+    let tessera = Server::tessera(&[]);
+    let (mut r, mut t) = (redis.conn(), tessera.conn());
+    for c in [&mut r, &mut t] {
+        c.cmd(&["RPUSH", "src", "a", "b"]);
+        c.cmd(&["SET", "busy", "x"]);
+    }
+    let Frame::Bulk(payload) = r.cmd(&["DUMP", "src"]) else {
+        panic!("DUMP")
+    };
+    let mut corrupt = payload.to_vec();
+    corrupt[2] ^= 0xff;
+    let mut bad_body = payload[..payload.len() - 10].to_vec();
+    bad_body.truncate(bad_body.len() - 1);
+    bad_body.extend_from_slice(&payload[payload.len() - 10..payload.len() - 8]);
+    let crc = redis_crc64(&bad_body);
+    bad_body.extend_from_slice(&crc.to_le_bytes());
+    let p = payload.as_ref();
+    let cases: Vec<Vec<&[u8]>> = vec![
+        vec![b"RESTORE", b"busy", b"0", p],
+        vec![b"RESTORE", b"k1", b"-1", p],
+        vec![b"RESTORE", b"k1", b"abc", p],
+        vec![b"RESTORE", b"k1", b"0", &corrupt],
+        vec![b"RESTORE", b"k1", b"0", b"short"],
+        vec![b"RESTORE", b"k1", b"0", &bad_body],
+        vec![b"RESTORE", b"k1", b"0", p, b"IDLETIME", b"-1"],
+        vec![b"RESTORE", b"k1", b"0", p, b"FREQ", b"256"],
+        vec![b"RESTORE", b"k1", b"0", p, b"IDLETIME", b"1", b"FREQ", b"1"],
+        vec![b"RESTORE", b"k1", b"0", p, b"BOGUS"],
+        vec![b"RESTORE", b"busy", b"0", p, b"REPLACE", b"IDLETIME", b"100"],
+        vec![b"TYPE", b"busy"],
+        vec![b"OBJECT", b"IDLETIME", b"busy"],
+        vec![b"RESTORE", b"k2", b"1000", p, b"ABSTTL"],
+        vec![b"EXISTS", b"k2"],
+        vec![b"RESTORE", b"busy", b"1", p, b"REPLACE", b"ABSTTL"],
+        vec![b"EXISTS", b"busy"],
+        vec![b"RESTORE", b"k3", b"100000", p],
+        vec![b"TTL", b"k3"],
+        vec![b"DUMP", b"nokey"],
+    ];
+    for case in cases {
+        let (a, b) = (r.cmd(&case), t.cmd(&case));
+        assert_eq!(
+            pretty_frame(&a),
+            pretty_frame(&b),
+            "{:?}",
+            case.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Redis's CRC-64, to build payloads with a valid checksum but a bad body.
+fn redis_crc64(bytes: &[u8]) -> u64 {
+    let mut crc = 0u64;
+    for &b in bytes {
+        crc ^= u64::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+fn info_field(conn: &mut Conn, field: &str) -> String {
+    let body = text(&conn.cmd(&["INFO", "persistence"]));
+    body.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("INFO has no {field}"))
+        .to_owned()
+}
+
+fn wait_for(conn: &mut Conn, field: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(conn, field) != want {
+        assert!(Instant::now() < deadline, "{field} never became {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bgsave_lastsave_and_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir_arg(dir.path());
+    let tessera = Server::tessera(&["--dir", &d]);
+    let mut t = tessera.conn();
+    populate(&mut t);
+    assert_eq!(info_field(&mut t, "rdb_saves"), "0");
+    assert_ne!(info_field(&mut t, "rdb_changes_since_last_save"), "0");
+    assert_eq!(text(&t.cmd(&["BGSAVE"])), "Background saving started");
+    wait_for(&mut t, "rdb_bgsave_in_progress", "0");
+    assert_eq!(info_field(&mut t, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut t, "rdb_saves"), "1");
+    assert_eq!(info_field(&mut t, "rdb_changes_since_last_save"), "0");
+    assert_eq!(text(&t.cmd(&["BGSAVE", "SCHEDULE"])), "Background saving started");
+    wait_for(&mut t, "rdb_saves", "2");
+    assert!(matches!(t.cmd(&["BGSAVE", "NOW"]), Frame::Error(_)));
+    // A restart on the same directory loads the snapshot.
+    let restarted = Server::tessera(&["--dir", &d]);
+    let mut t2 = restarted.conn();
+    assert_same_dataset(&mut t, &mut t2);
+    assert_ne!(info_field(&mut t2, "rdb_last_load_keys_loaded"), "0");
+    drop(restarted);
+    // SHUTDOWN SAVE writes what changed since.
+    t.cmd(&["SET", "late", "write"]);
+    t.send(&["SHUTDOWN", "SAVE"]);
+    assert!(t.is_closed());
+    let again = Server::tessera(&["--dir", &d]);
+    assert_eq!(text(&again.conn().cmd(&["GET", "late"])), "write");
+}
+
+#[test]
+fn failed_save_refuses_writes_with_misconf_like_redis() {
+    let args = ["--save", "3600 1", "--enable-protected-configs", "yes"];
+    let redis = redis_or_skip!(&args);
+    let tessera = Server::tessera(&args);
+    let mut replies = Vec::new();
+    for server in [&redis, &tessera] {
+        let mut c = server.conn();
+        let sub = server.dir().join("gone");
+        std::fs::create_dir(&sub).expect("mkdir");
+        assert_eq!(text(&c.cmd(&["CONFIG", "SET", "dir", &dir_arg(&sub)])), "OK");
+        std::fs::remove_dir(&sub).expect("rmdir");
+        c.cmd(&["SET", "a", "1"]);
+        assert_eq!(text(&c.cmd(&["BGSAVE"])), "Background saving started");
+        wait_for(&mut c, "rdb_last_bgsave_status", "err");
+        let refused = c.cmd(&["SET", "b", "2"]);
+        let read = c.cmd(&["GET", "a"]);
+        let save = c.cmd(&["SAVE"]);
+        // A usable directory again: saving works and writes are accepted.
+        assert_eq!(text(&c.cmd(&["CONFIG", "SET", "dir", &dir_arg(server.dir())])), "OK");
+        assert_eq!(text(&c.cmd(&["SAVE"])), "OK");
+        let accepted = c.cmd(&["SET", "b", "2"]);
+        replies.push([refused, read, save, accepted].map(|f| pretty_frame(&f)));
+    }
+    assert!(replies[0][0].contains("MISCONF"), "{:?}", replies[0]);
+    assert_eq!(replies[0], replies[1]);
+}
+
+#[test]
+fn crash_during_bgsave_leaves_a_loadable_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir_arg(dir.path());
+    let mut tessera = Server::tessera(&["--dir", &d]);
+    let mut t = tessera.conn();
+    populate(&mut t);
+    assert_eq!(text(&t.cmd(&["SAVE"])), "OK");
+    let before = snapshot(&mut t).0;
+    for i in 0..20_000 {
+        t.send(&["SET", &format!("extra:{i}"), "value"]);
+    }
+    for _ in 0..20_000 {
+        t.recv();
+    }
+    assert_eq!(text(&t.cmd(&["BGSAVE"])), "Background saving started");
+    tessera.kill9();
+    // The file holds the old snapshot or (if the orphaned child finished)
+    // the new one, never a partial one.
+    let restarted = Server::tessera(&["--dir", &d]);
+    let mut t2 = restarted.conn();
+    let Frame::Integer(n) = t2.cmd(&["DBSIZE"]) else {
+        panic!("DBSIZE")
+    };
+    if n as usize == before.keys().filter(|k| k.starts_with("0:")).count() {
+        assert_eq!(snapshot(&mut t2).0, before);
+    } else {
+        assert_eq!(text(&t2.cmd(&["GET", "extra:19999"])), "value");
+    }
+}
