@@ -105,8 +105,9 @@ pub async fn update_for_bdb(
     responses((status = 200, body = [Action]), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Action>>> {
     caller.require(Permission::ViewDb)?;
-    let rows: Vec<ActionRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY uid DESC LIMIT 1000"))).fetch_all(&state.db).await?;
+    let rows: Vec<ActionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY uid DESC LIMIT 1000")))
+        .fetch_all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(Action::from).collect()))
 }
 
@@ -115,12 +116,16 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     responses((status = 200, body = Action), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(uid): Path<i64>) -> ApiResult<Json<Action>> {
     caller.require(Permission::ViewDb)?;
-    let row: Option<ActionRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE uid = ?"))).bind(uid).fetch_optional(&state.db).await?;
+    let row: Option<ActionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE uid = ?")))
+        .bind(uid)
+        .fetch_optional(&state.db)
+        .await?;
     row.map(|r| Json(r.into()))
         .ok_or_else(|| ApiError::not_found("action_not_found", format!("there is no action {uid}")))
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/actions", get(list)).route("/v1/actions/{uid}", get(get_one))
+    Router::new()
+        .route("/v1/actions", get(list))
+        .route("/v1/actions/{uid}", get(get_one))
 }

@@ -82,7 +82,11 @@ impl Caller {
     /// # Errors
     /// [`ApiError::Forbidden`] if the role does not allow `p`.
     pub fn require(&self, p: Permission) -> ApiResult<()> {
-        if self.role.allows(p) { Ok(()) } else { Err(ApiError::Forbidden) }
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 
@@ -108,7 +112,10 @@ impl FromRequestParts<AppState> for Caller {
                 let mut sessions = state.sessions();
                 let now = Instant::now();
                 sessions.retain(|_, s| s.expires > now);
-                sessions.get(token.trim()).map(|s| s.user_uid).ok_or(ApiError::Unauthorized)?
+                sessions
+                    .get(token.trim())
+                    .map(|s| s.user_uid)
+                    .ok_or(ApiError::Unauthorized)?
             };
             let user: Option<Credentials> =
                 sqlx::query_as("SELECT uid, name, role, password_hash FROM users WHERE uid = ?")
@@ -116,7 +123,11 @@ impl FromRequestParts<AppState> for Caller {
                     .fetch_optional(&state.db)
                     .await?;
             let user = user.ok_or(ApiError::Unauthorized)?;
-            return Ok(Caller { uid: user.uid, name: user.name, role: Role::parse(&user.role)? });
+            return Ok(Caller {
+                uid: user.uid,
+                name: user.name,
+                role: Role::parse(&user.role)?,
+            });
         }
         let encoded = header.strip_prefix("Basic ").ok_or(ApiError::Unauthorized)?;
         let decoded = base64::engine::general_purpose::STANDARD
@@ -133,11 +144,10 @@ impl FromRequestParts<AppState> for Caller {
 /// # Errors
 /// [`ApiError::Unauthorized`] if the user does not exist or the password is wrong.
 pub async fn login(state: &AppState, name: &str, password: &str) -> ApiResult<Caller> {
-    let user: Option<Credentials> =
-        sqlx::query_as("SELECT uid, name, role, password_hash FROM users WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&state.db)
-            .await?;
+    let user: Option<Credentials> = sqlx::query_as("SELECT uid, name, role, password_hash FROM users WHERE name = ?")
+        .bind(name)
+        .fetch_optional(&state.db)
+        .await?;
     let Some(user) = user else {
         return Err(ApiError::Unauthorized);
     };
@@ -149,13 +159,23 @@ pub async fn login(state: &AppState, name: &str, password: &str) -> ApiResult<Ca
     if !ok {
         return Err(ApiError::Unauthorized);
     }
-    Ok(Caller { uid: user.uid, name: user.name, role: Role::parse(&user.role)? })
+    Ok(Caller {
+        uid: user.uid,
+        name: user.name,
+        role: Role::parse(&user.role)?,
+    })
 }
 
 /// Hands out a bearer token for `user` valid for `ttl`.
 pub fn new_session(state: &AppState, user_uid: i64, ttl: Duration) -> String {
     let token = random_secret(32);
-    state.sessions().insert(token.clone(), Session { user_uid, expires: Instant::now() + ttl });
+    state.sessions().insert(
+        token.clone(),
+        Session {
+            user_uid,
+            expires: Instant::now() + ttl,
+        },
+    );
     token
 }
 
@@ -185,8 +205,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 /// Whether `password` matches the PHC string `hash`.
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// The caller presented the cluster token (agents and proxies).

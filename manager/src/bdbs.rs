@@ -253,7 +253,10 @@ impl Desired {
     fn validate(&self, state: &AppState) -> ApiResult<()> {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 63
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !name_ok {
             return Err(ApiError::bad_request(
                 "invalid_db_name",
@@ -287,10 +290,15 @@ impl Desired {
         if let Some(port) = self.port
             && port < 1024
         {
-            return Err(ApiError::bad_request("invalid_port", "port must be between 1024 and 65535"));
+            return Err(ApiError::bad_request(
+                "invalid_port",
+                "port must be between 1024 and 65535",
+            ));
         }
         if let Some(p) = &self.password
-            && (p.len() > 512 || p.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\''))
+            && (p.len() > 512
+                || p.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\''))
         {
             return Err(ApiError::bad_request(
                 "invalid_password",
@@ -333,7 +341,11 @@ impl BdbRow {
             aof_policy: d.aof_policy,
             snapshot_policy: d.snapshot_policy,
             port,
-            endpoints: vec![Endpoint { uid: format!("{}:1", self.uid), addr: node_addrs.to_vec(), port }],
+            endpoints: vec![Endpoint {
+                uid: format!("{}:1", self.uid),
+                addr: node_addrs.to_vec(),
+                port,
+            }],
             eviction_policy: d.eviction_policy,
             authentication_redis_pass: self.password,
             tls_mode: d.tls_mode,
@@ -345,16 +357,23 @@ impl BdbRow {
 }
 
 async fn node_addrs(conn: &mut sqlx::SqliteConnection) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT addr FROM nodes ORDER BY uid").fetch_all(conn).await
+    sqlx::query_scalar("SELECT DISTINCT addr FROM nodes ORDER BY uid")
+        .fetch_all(conn)
+        .await
 }
 
 async fn shard_uids(conn: &mut sqlx::SqliteConnection, bdb_uid: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT uid FROM shards WHERE bdb_uid = ? ORDER BY idx, role").bind(bdb_uid).fetch_all(conn).await
+    sqlx::query_scalar("SELECT uid FROM shards WHERE bdb_uid = ? ORDER BY idx, role")
+        .bind(bdb_uid)
+        .fetch_all(conn)
+        .await
 }
 
 async fn load_row(conn: &mut sqlx::SqliteConnection, uid: i64) -> ApiResult<BdbRow> {
-    let row: Option<BdbRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_BDB} WHERE uid = ?"))).bind(uid).fetch_optional(conn).await?;
+    let row: Option<BdbRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_BDB} WHERE uid = ?")))
+        .bind(uid)
+        .fetch_optional(conn)
+        .await?;
     row.ok_or_else(|| ApiError::not_found("db_not_found", format!("there is no database {uid}")))
 }
 
@@ -367,13 +386,16 @@ async fn load_view(conn: &mut sqlx::SqliteConnection, uid: i64) -> ApiResult<Bdb
 
 /// Picks the lowest free endpoint port, or checks the asked one is free.
 async fn endpoint_port(conn: &mut sqlx::SqliteConnection, asked: Option<u16>, except_bdb: i64) -> ApiResult<u16> {
-    let used: Vec<i64> =
-        sqlx::query_scalar("SELECT port FROM bdbs WHERE uid != ?").bind(except_bdb).fetch_all(conn).await?;
+    let used: Vec<i64> = sqlx::query_scalar("SELECT port FROM bdbs WHERE uid != ?")
+        .bind(except_bdb)
+        .fetch_all(conn)
+        .await?;
     let used: HashSet<i64> = used.into_iter().collect();
     match asked {
-        Some(p) if used.contains(&i64::from(p)) => {
-            Err(ApiError::conflict("port_unavailable", format!("port {p} is already used by another database")))
-        }
+        Some(p) if used.contains(&i64::from(p)) => Err(ApiError::conflict(
+            "port_unavailable",
+            format!("port {p} is already used by another database"),
+        )),
         Some(p) => Ok(p),
         None => (FIRST_DB_PORT..=u16::MAX)
             .find(|p| !used.contains(&i64::from(*p)))
@@ -383,7 +405,11 @@ async fn endpoint_port(conn: &mut sqlx::SqliteConnection, asked: Option<u16>, ex
 
 /// Nodes with what they already hold: those that may receive new shards
 /// (up, not in maintenance) if `available_only`, else every node.
-async fn candidates(state: &AppState, conn: &mut sqlx::SqliteConnection, available_only: bool) -> ApiResult<Vec<Candidate>> {
+async fn candidates(
+    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
+    available_only: bool,
+) -> ApiResult<Vec<Candidate>> {
     #[derive(sqlx::FromRow)]
     struct NodeRow {
         uid: i64,
@@ -439,7 +465,9 @@ fn insufficient(e: scheduler::Insufficient) -> ApiError {
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Bdb>>> {
     caller.require(Permission::ViewDb)?;
     let mut conn = state.db.acquire().await?;
-    let rows: Vec<BdbRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_BDB} ORDER BY uid"))).fetch_all(&mut *conn).await?;
+    let rows: Vec<BdbRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_BDB} ORDER BY uid")))
+        .fetch_all(&mut *conn)
+        .await?;
     let addrs = node_addrs(&mut conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -477,7 +505,9 @@ pub async fn post(
     if dry_run {
         return result.map(|r| r.into_response());
     }
-    audit(&state, &caller, "bdb_create", &object, result).await.map(|r| r.into_response())
+    audit(&state, &caller, "bdb_create", &object, result)
+        .await
+        .map(|r| r.into_response())
 }
 
 enum Created {
@@ -496,7 +526,9 @@ impl axum::response::IntoResponse for Created {
 
 async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult<Created> {
     let name = fields.name.clone().ok_or_else(|| missing("name", "missing_db_name"))?;
-    let memory_size = fields.memory_size.ok_or_else(|| missing("memory_size", "missing_memory_size"))?;
+    let memory_size = fields
+        .memory_size
+        .ok_or_else(|| missing("memory_size", "missing_memory_size"))?;
     let mut d = Desired {
         name,
         memory_size,
@@ -515,10 +547,15 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
     let password_hash = hash_optional(d.password.clone()).await?;
 
     let mut tx = state.db.begin().await?;
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT uid FROM bdbs WHERE name = ?").bind(&d.name).fetch_optional(&mut *tx).await?;
+    let taken: Option<i64> = sqlx::query_scalar("SELECT uid FROM bdbs WHERE name = ?")
+        .bind(&d.name)
+        .fetch_optional(&mut *tx)
+        .await?;
     if taken.is_some() {
-        return Err(ApiError::conflict("db_name_exists", format!("a database named {:?} already exists", d.name)));
+        return Err(ApiError::conflict(
+            "db_name_exists",
+            format!("a database named {:?} already exists", d.name),
+        ));
     }
     let port = endpoint_port(&mut tx, d.port, 0).await?;
     let nodes = candidates(state, &mut tx, true).await?;
@@ -573,7 +610,10 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
     tx.commit().await?;
     state.publish_epoch(epoch);
     tracing::info!(bdb = uid, name = %bdb.name, shards = placement.len(), "database created");
-    Ok(Created::Done(Box::new(BdbWithAction { bdb, action_uid: action.to_string() })))
+    Ok(Created::Done(Box::new(BdbWithAction {
+        bdb,
+        action_uid: action.to_string(),
+    })))
 }
 
 async fn hash_optional(password: Option<String>) -> ApiResult<Option<String>> {
@@ -605,7 +645,9 @@ pub async fn put_one(
     if dry_run {
         return result.map(|r| r.into_response());
     }
-    audit(&state, &caller, "bdb_update", &format!("bdb:{uid}"), result).await.map(|r| r.into_response())
+    audit(&state, &caller, "bdb_update", &format!("bdb:{uid}"), result)
+        .await
+        .map(|r| r.into_response())
 }
 
 async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) -> ApiResult<Created> {
@@ -631,7 +673,10 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
             .fetch_optional(&mut *tx)
             .await?;
         if taken.is_some() {
-            return Err(ApiError::conflict("db_name_exists", format!("a database named {:?} already exists", d.name)));
+            return Err(ApiError::conflict(
+                "db_name_exists",
+                format!("a database named {:?} already exists", d.name),
+            ));
         }
     }
     let port = endpoint_port(&mut tx, d.port, uid).await?;
@@ -639,14 +684,21 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
         check_growth(state, &mut tx, uid, d.shard_memory() - before.shard_memory()).await?;
     }
     if dry_run {
-        return Ok(Created::Planned(DryRunResult { valid: true, shards: Vec::new() }));
+        return Ok(Created::Planned(DryRunResult {
+            valid: true,
+            shards: Vec::new(),
+        }));
     }
     let password_hash = if d.password == before.password {
         row.password_hash.clone()
     } else {
         hash_optional(d.password.clone()).await?
     };
-    let status = if row.status == "active" { "active-change-pending" } else { row.status.as_str() };
+    let status = if row.status == "active" {
+        "active-change-pending"
+    } else {
+        row.status.as_str()
+    };
     sqlx::query(
         "UPDATE bdbs SET name = ?, memory_size = ?, data_persistence = ?, aof_policy = ?, snapshot_policy = ?, port = ?, \
          eviction_policy = ?, password = ?, password_hash = ?, tls_mode = ?, status = ? WHERE uid = ?",
@@ -670,14 +722,19 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
     let bdb = load_view(&mut tx, uid).await?;
     tx.commit().await?;
     state.publish_epoch(epoch);
-    Ok(Created::Done(Box::new(BdbWithAction { bdb, action_uid: action.to_string() })))
+    Ok(Created::Done(Box::new(BdbWithAction {
+        bdb,
+        action_uid: action.to_string(),
+    })))
 }
 
 /// Refuses a memory increase the database's nodes cannot hold.
 async fn check_growth(state: &AppState, conn: &mut sqlx::SqliteConnection, uid: i64, extra: i64) -> ApiResult<()> {
     let nodes = candidates(state, &mut *conn, false).await?;
-    let mine: Vec<i64> =
-        sqlx::query_scalar("SELECT node_uid FROM shards WHERE bdb_uid = ?").bind(uid).fetch_all(conn).await?;
+    let mine: Vec<i64> = sqlx::query_scalar("SELECT node_uid FROM shards WHERE bdb_uid = ?")
+        .bind(uid)
+        .fetch_all(conn)
+        .await?;
     for node in &nodes {
         let count = mine.iter().filter(|n| **n == node.uid).count() as i64;
         if count > 0 && node.allocated + extra * count > node.total_memory {
@@ -701,7 +758,11 @@ pub struct ActionStarted {
 #[utoipa::path(delete, path = "/v1/bdbs/{uid}", tag = "bdbs", params(("uid" = i64, Path)),
     responses((status = 200, body = ActionStarted), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(uid): Path<i64>) -> ApiResult<Json<ActionStarted>> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(uid): Path<i64>,
+) -> ApiResult<Json<ActionStarted>> {
     caller.require(Permission::EditDb)?;
     let result = async {
         let mut tx = state.db.begin().await?;
@@ -721,14 +782,20 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(uid): Pa
         Ok(ActionStarted { action_uid: action.to_string() })
     }
     .await;
-    audit(&state, &caller, "bdb_delete", &format!("bdb:{uid}"), result).await.map(Json)
+    audit(&state, &caller, "bdb_delete", &format!("bdb:{uid}"), result)
+        .await
+        .map(Json)
 }
 
 /// Removes every key of the database (FLUSHALL on each master shard).
 #[utoipa::path(put, path = "/v1/bdbs/{uid}/flush", tag = "bdbs", params(("uid" = i64, Path)),
     responses((status = 200, body = ActionStarted), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)))]
-pub async fn flush(State(state): State<AppState>, caller: Caller, Path(uid): Path<i64>) -> ApiResult<Json<ActionStarted>> {
+pub async fn flush(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(uid): Path<i64>,
+) -> ApiResult<Json<ActionStarted>> {
     caller.require(Permission::EditDb)?;
     let result = async {
         let mut conn = state.db.acquire().await?;
@@ -751,7 +818,9 @@ pub async fn flush(State(state): State<AppState>, caller: Caller, Path(uid): Pat
         Ok(ActionStarted { action_uid: action.to_string() })
     }
     .await;
-    audit(&state, &caller, "bdb_flush", &format!("bdb:{uid}"), result).await.map(Json)
+    audit(&state, &caller, "bdb_flush", &format!("bdb:{uid}"), result)
+        .await
+        .map(Json)
 }
 
 pub fn router() -> Router<AppState> {

@@ -40,7 +40,11 @@ pub struct Stats<T> {
 }
 
 async fn load(state: &AppState) -> ApiResult<Cluster> {
-    Ok(sqlx::query_as("SELECT name, created_time, epoch FROM cluster WHERE id = 1").fetch_one(&state.db).await?)
+    Ok(
+        sqlx::query_as("SELECT name, created_time, epoch FROM cluster WHERE id = 1")
+            .fetch_one(&state.db)
+            .await?,
+    )
 }
 
 /// The cluster settings.
@@ -63,14 +67,22 @@ pub async fn put_cluster(
     let result = async {
         if let Some(name) = &update.name {
             if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-                return Err(ApiError::bad_request("invalid_name", "a cluster name is 1 to 128 printable characters"));
+                return Err(ApiError::bad_request(
+                    "invalid_name",
+                    "a cluster name is 1 to 128 printable characters",
+                ));
             }
-            sqlx::query("UPDATE cluster SET name = ? WHERE id = 1").bind(name).execute(&state.db).await?;
+            sqlx::query("UPDATE cluster SET name = ? WHERE id = 1")
+                .bind(name)
+                .execute(&state.db)
+                .await?;
         }
         load(&state).await
     }
     .await;
-    audit(&state, &caller, "cluster_update", "cluster", result).await.map(Json)
+    audit(&state, &caller, "cluster_update", "cluster", result)
+        .await
+        .map(Json)
 }
 
 /// The cluster's recent per-second figures (last 5 minutes).
@@ -79,7 +91,10 @@ pub async fn put_cluster(
 pub async fn cluster_stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Stats<ClusterSample>>> {
     caller.require(Permission::ViewCluster)?;
     let samples = state.live().cluster_series.iter().cloned().collect();
-    Ok(Json(Stats { interval: "1sec".to_owned(), samples }))
+    Ok(Json(Stats {
+        interval: "1sec".to_owned(),
+        samples,
+    }))
 }
 
 /// A database's recent per-second figures (last 5 minutes).
@@ -91,30 +106,45 @@ pub async fn bdb_stats(
     Path(uid): Path<i64>,
 ) -> ApiResult<Json<Stats<BdbSample>>> {
     caller.require(Permission::ViewDb)?;
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT uid FROM bdbs WHERE uid = ?").bind(uid).fetch_optional(&state.db).await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT uid FROM bdbs WHERE uid = ?")
+        .bind(uid)
+        .fetch_optional(&state.db)
+        .await?;
     exists.ok_or_else(|| ApiError::not_found("db_not_found", format!("there is no database {uid}")))?;
-    let samples = state.live().bdb_series.get(&uid).map(|s| s.iter().cloned().collect()).unwrap_or_default();
-    Ok(Json(Stats { interval: "1sec".to_owned(), samples }))
+    let samples = state
+        .live()
+        .bdb_series
+        .get(&uid)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok(Json(Stats {
+        interval: "1sec".to_owned(),
+        samples,
+    }))
 }
 
 /// Appends one sample per database and one for the cluster, from the last
 /// heartbeats. `bdbs` maps each database to its memory limit.
 pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
-    let time = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let time = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let mut live = state.live();
     let mut per_bdb: HashMap<i64, BdbSample> = bdbs
         .iter()
         .map(|(&uid, &memory_limit)| {
-            (uid, BdbSample {
-                time,
-                ops_per_sec: 0.0,
-                used_memory: 0,
-                memory_limit,
-                keys: 0,
-                connections: 0,
-                shards_running: 0,
-            })
+            (
+                uid,
+                BdbSample {
+                    time,
+                    ops_per_sec: 0.0,
+                    used_memory: 0,
+                    memory_limit,
+                    keys: 0,
+                    connections: 0,
+                    shards_running: 0,
+                },
+            )
         })
         .collect();
     let mut c = ClusterSample {

@@ -47,16 +47,28 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
-        Self::BadRequest { code, description: description.into() }
+        Self::BadRequest {
+            code,
+            description: description.into(),
+        }
     }
     pub fn not_found(code: &'static str, description: impl Into<String>) -> Self {
-        Self::NotFound { code, description: description.into() }
+        Self::NotFound {
+            code,
+            description: description.into(),
+        }
     }
     pub fn not_acceptable(code: &'static str, description: impl Into<String>) -> Self {
-        Self::NotAcceptable { code, description: description.into() }
+        Self::NotAcceptable {
+            code,
+            description: description.into(),
+        }
     }
     pub fn conflict(code: &'static str, description: impl Into<String>) -> Self {
-        Self::Conflict { code, description: description.into() }
+        Self::Conflict {
+            code,
+            description: description.into(),
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str) {
@@ -112,8 +124,14 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response =
-            (status, axum::Json(ErrorBody { error_code: code.to_owned(), description })).into_response();
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                error_code: code.to_owned(),
+                description,
+            }),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

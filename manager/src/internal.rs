@@ -24,21 +24,30 @@ pub const LONG_POLL: Duration = Duration::from_secs(30);
 /// Registers a node, or re-registers one that kept its uid.
 #[utoipa::path(post, path = "/v1/internal/nodes", tag = "internal", request_body = NodeInfo,
     responses((status = 200, body = Registered), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn register(State(state): State<AppState>, _: ClusterToken, Json(info): Json<NodeInfo>) -> ApiResult<Json<Registered>> {
+pub async fn register(
+    State(state): State<AppState>,
+    _: ClusterToken,
+    Json(info): Json<NodeInfo>,
+) -> ApiResult<Json<Registered>> {
     if info.addr.is_empty() || info.agent_url.is_empty() {
         return Err(ApiError::bad_request("invalid_node", "addr and agent_url are required"));
     }
     if info.shard_ports[0] == 0 || info.shard_ports[0] > info.shard_ports[1] {
-        return Err(ApiError::bad_request("invalid_node", "shard_ports must be a range [low, high] of ports"));
+        return Err(ApiError::bad_request(
+            "invalid_node",
+            "shard_ports must be a range [low, high] of ports",
+        ));
     }
     let mut tx = state.db.begin().await?;
     // A node that lost its uid but keeps its agent URL is the same node.
     let known: Option<i64> = match info.uid {
         Some(uid) => Some(uid),
-        None => sqlx::query_scalar("SELECT uid FROM nodes WHERE agent_url = ?")
-            .bind(&info.agent_url)
-            .fetch_optional(&mut *tx)
-            .await?,
+        None => {
+            sqlx::query_scalar("SELECT uid FROM nodes WHERE agent_url = ?")
+                .bind(&info.agent_url)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
     };
     if let Some(uid) = known {
         // Another node registered this agent URL since: it moved here.
@@ -90,15 +99,27 @@ pub async fn heartbeat(
     Path(uid): Path<i64>,
     Json(beat): Json<Heartbeat>,
 ) -> ApiResult<StatusCode> {
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT uid FROM nodes WHERE uid = ?").bind(uid).fetch_optional(&state.db).await?;
+    let known: Option<i64> = sqlx::query_scalar("SELECT uid FROM nodes WHERE uid = ?")
+        .bind(uid)
+        .fetch_optional(&state.db)
+        .await?;
     if known.is_none() {
-        return Err(ApiError::not_found("node_not_found", format!("node {uid} is not registered; register again")));
+        return Err(ApiError::not_found(
+            "node_not_found",
+            format!("node {uid} is not registered; register again"),
+        ));
     }
     let was_up = {
         let mut live = state.live();
         let was_up = live.node_up(uid);
-        live.nodes.insert(uid, NodeLive { last_seen: Instant::now(), stats: beat.node, shards: beat.shards });
+        live.nodes.insert(
+            uid,
+            NodeLive {
+                last_seen: Instant::now(),
+                stats: beat.node,
+                shards: beat.shards,
+            },
+        );
         was_up
     };
     if !was_up {
@@ -152,7 +173,11 @@ pub struct TopologyShard {
 /// The topology once the epoch is past `after` (at once, or up to 30 s later; 304 if none).
 #[utoipa::path(get, path = "/v1/internal/topology", tag = "internal", params(TopologyQuery),
     responses((status = 200, body = Topology), (status = 304), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn topology(State(state): State<AppState>, _: ClusterToken, Query(q): Query<TopologyQuery>) -> ApiResult<Response> {
+pub async fn topology(
+    State(state): State<AppState>,
+    _: ClusterToken,
+    Query(q): Query<TopologyQuery>,
+) -> ApiResult<Response> {
     if let Some(after) = q.after {
         let mut rx = state.epoch.subscribe();
         let newer = tokio::time::timeout(LONG_POLL, rx.wait_for(|e| *e > after)).await;
@@ -185,7 +210,9 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         addr: String,
     }
     let mut tx = state.db.begin().await?;
-    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM cluster WHERE id = 1").fetch_one(&mut *tx).await?;
+    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM cluster WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await?;
     let dbs: Vec<Db> = sqlx::query_as(
         "SELECT uid, name, port, tls_mode, password_hash, shards_count FROM bdbs \
          WHERE status NOT IN ('delete-pending', 'creation-failed') ORDER BY uid",
@@ -214,15 +241,21 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
                     TopologyShard {
                         slots: [lo, hi],
                         master: of_range.clone().find(|s| s.role == "master").map(|s| s.addr.clone()),
-                        replicas: of_range.filter(|s| s.role == "replica").map(|s| s.addr.clone()).collect(),
+                        replicas: of_range
+                            .filter(|s| s.role == "replica")
+                            .map(|s| s.addr.clone())
+                            .collect(),
                     }
                 })
                 .collect();
-            let tls = (d.tls_mode == "enabled").then(|| state.tls.as_ref()).flatten().map(|t| TopologyTls {
-                cert_pem: t.cert_pem.clone(),
-                key_pem: t.key_pem.clone(),
-                client_ca_pem: None,
-            });
+            let tls = (d.tls_mode == "enabled")
+                .then(|| state.tls.as_ref())
+                .flatten()
+                .map(|t| TopologyTls {
+                    cert_pem: t.cert_pem.clone(),
+                    key_pem: t.key_pem.clone(),
+                    client_ca_pem: None,
+                });
             TopologyDb {
                 uid: d.uid,
                 name: d.name,

@@ -62,7 +62,10 @@ pub fn install_crypto_provider() {
 /// # Errors
 /// The data dir or database cannot be created or migrated, or TLS files are bad.
 pub async fn open(config: &config::Config) -> anyhow::Result<(AppState, Option<String>)> {
-    anyhow::ensure!(!config.cluster_token.is_empty(), "TESSERA_CLUSTER_TOKEN must not be empty");
+    anyhow::ensure!(
+        !config.cluster_token.is_empty(),
+        "TESSERA_CLUSTER_TOKEN must not be empty"
+    );
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create --data-dir {}", config.data_dir.display()))?;
     let path = config.data_dir.join("manager.db");
@@ -77,7 +80,14 @@ pub async fn open(config: &config::Config) -> anyhow::Result<(AppState, Option<S
         .await
         .with_context(|| format!("cannot open {}", path.display()))?;
     let tls = tls::server_config(config)?;
-    prepare(pool, &config.cluster_token, tls, &config.admin_user, config.admin_password.clone()).await
+    prepare(
+        pool,
+        &config.cluster_token,
+        tls,
+        &config.admin_user,
+        config.admin_password.clone(),
+    )
+    .await
 }
 
 /// Migrates `pool`, builds the state and makes sure an admin exists.
@@ -91,18 +101,32 @@ pub async fn prepare(
     admin_user: &str,
     admin_password: Option<String>,
 ) -> anyhow::Result<(AppState, Option<String>)> {
-    sqlx::migrate!("../migrations").run(&pool).await.context("cannot migrate the manager database")?;
-    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM cluster WHERE id = 1").fetch_one(&pool).await?;
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .context("cannot migrate the manager database")?;
+    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM cluster WHERE id = 1")
+        .fetch_one(&pool)
+        .await?;
     let state = AppState::new(pool, cluster_token.to_owned(), tls, epoch)?;
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&state.db).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&state.db)
+        .await?;
     let mut generated = None;
     if users == 0 {
         let password = match admin_password {
             Some(p) => p,
             None => generated.insert(auth::random_secret(12)).clone(),
         };
-        let new = users::NewUser { name: admin_user.to_owned(), email: None, role: Role::Admin, password };
-        users::create(&state, &new).await.map_err(|e| anyhow::anyhow!("cannot create the admin user: {e}"))?;
+        let new = users::NewUser {
+            name: admin_user.to_owned(),
+            email: None,
+            role: Role::Admin,
+            password,
+        };
+        users::create(&state, &new)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the admin user: {e}"))?;
         tracing::info!(user = admin_user, "created the first admin user");
     }
     Ok((state, generated))

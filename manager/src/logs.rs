@@ -41,7 +41,13 @@ pub async fn record(state: &AppState, user: &str, action: &str, object: &str, ou
 }
 
 /// Records the outcome of a user's request and passes the result on.
-pub async fn audit<T>(state: &AppState, caller: &Caller, action: &str, object: &str, result: ApiResult<T>) -> ApiResult<T> {
+pub async fn audit<T>(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    object: &str,
+    result: ApiResult<T>,
+) -> ApiResult<T> {
     let outcome = match &result {
         Ok(_) => "ok".to_owned(),
         Err(e) => error_code(e),
@@ -72,13 +78,18 @@ pub struct LogQuery {
 /// The event log, most recent first.
 #[utoipa::path(get, path = "/v1/logs", params(LogQuery), tag = "logs",
     responses((status = 200, body = [Event]), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query<LogQuery>) -> ApiResult<Json<Vec<Event>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<Vec<Event>>> {
     caller.require(Permission::ViewLogs)?;
     let limit = q.limit.unwrap_or(100).min(10_000);
-    let events = sqlx::query_as("SELECT uid, time, user, action, object, outcome FROM events ORDER BY uid DESC LIMIT ?")
-        .bind(limit)
-        .fetch_all(&state.db)
-        .await?;
+    let events =
+        sqlx::query_as("SELECT uid, time, user, action, object, outcome FROM events ORDER BY uid DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(&state.db)
+            .await?;
     Ok(Json(events))
 }
 

@@ -49,8 +49,10 @@ pub const SELECT_NODE: &str =
     "SELECT uid, addr, agent_url, version, total_memory, cores, free_disk, port_min, port_max, maintenance FROM nodes";
 
 async fn view(state: &AppState, row: NodeRow) -> ApiResult<Node> {
-    let shard_count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM shards WHERE node_uid = ?").bind(row.uid).fetch_one(&state.db).await?;
+    let shard_count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shards WHERE node_uid = ?")
+        .bind(row.uid)
+        .fetch_one(&state.db)
+        .await?;
     let live = state.live();
     let seen = live.nodes.get(&row.uid);
     let up = seen.is_some_and(|n| n.is_up());
@@ -71,8 +73,10 @@ async fn view(state: &AppState, row: NodeRow) -> ApiResult<Node> {
 }
 
 async fn load(state: &AppState, uid: i64) -> ApiResult<NodeRow> {
-    let row: Option<NodeRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_NODE} WHERE uid = ?"))).bind(uid).fetch_optional(&state.db).await?;
+    let row: Option<NodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_NODE} WHERE uid = ?")))
+        .bind(uid)
+        .fetch_optional(&state.db)
+        .await?;
     row.ok_or_else(|| ApiError::not_found("node_not_found", format!("there is no node {uid}")))
 }
 
@@ -81,7 +85,9 @@ async fn load(state: &AppState, uid: i64) -> ApiResult<NodeRow> {
     responses((status = 200, body = [Node]), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Node>>> {
     caller.require(Permission::ViewCluster)?;
-    let rows: Vec<NodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_NODE} ORDER BY uid"))).fetch_all(&state.db).await?;
+    let rows: Vec<NodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_NODE} ORDER BY uid")))
+        .fetch_all(&state.db)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(view(&state, row).await?);
@@ -132,7 +138,10 @@ pub async fn action(
                         format!("node {uid} still hosts {shards} shard(s); delete or move their databases first"),
                     ));
                 }
-                sqlx::query("DELETE FROM nodes WHERE uid = ?").bind(uid).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM nodes WHERE uid = ?")
+                    .bind(uid)
+                    .execute(&mut *conn)
+                    .await?;
                 state.live().nodes.remove(&uid);
             }
             other => {
@@ -143,10 +152,20 @@ pub async fn action(
             }
         }
         let uid = actions::start(&mut conn, &format!("node_{action}"), None, "completed").await?;
-        Ok(crate::bdbs::ActionStarted { action_uid: uid.to_string() })
+        Ok(crate::bdbs::ActionStarted {
+            action_uid: uid.to_string(),
+        })
     }
     .await;
-    audit(&state, &caller, &format!("node_{action}"), &format!("node:{uid}"), result).await.map(Json)
+    audit(
+        &state,
+        &caller,
+        &format!("node_{action}"),
+        &format!("node:{uid}"),
+        result,
+    )
+    .await
+    .map(Json)
 }
 
 pub fn router() -> Router<AppState> {

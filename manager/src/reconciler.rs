@@ -46,8 +46,16 @@ struct BdbState {
 
 /// What one pass asked of an agent.
 enum Outcome {
-    Put { node: i64, spec: ShardSpec, result: Result<ShardStatus, AgentError> },
-    Delete { node: i64, uid: i64, result: Result<(), AgentError> },
+    Put {
+        node: i64,
+        spec: ShardSpec,
+        result: Result<ShardStatus, AgentError>,
+    },
+    Delete {
+        node: i64,
+        uid: i64,
+        result: Result<(), AgentError>,
+    },
 }
 
 /// The loop's memory between passes: specs each agent accepted.
@@ -76,9 +84,14 @@ impl Reconciler {
     /// A database failure (the next pass retries).
     pub async fn pass(&mut self, state: &AppState) -> anyhow::Result<()> {
         let desired = load_specs(state).await?;
-        let agents: HashMap<i64, String> =
-            sqlx::query_as::<_, (i64, String)>("SELECT uid, agent_url FROM nodes").fetch_all(&state.db).await?.into_iter().collect();
-        let bdbs: Vec<BdbState> = sqlx::query_as("SELECT uid, status, memory_size FROM bdbs").fetch_all(&state.db).await?;
+        let agents: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT uid, agent_url FROM nodes")
+            .fetch_all(&state.db)
+            .await?
+            .into_iter()
+            .collect();
+        let bdbs: Vec<BdbState> = sqlx::query_as("SELECT uid, status, memory_size FROM bdbs")
+            .fetch_all(&state.db)
+            .await?;
         let mut calls = JoinSet::new();
         {
             let live = state.live();
@@ -113,7 +126,11 @@ impl Reconciler {
         let mut rejected: HashMap<i64, String> = HashMap::new();
         while let Some(done) = calls.join_next().await {
             match done {
-                Ok(Outcome::Put { node, spec, result: Ok(status) }) => {
+                Ok(Outcome::Put {
+                    node,
+                    spec,
+                    result: Ok(status),
+                }) => {
                     tracing::info!(shard = spec.uid, node, status = %status.status, "shard spec applied");
                     let mut live = state.live();
                     if let Some(n) = live.nodes.get_mut(&node) {
@@ -122,28 +139,44 @@ impl Reconciler {
                     }
                     self.applied.insert(spec.uid, spec);
                 }
-                Ok(Outcome::Put { node, spec, result: Err(e) }) => {
+                Ok(Outcome::Put {
+                    node,
+                    spec,
+                    result: Err(e),
+                }) => {
                     tracing::warn!(shard = spec.uid, node, "cannot apply shard spec: {e}");
                     self.applied.remove(&spec.uid);
                     if let AgentError::Rejected(why) = e {
                         rejected.insert(spec.bdb_uid, format!("node {node} refused shard {}: {why}", spec.uid));
                     }
                 }
-                Ok(Outcome::Delete { node, uid, result: Ok(()) }) => {
+                Ok(Outcome::Delete {
+                    node,
+                    uid,
+                    result: Ok(()),
+                }) => {
                     tracing::info!(shard = uid, node, "shard removed");
                     self.applied.remove(&uid);
                     if let Some(n) = state.live().nodes.get_mut(&node) {
                         n.shards.retain(|s| s.uid != uid);
                     }
                 }
-                Ok(Outcome::Delete { node, uid, result: Err(e) }) => {
+                Ok(Outcome::Delete {
+                    node,
+                    uid,
+                    result: Err(e),
+                }) => {
                     tracing::warn!(shard = uid, node, "cannot remove shard: {e}");
                 }
                 Err(e) => tracing::error!("agent call task failed: {e}"),
             }
         }
         self.advance(state, &desired, &bdbs, &rejected).await?;
-        let limits = bdbs.iter().filter(|b| b.status != "delete-pending").map(|b| (b.uid, b.memory_size)).collect();
+        let limits = bdbs
+            .iter()
+            .filter(|b| b.status != "delete-pending")
+            .map(|b| (b.uid, b.memory_size))
+            .collect();
         crate::cluster::sample(state, &limits);
         Ok(())
     }
@@ -196,8 +229,14 @@ impl Reconciler {
                         .any(|s| s.bdb_uid == bdb.uid);
                     if !remaining {
                         let mut tx = state.db.begin().await?;
-                        sqlx::query("DELETE FROM shards WHERE bdb_uid = ?").bind(bdb.uid).execute(&mut *tx).await?;
-                        sqlx::query("DELETE FROM bdbs WHERE uid = ?").bind(bdb.uid).execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM shards WHERE bdb_uid = ?")
+                            .bind(bdb.uid)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM bdbs WHERE uid = ?")
+                            .bind(bdb.uid)
+                            .execute(&mut *tx)
+                            .await?;
                         tx.commit().await?;
                         actions::update_for_bdb(&state.db, bdb.uid, "completed", 100, None).await?;
                         crate::logs::record(state, "system", "bdb_deleted", &format!("bdb:{}", bdb.uid), "ok").await;
@@ -212,7 +251,12 @@ impl Reconciler {
 }
 
 async fn set_status(state: &AppState, uid: i64, status: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE bdbs SET status = ? WHERE uid = ?").bind(status).bind(uid).execute(&state.db).await.map(drop)
+    sqlx::query("UPDATE bdbs SET status = ? WHERE uid = ?")
+        .bind(status)
+        .bind(uid)
+        .execute(&state.db)
+        .await
+        .map(drop)
 }
 
 /// Every shard SQLite wants running, with the node it belongs on.
@@ -231,19 +275,22 @@ async fn load_specs(state: &AppState) -> anyhow::Result<Vec<(i64, ShardSpec)>> {
         .map(|r| {
             let snapshot_policy: Vec<SnapshotRule> = serde_json::from_str(&r.snapshot_policy)?;
             let replica = r.role == "replica";
-            Ok((r.node_uid, ShardSpec {
-                uid: r.uid,
-                bdb_uid: r.bdb_uid,
-                port: u16::try_from(r.port)?,
-                master: if replica { r.master } else { None },
-                role: r.role,
-                memory_size: r.memory_size / r.shards_count.max(1),
-                eviction_policy: r.eviction_policy,
-                password: r.password,
-                data_persistence: r.data_persistence,
-                aof_policy: r.aof_policy,
-                snapshot_policy,
-            }))
+            Ok((
+                r.node_uid,
+                ShardSpec {
+                    uid: r.uid,
+                    bdb_uid: r.bdb_uid,
+                    port: u16::try_from(r.port)?,
+                    master: if replica { r.master } else { None },
+                    role: r.role,
+                    memory_size: r.memory_size / r.shards_count.max(1),
+                    eviction_policy: r.eviction_policy,
+                    password: r.password,
+                    data_persistence: r.data_persistence,
+                    aof_policy: r.aof_policy,
+                    snapshot_policy,
+                },
+            ))
         })
         .collect()
 }

@@ -51,7 +51,11 @@ pub fn place(
     }
     let mut free: HashMap<i64, i64> = nodes.iter().map(|n| (n.uid, n.total_memory - n.allocated)).collect();
     let mut ports: HashMap<i64, HashSet<u16>> = nodes.iter().map(|n| (n.uid, n.used_ports.clone())).collect();
-    let roles: &[&'static str] = if replication { &["master", "replica"] } else { &["master"] };
+    let roles: &[&'static str] = if replication {
+        &["master", "replica"]
+    } else {
+        &["master"]
+    };
     let mut out = Vec::new();
     for idx in 0..shards_count {
         let mut used_here = Vec::new();
@@ -68,10 +72,18 @@ pub fn place(
                     ))
                 })?;
             let port = free_port(node, &ports[&node.uid]).expect("filtered on a free port");
-            ports.get_mut(&node.uid).expect("every candidate has a port set").insert(port);
+            ports
+                .get_mut(&node.uid)
+                .expect("every candidate has a port set")
+                .insert(port);
             *free.get_mut(&node.uid).expect("every candidate has a free figure") -= shard_memory;
             used_here.push(node.uid);
-            out.push(Placement { idx, role, node_uid: node.uid, port });
+            out.push(Placement {
+                idx,
+                role,
+                node_uid: node.uid,
+                port,
+            });
         }
     }
     Ok(out)
@@ -91,7 +103,13 @@ mod tests {
     use super::*;
 
     fn node(uid: i64, gib: i64) -> Candidate {
-        Candidate { uid, total_memory: gib << 30, allocated: 0, ports: [30000, 30002], used_ports: HashSet::new() }
+        Candidate {
+            uid,
+            total_memory: gib << 30,
+            allocated: 0,
+            ports: [30000, 30002],
+            used_ports: HashSet::new(),
+        }
     }
 
     #[test]

@@ -76,7 +76,9 @@ fn view(state: &AppState, r: ShardRow) -> Shard {
     responses((status = 200, body = [Shard]), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Shard>>> {
     caller.require(Permission::ViewDb)?;
-    let rows: Vec<ShardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY s.uid"))).fetch_all(&state.db).await?;
+    let rows: Vec<ShardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY s.uid")))
+        .fetch_all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
@@ -85,12 +87,16 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     responses((status = 200, body = Shard), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(uid): Path<i64>) -> ApiResult<Json<Shard>> {
     caller.require(Permission::ViewDb)?;
-    let row: Option<ShardRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.uid = ?"))).bind(uid).fetch_optional(&state.db).await?;
+    let row: Option<ShardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.uid = ?")))
+        .bind(uid)
+        .fetch_optional(&state.db)
+        .await?;
     let row = row.ok_or_else(|| ApiError::not_found("shard_not_found", format!("there is no shard {uid}")))?;
     Ok(Json(view(&state, row)))
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/shards", get(list)).route("/v1/shards/{uid}", get(get_one))
+    Router::new()
+        .route("/v1/shards", get(list))
+        .route("/v1/shards/{uid}", get(get_one))
 }

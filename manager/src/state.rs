@@ -78,7 +78,12 @@ impl Live {
 
     /// The last report of shard `uid` from its node, if that node is up.
     pub fn shard(&self, node_uid: i64, uid: i64) -> Option<&ShardStatus> {
-        self.nodes.get(&node_uid).filter(|n| n.is_up())?.shards.iter().find(|s| s.uid == uid)
+        self.nodes
+            .get(&node_uid)
+            .filter(|n| n.is_up())?
+            .shards
+            .iter()
+            .find(|s| s.uid == uid)
     }
 }
 
@@ -147,6 +152,7 @@ impl AppState {
 
 /// Bumps the topology epoch inside `tx`; returns the new value to publish after commit.
 pub async fn bump_epoch(tx: &mut sqlx::SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("UPDATE cluster SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch").fetch_one(tx).await
+    sqlx::query_scalar("UPDATE cluster SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+        .fetch_one(tx)
+        .await
 }
-

@@ -55,7 +55,11 @@ pub fn material(cert_pem: String, key_pem: String) -> anyhow::Result<TlsMaterial
         .with_single_cert(certs, key)
         .context("--tls-key does not match --tls-cert")?;
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsMaterial { cert_pem, key_pem, server: Arc::new(server) })
+    Ok(TlsMaterial {
+        cert_pem,
+        key_pem,
+        server: Arc::new(server),
+    })
 }
 
 /// A listener that yields TLS streams whose handshake has completed.

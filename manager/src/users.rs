@@ -32,7 +32,12 @@ struct UserRow {
 impl TryFrom<UserRow> for User {
     type Error = ApiError;
     fn try_from(r: UserRow) -> ApiResult<User> {
-        Ok(User { uid: r.uid, name: r.name, email: r.email, role: Role::parse(&r.role)? })
+        Ok(User {
+            uid: r.uid,
+            name: r.name,
+            email: r.email,
+            role: Role::parse(&r.role)?,
+        })
     }
 }
 
@@ -114,9 +119,17 @@ pub async fn create(state: &AppState, new: &NewUser) -> ApiResult<User> {
     .fetch_optional(&state.db)
     .await?;
     let uid = uid.ok_or_else(|| {
-        ApiError::conflict("name_already_exists", format!("a user named {:?} already exists", new.name))
+        ApiError::conflict(
+            "name_already_exists",
+            format!("a user named {:?} already exists", new.name),
+        )
     })?;
-    Ok(User { uid, name: new.name.clone(), email: new.email.clone(), role: new.role })
+    Ok(User {
+        uid,
+        name: new.name.clone(),
+        email: new.email.clone(),
+        role: new.role,
+    })
 }
 
 async fn load(state: &AppState, uid: i64) -> ApiResult<User> {
@@ -124,7 +137,8 @@ async fn load(state: &AppState, uid: i64) -> ApiResult<User> {
         .bind(uid)
         .fetch_optional(&state.db)
         .await?;
-    row.ok_or_else(|| ApiError::not_found("user_not_found", format!("there is no user {uid}")))?.try_into()
+    row.ok_or_else(|| ApiError::not_found("user_not_found", format!("there is no user {uid}")))?
+        .try_into()
 }
 
 /// Every user.
@@ -132,8 +146,9 @@ async fn load(state: &AppState, uid: i64) -> ApiResult<User> {
     responses((status = 200, body = [User]), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<User>>> {
     caller.require(Permission::ManageUsers)?;
-    let rows: Vec<UserRow> =
-        sqlx::query_as("SELECT uid, name, email, role FROM users ORDER BY uid").fetch_all(&state.db).await?;
+    let rows: Vec<UserRow> = sqlx::query_as("SELECT uid, name, email, role FROM users ORDER BY uid")
+        .fetch_all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(User::try_from).collect::<ApiResult<_>>()?))
 }
 
@@ -158,7 +173,9 @@ pub async fn post(State(state): State<AppState>, caller: Caller, Json(new): Json
         create(&state, &new).await
     }
     .await;
-    audit(&state, &caller, "user_create", &format!("user:{}", new.name), result).await.map(Json)
+    audit(&state, &caller, "user_create", &format!("user:{}", new.name), result)
+        .await
+        .map(Json)
 }
 
 /// Changes a user's email, role or password (any user may change their own password).
@@ -207,7 +224,9 @@ pub async fn put(
         Ok(user)
     }
     .await;
-    audit(&state, &caller, "user_update", &format!("user:{uid}"), result).await.map(Json)
+    audit(&state, &caller, "user_update", &format!("user:{uid}"), result)
+        .await
+        .map(Json)
 }
 
 async fn ensure_other_admin(state: &AppState, uid: i64) -> ApiResult<()> {
@@ -216,7 +235,10 @@ async fn ensure_other_admin(state: &AppState, uid: i64) -> ApiResult<()> {
         .fetch_one(&state.db)
         .await?;
     if others == 0 {
-        return Err(ApiError::not_acceptable("last_admin", "the cluster must keep at least one admin user"));
+        return Err(ApiError::not_acceptable(
+            "last_admin",
+            "the cluster must keep at least one admin user",
+        ));
     }
     Ok(())
 }
@@ -231,7 +253,10 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(uid): Pa
         if user.role == Role::Admin {
             ensure_other_admin(&state, uid).await?;
         }
-        sqlx::query("DELETE FROM users WHERE uid = ?").bind(uid).execute(&state.db).await?;
+        sqlx::query("DELETE FROM users WHERE uid = ?")
+            .bind(uid)
+            .execute(&state.db)
+            .await?;
         auth::end_sessions(&state, uid);
         Ok(())
     }

@@ -22,12 +22,19 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// `tessera-agent` (and `tessera-node` beside it) from this workspace's target dir.
 fn agent_binary() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_BIN_EXE_tessera-manager")).parent().expect("target dir").to_path_buf();
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_tessera-manager"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
     let agent = dir.join("tessera-agent");
     if !agent.exists() || !dir.join("tessera-node").exists() {
         let status = Command::new(env!("CARGO"))
@@ -55,12 +62,19 @@ fn start_manager(port: u16, data: &std::path::Path) -> Manager {
         .stdout(Stdio::null())
         .spawn()
         .expect("start tessera-manager");
-    Manager { _proc: Proc(child), url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() }
+    Manager {
+        _proc: Proc(child),
+        url: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    }
 }
 
 impl Manager {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.url)).basic_auth("admin", Some(PASSWORD));
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .basic_auth("admin", Some(PASSWORD));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -115,7 +129,12 @@ async fn manager_and_three_agents_run_a_replicated_database() {
         let base = 20000 + (u32::from(port) * 7 + i * 50) % 20000;
         let child = Command::new(&agent_bin)
             .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-            .args(["--listen", &format!("127.0.0.1:{listen}"), "--shard-ports", &format!("{base}-{}", base + 49)])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{listen}"),
+                "--shard-ports",
+                &format!("{base}-{}", base + 49),
+            ])
             .arg("--data-dir")
             .arg(dir.path().join(format!("agent{i}")))
             .env("RUST_LOG", "warn")
@@ -124,27 +143,41 @@ async fn manager_and_three_agents_run_a_replicated_database() {
         agents.push(Proc(child));
     }
     manager
-        .wait_for("3 active nodes", |_, v| v.as_array().is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3), "/v1/nodes")
+        .wait_for(
+            "3 active nodes",
+            |_, v| {
+                v.as_array()
+                    .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
+            },
+            "/v1/nodes",
+        )
         .await;
 
     let (s, db) = manager
         .call(
             reqwest::Method::POST,
             "/v1/bdbs",
-            Some(json!({"name": "e2e", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
-                        "authentication_redis_pass": "dbpass", "data_persistence": "aof"})),
+            Some(
+                json!({"name": "e2e", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
+                        "authentication_redis_pass": "dbpass", "data_persistence": "aof"}),
+            ),
         )
         .await;
     assert_eq!(s, 200, "{db}");
     let uid = db["uid"].as_i64().expect("uid");
     let bdb = format!("/v1/bdbs/{uid}");
-    manager.wait_for("an active database", |_, v| v["status"] == "active", &bdb).await;
+    manager
+        .wait_for("an active database", |_, v| v["status"] == "active", &bdb)
+        .await;
 
     let (_, shards) = manager.get("/v1/shards").await;
     let shards = shards.as_array().expect("shards").clone();
     assert_eq!(shards.len(), 4);
-    let masters: Vec<String> =
-        shards.iter().filter(|s| s["role"] == "master").map(|s| s["addr"].as_str().expect("addr").to_owned()).collect();
+    let masters: Vec<String> = shards
+        .iter()
+        .filter(|s| s["role"] == "master")
+        .map(|s| s["addr"].as_str().expect("addr").to_owned())
+        .collect();
     assert_eq!(masters.len(), 2);
     for addr in &masters {
         assert_eq!(redis_cli(addr, "dbpass", &["PING"]), "PONG", "{addr}");
@@ -154,16 +187,41 @@ async fn manager_and_three_agents_run_a_replicated_database() {
     // Restart the manager: the same database and shards, nothing created twice.
     drop(manager);
     manager = start_manager(port, &dir.path().join("manager"));
-    manager.wait_for("the manager again", |s, _| s == 200, "/v1/cluster").await;
     manager
-        .wait_for("3 active nodes", |_, v| v.as_array().is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3), "/v1/nodes")
+        .wait_for("the manager again", |s, _| s == 200, "/v1/cluster")
         .await;
-    manager.wait_for("shards running", |_, v| v.as_array().is_some_and(|a| a.len() == 4 && a.iter().all(|s| s["status"] == "running")), "/v1/shards").await;
+    manager
+        .wait_for(
+            "3 active nodes",
+            |_, v| {
+                v.as_array()
+                    .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
+            },
+            "/v1/nodes",
+        )
+        .await;
+    manager
+        .wait_for(
+            "shards running",
+            |_, v| {
+                v.as_array()
+                    .is_some_and(|a| a.len() == 4 && a.iter().all(|s| s["status"] == "running"))
+            },
+            "/v1/shards",
+        )
+        .await;
     let (_, again) = manager.get("/v1/shards").await;
-    let addrs = |v: &Value| v.as_array().map(|a| a.iter().map(|s| s["addr"].clone()).collect::<Vec<_>>());
+    let addrs = |v: &Value| {
+        v.as_array()
+            .map(|a| a.iter().map(|s| s["addr"].clone()).collect::<Vec<_>>())
+    };
     assert_eq!(addrs(&again), addrs(&Value::Array(shards.clone())));
     assert_eq!(manager.get(&bdb).await.1["status"], "active");
-    assert_eq!(redis_cli(&masters[0], "dbpass", &["GET", "k"]), "v", "the shard kept running");
+    assert_eq!(
+        redis_cli(&masters[0], "dbpass", &["GET", "k"]),
+        "v",
+        "the shard kept running"
+    );
 
     // Delete: processes stop, the database is gone.
     let (s, _) = manager.call(reqwest::Method::DELETE, &bdb, None).await;

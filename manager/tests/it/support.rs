@@ -24,7 +24,10 @@ pub struct Api {
 }
 
 pub fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 pub fn admin() -> String {
@@ -39,9 +42,14 @@ impl Api {
     pub async fn new() -> Api {
         tessera_manager::install_crypto_provider();
         let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("in-memory sqlite");
-        let (state, generated) =
-            tessera_manager::prepare(pool, TOKEN, None, "admin", Some(ADMIN_PASSWORD.to_owned())).await.expect("prepare");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("in-memory sqlite");
+        let (state, generated) = tessera_manager::prepare(pool, TOKEN, None, "admin", Some(ADMIN_PASSWORD.to_owned()))
+            .await
+            .expect("prepare");
         assert!(generated.is_none());
         let admin_token = tessera_manager::auth::new_session(&state, 1, std::time::Duration::from_secs(3600));
         Api { state, admin_token }
@@ -68,7 +76,11 @@ impl Api {
                 Body::from(v.to_string())
             }
         };
-        let response = self.app().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let response = self
+            .app()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         (status, String::from_utf8(bytes.to_vec()).expect("utf-8 body"))
@@ -76,12 +88,17 @@ impl Api {
 
     pub async fn call(&self, method: &str, uri: &str, auth: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
         let (status, text) = self.raw(method, uri, auth, body).await;
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
         (status, value)
     }
 
     pub async fn admin(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.call(method, uri, Some(&format!("Bearer {}", self.admin_token)), body).await
+        self.call(method, uri, Some(&format!("Bearer {}", self.admin_token)), body)
+            .await
     }
 
     /// Registers a node with `gib` GiB of memory and a heartbeat; returns its uid.
@@ -123,7 +140,11 @@ pub fn node_info(uid: Option<i64>, agent_url: &str, gib: i64) -> Value {
 pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(got.0, status, "{}", got.1);
     assert_eq!(got.1["error_code"], code, "{}", got.1);
-    assert!(got.1["description"].as_str().is_some_and(|d| !d.is_empty()), "{}", got.1);
+    assert!(
+        got.1["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{}",
+        got.1
+    );
 }
 
 /// An in-process agent: PUT records the spec and reports the shard running,
@@ -142,15 +163,23 @@ impl FakeAgent {
         let app = Router::new()
             .route(
                 "/v1/shards/{uid}",
-                put(|State(a): State<FakeAgent>, headers: axum::http::HeaderMap, Path(uid): Path<i64>, axum::Json(spec): axum::Json<Value>| async move {
-                    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&cluster()) {
-                        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error_code": "unauthorized", "description": "token"})));
-                    }
-                    *a.puts.lock().expect("lock") += 1;
-                    let status = status_of(&spec);
-                    a.shards.lock().expect("lock").insert(uid, spec);
-                    (StatusCode::OK, axum::Json(status))
-                })
+                put(
+                    |State(a): State<FakeAgent>,
+                     headers: axum::http::HeaderMap,
+                     Path(uid): Path<i64>,
+                     axum::Json(spec): axum::Json<Value>| async move {
+                        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&cluster()) {
+                            return (
+                                StatusCode::UNAUTHORIZED,
+                                axum::Json(json!({"error_code": "unauthorized", "description": "token"})),
+                            );
+                        }
+                        *a.puts.lock().expect("lock") += 1;
+                        let status = status_of(&spec);
+                        a.shards.lock().expect("lock").insert(uid, spec);
+                        (StatusCode::OK, axum::Json(status))
+                    },
+                )
                 .delete(|State(a): State<FakeAgent>, Path(uid): Path<i64>| async move {
                     a.shards.lock().expect("lock").remove(&uid);
                     StatusCode::NO_CONTENT
