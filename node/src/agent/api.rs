@@ -28,17 +28,29 @@ pub struct ApiError {
 impl ApiError {
     /// 400.
     pub fn bad_request(code: &'static str, description: String) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, code, description }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            description,
+        }
     }
 
     /// 409.
     pub fn conflict(code: &'static str, description: String) -> ApiError {
-        ApiError { status: StatusCode::CONFLICT, code, description }
+        ApiError {
+            status: StatusCode::CONFLICT,
+            code,
+            description,
+        }
     }
 
     /// 404.
     pub fn not_found(description: String) -> ApiError {
-        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", description }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            description,
+        }
     }
 
     /// 500; the details go to the log, not to the caller.

@@ -91,7 +91,10 @@ async fn heartbeat(agent: &Agent, client: &reqwest::Client, base: &str, uid: u64
         };
         match problem {
             Some(why) if !failing => {
-                tracing::warn!(manager = base, "heartbeat failed: {why}; retrying every {HEARTBEAT_EVERY:?}");
+                tracing::warn!(
+                    manager = base,
+                    "heartbeat failed: {why}; retrying every {HEARTBEAT_EVERY:?}"
+                );
                 failing = true;
             }
             Some(why) => tracing::debug!("heartbeat failed: {why}"),

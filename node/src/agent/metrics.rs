@@ -22,11 +22,27 @@ pub fn render(agent: &Agent) -> prometheus::Result<String> {
         registry.register(Box::new(g))
     };
     node_gauge("tessera_node_up", "1 while the node's agent answers.", 1.0)?;
-    node_gauge("tessera_node_cpu_usage_ratio", "Busy share of all cores (0-1).", host.cpu_percent / 100.0)?;
+    node_gauge(
+        "tessera_node_cpu_usage_ratio",
+        "Busy share of all cores (0-1).",
+        host.cpu_percent / 100.0,
+    )?;
     node_gauge("tessera_node_cores", "CPU cores of the host.", host.cores as f64)?;
-    node_gauge("tessera_node_memory_total_bytes", "Memory of the host.", host.total_memory as f64)?;
-    node_gauge("tessera_node_memory_used_bytes", "Memory in use on the host (total - available).", host.used_memory as f64)?;
-    node_gauge("tessera_node_disk_free_bytes", "Free space on the data dir's file system.", host.free_disk as f64)?;
+    node_gauge(
+        "tessera_node_memory_total_bytes",
+        "Memory of the host.",
+        host.total_memory as f64,
+    )?;
+    node_gauge(
+        "tessera_node_memory_used_bytes",
+        "Memory in use on the host (total - available).",
+        host.used_memory as f64,
+    )?;
+    node_gauge(
+        "tessera_node_disk_free_bytes",
+        "Free space on the data dir's file system.",
+        host.free_disk as f64,
+    )?;
 
     let labels = ["node", "bdb", "shard"];
     let gauge = |name: &str, help: &str, extra: &[&str]| -> prometheus::Result<GaugeVec> {
@@ -36,14 +52,33 @@ pub fn render(agent: &Agent) -> prometheus::Result<String> {
         Ok(g)
     };
     let up = gauge("tessera_shard_up", "1 when the shard process runs and answers.", &[])?;
-    let role = gauge("tessera_shard_role", "The shard's role (label role), always 1.", &["role"])?;
-    let memory = gauge("tessera_shard_used_memory_bytes", "Memory used by the shard's data.", &[])?;
+    let role = gauge(
+        "tessera_shard_role",
+        "The shard's role (label role), always 1.",
+        &["role"],
+    )?;
+    let memory = gauge(
+        "tessera_shard_used_memory_bytes",
+        "Memory used by the shard's data.",
+        &[],
+    )?;
     let keys = gauge("tessera_shard_keys", "Keys in the shard.", &[])?;
-    let offset = gauge("tessera_shard_repl_offset_bytes", "The shard's replication offset.", &[])?;
-    let clients = gauge("tessera_shard_connected_clients", "Clients connected to the shard.", &[])?;
+    let offset = gauge(
+        "tessera_shard_repl_offset_bytes",
+        "The shard's replication offset.",
+        &[],
+    )?;
+    let clients = gauge(
+        "tessera_shard_connected_clients",
+        "Clients connected to the shard.",
+        &[],
+    )?;
     let ops = gauge("tessera_shard_ops_per_second", "Commands per second on the shard.", &[])?;
     let restarts = IntCounterVec::new(
-        Opts::new("tessera_shard_restarts_total", "Restarts after the shard process ended on its own."),
+        Opts::new(
+            "tessera_shard_restarts_total",
+            "Restarts after the shard process ended on its own.",
+        ),
         &labels,
     )?;
     registry.register(Box::new(restarts.clone()))?;
@@ -51,7 +86,8 @@ pub fn render(agent: &Agent) -> prometheus::Result<String> {
     for s in agent.shard_statuses() {
         let (bdb, uid) = (s.bdb_uid.to_string(), s.uid.to_string());
         let l = [node.as_str(), bdb.as_str(), uid.as_str()];
-        up.with_label_values(&l).set(if s.status == Status::Running { 1.0 } else { 0.0 });
+        up.with_label_values(&l)
+            .set(if s.status == Status::Running { 1.0 } else { 0.0 });
         role.with_label_values(&[l[0], l[1], l[2], s.role.as_str()]).set(1.0);
         memory.with_label_values(&l).set(s.used_memory as f64);
         keys.with_label_values(&l).set(s.keys as f64);

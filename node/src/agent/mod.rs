@@ -58,7 +58,10 @@ impl std::str::FromStr for PortRange {
     fn from_str(s: &str) -> Result<PortRange, String> {
         let bad = || format!("expected a port range like 30000-30999, got {s:?}");
         let (lo, hi) = s.split_once('-').ok_or_else(bad)?;
-        let (lo, hi) = (lo.trim().parse::<u16>().map_err(|_| bad())?, hi.trim().parse::<u16>().map_err(|_| bad())?);
+        let (lo, hi) = (
+            lo.trim().parse::<u16>().map_err(|_| bad())?,
+            hi.trim().parse::<u16>().map_err(|_| bad())?,
+        );
         if lo == 0 || lo > hi {
             return Err(bad());
         }
@@ -213,7 +216,10 @@ impl Agent {
         spec.validate(uid, (ports.lo, ports.hi))
             .map_err(|e| api::ApiError::bad_request("invalid_spec", e.to_string()))?;
         let mut shards = lock(&self.shards);
-        if let Some(other) = shards.values().find(|h| h.spec().uid != uid && h.spec().port == spec.port) {
+        if let Some(other) = shards
+            .values()
+            .find(|h| h.spec().uid != uid && h.spec().port == spec.port)
+        {
             return Err(api::ApiError::conflict(
                 "port_in_use",
                 format!("port {} belongs to shard {}", spec.port, other.spec().uid),
@@ -223,8 +229,9 @@ impl Agent {
         if shards.get(&uid).is_some_and(|h| h.spec() == &spec) {
             return Ok(shards[&uid].status());
         }
-        supervisor::write_files(&spec, &dir, self.bind)
-            .map_err(|e| api::ApiError::internal(format!("writing the files of shard {uid} in {}: {e}", dir.display())))?;
+        supervisor::write_files(&spec, &dir, self.bind).map_err(|e| {
+            api::ApiError::internal(format!("writing the files of shard {uid} in {}: {e}", dir.display()))
+        })?;
         let status = match shards.get_mut(&uid) {
             Some(h) => {
                 tracing::info!(shard = uid, "shard spec changed");
@@ -384,8 +391,12 @@ fn read_uid(data_dir: &Path) -> anyhow::Result<Option<u64>> {
     let path = data_dir.join("node.json");
     match std::fs::read(&path) {
         Ok(data) => {
-            let file: NodeFile = serde_json::from_slice(&data)
-                .with_context(|| format!("{} is corrupt: fix or remove it (the node registers anew)", path.display()))?;
+            let file: NodeFile = serde_json::from_slice(&data).with_context(|| {
+                format!(
+                    "{} is corrupt: fix or remove it (the node registers anew)",
+                    path.display()
+                )
+            })?;
             Ok(Some(file.uid))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

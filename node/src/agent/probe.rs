@@ -46,13 +46,21 @@ pub enum ProbeError {
 ///
 /// # Errors
 /// Connection failures, timeouts, malformed or error replies.
-pub async fn call(addr: SocketAddr, password: Option<&str>, commands: &[Vec<String>]) -> Result<Vec<Frame>, ProbeError> {
+pub async fn call(
+    addr: SocketAddr,
+    password: Option<&str>,
+    commands: &[Vec<String>],
+) -> Result<Vec<Frame>, ProbeError> {
     tokio::time::timeout(TIMEOUT, call_inner(addr, password, commands))
         .await
         .map_err(|_| ProbeError::Timeout)?
 }
 
-async fn call_inner(addr: SocketAddr, password: Option<&str>, commands: &[Vec<String>]) -> Result<Vec<Frame>, ProbeError> {
+async fn call_inner(
+    addr: SocketAddr,
+    password: Option<&str>,
+    commands: &[Vec<String>],
+) -> Result<Vec<Frame>, ProbeError> {
     let mut stream = TcpStream::connect(addr).await?;
     let mut all: Vec<Vec<String>> = Vec::with_capacity(commands.len() + 1);
     if let Some(p) = password {

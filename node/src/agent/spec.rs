@@ -149,11 +149,18 @@ impl ShardSpec {
     /// The first problem found.
     pub fn validate(&self, path_uid: u64, ports: (u16, u16)) -> Result<(), SpecError> {
         if self.uid != path_uid {
-            return Err(SpecError::UidMismatch { path: path_uid, body: self.uid });
+            return Err(SpecError::UidMismatch {
+                path: path_uid,
+                body: self.uid,
+            });
         }
         let (lo, hi) = ports;
         if !(lo..=hi).contains(&self.port) {
-            return Err(SpecError::PortOutOfRange { port: self.port, lo, hi });
+            return Err(SpecError::PortOutOfRange {
+                port: self.port,
+                lo,
+                hi,
+            });
         }
         match (self.role, &self.master) {
             (Role::Replica, None) => return Err(SpecError::MissingMaster),
@@ -287,12 +294,18 @@ mod tests {
         );
         let s = spec(&format!(r#"{{"uid": 1, {base}, "role": "replica", "master": "h:0"}}"#));
         assert!(matches!(s.validate(1, (30000, 30999)), Err(SpecError::BadMaster(_))));
-        let s = spec(&format!(r#"{{"uid": 1, {base}, "role": "replica", "master": "10.0.0.2:30002"}}"#));
+        let s = spec(&format!(
+            r#"{{"uid": 1, {base}, "role": "replica", "master": "10.0.0.2:30002"}}"#
+        ));
         assert_eq!(s.validate(1, (30000, 30999)), Ok(()));
         assert_eq!(s.master_addr(), Some(("10.0.0.2", 30002)));
         assert_eq!(
             s.validate(1, (31000, 31999)),
-            Err(SpecError::PortOutOfRange { port: 30001, lo: 31000, hi: 31999 })
+            Err(SpecError::PortOutOfRange {
+                port: 30001,
+                lo: 31000,
+                hi: 31999
+            })
         );
         let s = spec(&format!(r#"{{"uid": 1, {base}, "role": "master", "master": "h:1"}}"#));
         assert_eq!(s.validate(1, (30000, 30999)), Err(SpecError::MasterOfMaster));
