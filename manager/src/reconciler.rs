@@ -48,8 +48,8 @@ struct BdbState {
 enum Outcome {
     Put {
         node: i64,
-        spec: ShardSpec,
-        result: Result<ShardStatus, AgentError>,
+        spec: Box<ShardSpec>,
+        result: Box<Result<ShardStatus, AgentError>>,
     },
     Delete {
         node: i64,
@@ -107,8 +107,12 @@ impl Reconciler {
                 if !current {
                     let (client, url, spec, node) = (state.agents.clone(), url.clone(), spec.clone(), *node);
                     calls.spawn(async move {
-                        let result = client.put_shard(&url, &spec).await;
-                        Outcome::Put { node, spec, result }
+                        let result = Box::new(client.put_shard(&url, &spec).await);
+                        Outcome::Put {
+                            node,
+                            spec: Box::new(spec),
+                            result,
+                        }
                     });
                 }
             }
@@ -126,30 +130,24 @@ impl Reconciler {
         let mut rejected: HashMap<i64, String> = HashMap::new();
         while let Some(done) = calls.join_next().await {
             match done {
-                Ok(Outcome::Put {
-                    node,
-                    spec,
-                    result: Ok(status),
-                }) => {
-                    tracing::info!(shard = spec.uid, node, status = %status.status, "shard spec applied");
-                    let mut live = state.live();
-                    if let Some(n) = live.nodes.get_mut(&node) {
-                        n.shards.retain(|s| s.uid != status.uid);
-                        n.shards.push(status);
+                Ok(Outcome::Put { node, spec, result }) => match *result {
+                    Ok(status) => {
+                        tracing::info!(shard = spec.uid, node, status = %status.status, "shard spec applied");
+                        let mut live = state.live();
+                        if let Some(n) = live.nodes.get_mut(&node) {
+                            n.shards.retain(|s| s.uid != status.uid);
+                            n.shards.push(status);
+                        }
+                        self.applied.insert(spec.uid, *spec);
                     }
-                    self.applied.insert(spec.uid, spec);
-                }
-                Ok(Outcome::Put {
-                    node,
-                    spec,
-                    result: Err(e),
-                }) => {
-                    tracing::warn!(shard = spec.uid, node, "cannot apply shard spec: {e}");
-                    self.applied.remove(&spec.uid);
-                    if let AgentError::Rejected(why) = e {
-                        rejected.insert(spec.bdb_uid, format!("node {node} refused shard {}: {why}", spec.uid));
+                    Err(e) => {
+                        tracing::warn!(shard = spec.uid, node, "cannot apply shard spec: {e}");
+                        self.applied.remove(&spec.uid);
+                        if let AgentError::Rejected(why) = e {
+                            rejected.insert(spec.bdb_uid, format!("node {node} refused shard {}: {why}", spec.uid));
+                        }
                     }
-                }
+                },
                 Ok(Outcome::Delete {
                     node,
                     uid,
