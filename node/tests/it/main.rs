@@ -2,6 +2,8 @@
 //! the reference `redis-server` where possible.
 //!
 //! - [`support`]: starting servers on free ports, a raw RESP client.
+//! - [`agent`]: `tessera-agent` supervising real shards, with a stand-in
+//!   manager; `/metrics` checked by `promtool`.
 //! - [`diff`]: differential command scripts (`node/tests/scripts/*.txt`).
 //! - [`protocol`]: raw and malformed protocol input, pipelining.
 //! - [`random`]: seeded random command streams.
@@ -27,6 +29,7 @@
 
 #[macro_use]
 mod support;
+mod agent;
 mod blocking;
 mod clients;
 mod diff;
