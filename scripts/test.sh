@@ -11,7 +11,6 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v promtool >/dev/null || need+=(prometheus)
-command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} (needed by the differential and metrics tests)"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
