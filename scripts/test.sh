@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need
 # (redis-server and redis-tools, the reference the differential tests compare
-# against) when missing, then runs every test of the workspace.
+# against; promtool, which checks /metrics) when missing, then runs every test of the workspace.
 #
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
-    echo "installing ${need[*]} (needed by the differential tests)"
+    echo "installing ${need[*]} (needed by the differential and metrics tests)"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null

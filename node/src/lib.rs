@@ -15,7 +15,10 @@
 //!   [`info`]: the INFO text; [`slowlog`] and [`latency`]: SLOWLOG and the
 //!   latency monitor; [`glob`]: Redis's glob patterns; [`alloc`]: the
 //!   counting allocator.
+//! - [`agent`]: the `tessera-agent` binary's library (shard supervision for
+//!   the manager); not used by the server.
 
+pub mod agent;
 pub mod alloc;
 pub mod blocking;
 pub mod client;
@@ -135,7 +138,8 @@ impl Drop for PidFile {
     }
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,

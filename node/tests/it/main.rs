@@ -2,6 +2,8 @@
 //! the reference `redis-server` where possible.
 //!
 //! - [`support`]: starting servers on free ports, a raw RESP client.
+//! - [`agent`]: `tessera-agent` supervising real shards, with a stand-in
+//!   manager; `/metrics` checked by `promtool`.
 //! - [`aof`]: the append-only file and the propagated stream against
 //!   redis-server, redis-check-aof, kill -9 and truncated files.
 //! - [`diff`]: differential command scripts (`node/tests/scripts/*.txt`).
@@ -31,6 +33,7 @@
 
 #[macro_use]
 mod support;
+mod agent;
 mod aof;
 mod blocking;
 mod clients;

@@ -1,0 +1,492 @@
+//! One task per shard: runs its `tessera-node` process, restarts it with
+//! exponential backoff when it ends, applies spec changes (live through
+//! `CONFIG SET`/`REPLICAOF`, else by a restart), probes INFO, and stops it
+//! on request. Also the shard's files: `redis.conf` and `spec.json`.
+//!
+//! A shard process outlives the agent (its own process group, not killed
+//! on drop): a restarted agent adopts it through its pid file.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::process::Child;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE};
+use super::probe::{self, ShardStats};
+use super::spec::{ShardSpec, ShardStatus, Status};
+
+/// First restart delay; it doubles on each crash up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// A process up this long restarts after [`MIN_BACKOFF`] again.
+const RESET_AFTER: Duration = Duration::from_secs(30);
+/// How long a stopped process gets between SIGTERM and SIGKILL.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// INFO probe period while starting and once running.
+const PROBE_STARTING: Duration = Duration::from_millis(50);
+const PROBE_RUNNING: Duration = Duration::from_secs(1);
+/// How often an adopted (not child) process is checked for liveness.
+const ADOPTED_POLL: Duration = Duration::from_millis(100);
+
+/// Where and how a shard runs.
+#[derive(Clone, Debug)]
+pub struct ShardEnv {
+    /// `<data-dir>/shards/<uid>`.
+    pub dir: PathBuf,
+    /// The `tessera-node` binary.
+    pub node_bin: PathBuf,
+    /// The address shards listen on (and are probed at).
+    pub bind: IpAddr,
+}
+
+/// What the supervisor knows about its process.
+#[derive(Clone, Debug)]
+struct ShardState {
+    status: Status,
+    pid: Option<u32>,
+    restarts: u64,
+    last_exit: Option<String>,
+    stats: Option<ShardStats>,
+}
+
+enum Command {
+    Reconfigure(ShardSpec),
+    Stop(oneshot::Sender<()>),
+}
+
+/// The agent's handle on a supervised shard.
+#[derive(Debug)]
+pub struct ShardHandle {
+    spec: ShardSpec,
+    state: Arc<Mutex<ShardState>>,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl ShardHandle {
+    /// Starts supervising `spec` (whose files are written): adopts the
+    /// shard's process if it still runs, else starts one.
+    pub fn start(spec: ShardSpec, env: ShardEnv) -> ShardHandle {
+        let state = Arc::new(Mutex::new(ShardState {
+            status: Status::Starting,
+            pid: None,
+            restarts: 0,
+            last_exit: None,
+            stats: None,
+        }));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let supervisor = Supervisor {
+            spec: spec.clone(),
+            env,
+            state: state.clone(),
+            rx,
+        };
+        tokio::spawn(supervisor.run());
+        ShardHandle { spec, state, tx }
+    }
+
+    /// The desired spec.
+    pub fn spec(&self) -> &ShardSpec {
+        &self.spec
+    }
+
+    /// Hands a changed spec (whose files are written) to the supervisor.
+    pub fn reconfigure(&mut self, spec: ShardSpec) {
+        self.spec = spec.clone();
+        let _ = self.tx.send(Command::Reconfigure(spec));
+    }
+
+    /// Stops the process (SIGTERM, then SIGKILL after a timeout) and waits
+    /// until it is gone.
+    pub async fn stop(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Stop(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// The shard's status as the API reports it.
+    pub fn status(&self) -> ShardStatus {
+        let st = lock(&self.state).clone();
+        let stats = st.stats.unwrap_or_default();
+        ShardStatus {
+            uid: self.spec.uid,
+            bdb_uid: self.spec.bdb_uid,
+            port: self.spec.port,
+            role: stats.role.unwrap_or(self.spec.role),
+            status: st.status,
+            pid: st.pid,
+            restarts: st.restarts,
+            last_exit: st.last_exit,
+            master_link_status: stats.master_link_status,
+            repl_offset: stats.repl_offset,
+            used_memory: stats.used_memory,
+            keys: stats.keys,
+            ops_per_sec: stats.ops_per_sec,
+            connected_clients: stats.connected_clients,
+            rdb_last_bgsave_status: stats.rdb_last_bgsave_status,
+            aof_last_write_status: stats.aof_last_write_status,
+        }
+    }
+}
+
+fn lock(state: &Mutex<ShardState>) -> MutexGuard<'_, ShardState> {
+    // The state is plain data: a panic elsewhere cannot leave it half-updated.
+    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Writes the shard's directory, `redis.conf` and `spec.json` (owner-only:
+/// they hold the password). The spec is replaced atomically.
+///
+/// # Errors
+/// File system errors.
+pub fn write_files(spec: &ShardSpec, dir: &Path, bind: IpAddr) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    write_private(&dir.join(CONF_FILE), conf::render(spec, dir, bind).as_bytes())?;
+    let json = serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?;
+    let tmp = dir.join(format!("{SPEC_FILE}.tmp"));
+    write_private(&tmp, &json)?;
+    std::fs::rename(&tmp, dir.join(SPEC_FILE))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// Reads a shard's `spec.json`.
+///
+/// # Errors
+/// Missing or malformed file.
+pub fn read_spec(dir: &Path) -> anyhow::Result<ShardSpec> {
+    use anyhow::Context as _;
+    let path = dir.join(SPEC_FILE);
+    let data = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&data).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// A shard process: our child, or one adopted from a previous agent.
+enum Proc {
+    Child(Child),
+    Adopted(u32),
+}
+
+impl Proc {
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Proc::Child(c) => c.id(),
+            Proc::Adopted(pid) => Some(*pid),
+        }
+    }
+
+    /// Waits for the process to end; says how it ended. Cancel-safe.
+    async fn wait(&mut self) -> String {
+        match self {
+            Proc::Child(c) => match c.wait().await {
+                Ok(status) => exit_reason(status),
+                Err(e) => format!("lost track of the process: {e}"),
+            },
+            Proc::Adopted(pid) => {
+                while alive(*pid) {
+                    tokio::time::sleep(ADOPTED_POLL).await;
+                }
+                "ended (adopted process: exit status unknown)".to_owned()
+            }
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]; waits for the end.
+    async fn terminate(&mut self) -> String {
+        let Some(pid) = self.pid().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) else {
+            return self.wait().await;
+        };
+        let _ = kill(pid, Signal::SIGTERM);
+        if let Ok(reason) = tokio::time::timeout(STOP_TIMEOUT, self.wait()).await {
+            return reason;
+        }
+        tracing::warn!(%pid, "shard did not stop within {STOP_TIMEOUT:?} of SIGTERM; killing it");
+        let _ = kill(pid, Signal::SIGKILL);
+        self.wait().await
+    }
+}
+
+/// `exit code N` or `signal N`.
+fn exit_reason(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        (None, None) => format!("{status}"),
+    }
+}
+
+/// Whether `pid` runs (exists and is not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+/// The pid in the shard's pid file, when that process runs and is this
+/// shard's node (its command line names the shard's config file).
+fn adoptable(dir: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(dir.join(PID_FILE)).ok()?.trim().parse().ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let conf = dir.join(CONF_FILE);
+    let ours = cmdline.split(|&b| b == 0).any(|arg| arg == conf.as_os_str().as_bytes());
+    (ours && alive(pid)).then_some(pid)
+}
+
+/// Why [`Supervisor::watch`] returned.
+enum Ended {
+    /// The process ended on its own.
+    Exited(String),
+    /// The spec changed in a way only a restart applies.
+    Restart,
+    /// Stop requested.
+    Stop(oneshot::Sender<()>),
+    /// The handle is gone: leave the process alone.
+    Detached,
+}
+
+struct Supervisor {
+    spec: ShardSpec,
+    env: ShardEnv,
+    state: Arc<Mutex<ShardState>>,
+    rx: mpsc::UnboundedReceiver<Command>,
+}
+
+impl Supervisor {
+    async fn run(mut self) {
+        let uid = self.spec.uid;
+        let mut backoff = MIN_BACKOFF;
+        let mut next = adoptable(&self.env.dir).map(Proc::Adopted);
+        if let Some(pid) = next.as_ref().and_then(Proc::pid) {
+            tracing::info!(shard = uid, pid, "adopted the running shard process");
+        }
+        loop {
+            let mut proc = match next.take() {
+                Some(p) => p,
+                None => match self.spawn() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let why = format!("cannot start {}: {e}", self.env.node_bin.display());
+                        tracing::error!(shard = uid, "{why}; retrying in {backoff:?}");
+                        self.update(|s| {
+                            s.status = Status::Failed;
+                            s.pid = None;
+                            s.last_exit = Some(why);
+                        });
+                        match self.pause(backoff).await {
+                            Some(end) => return self.finish(end),
+                            None => {
+                                backoff = (backoff * 2).min(MAX_BACKOFF);
+                                continue;
+                            }
+                        }
+                    }
+                },
+            };
+            let pid = proc.pid();
+            tracing::info!(shard = uid, pid, port = self.spec.port, "shard process started");
+            self.update(|s| {
+                s.status = Status::Starting;
+                s.pid = pid;
+                s.stats = None;
+            });
+            let started = Instant::now();
+            match self.watch(&mut proc).await {
+                Ended::Exited(reason) => {
+                    if started.elapsed() >= RESET_AFTER {
+                        backoff = MIN_BACKOFF;
+                    }
+                    tracing::warn!(shard = uid, pid, %reason, "shard process ended; restarting in {backoff:?}");
+                    self.update(|s| {
+                        s.status = Status::Restarting;
+                        s.pid = None;
+                        s.restarts += 1;
+                        s.last_exit = Some(reason);
+                        s.stats = None;
+                    });
+                    if let Some(end) = self.pause(backoff).await {
+                        return self.finish(end);
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                Ended::Restart => {
+                    tracing::info!(shard = uid, pid, "restarting the shard to apply its new spec");
+                    let reason = proc.terminate().await;
+                    self.update(|s| s.last_exit = Some(reason));
+                }
+                Ended::Stop(done) => {
+                    let reason = proc.terminate().await;
+                    self.update(|s| s.last_exit = Some(reason));
+                    return self.finish(Ended::Stop(done));
+                }
+                Ended::Detached => return,
+            }
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut ShardState)) {
+        f(&mut lock(&self.state));
+    }
+
+    fn finish(&self, end: Ended) {
+        if let Ended::Stop(done) = end {
+            tracing::info!(shard = self.spec.uid, "shard stopped");
+            self.update(|s| {
+                s.status = Status::Stopped;
+                s.pid = None;
+                s.stats = None;
+            });
+            let _ = done.send(());
+        }
+    }
+
+    fn spawn(&self) -> std::io::Result<Proc> {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(self.env.dir.join(LOG_FILE))?;
+        let child = tokio::process::Command::new(&self.env.node_bin)
+            .arg(self.env.dir.join(CONF_FILE))
+            .current_dir(&self.env.dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group: a signal to the agent's group does not reach it.
+            .process_group(0)
+            .kill_on_drop(false)
+            .spawn()?;
+        Ok(Proc::Child(child))
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.env.bind, self.spec.port)
+    }
+
+    /// Watches a running process: its end, commands, and INFO probes.
+    async fn watch(&mut self, proc: &mut Proc) -> Ended {
+        loop {
+            let running = lock(&self.state).status == Status::Running;
+            let delay = if running { PROBE_RUNNING } else { PROBE_STARTING };
+            tokio::select! {
+                reason = proc.wait() => return Ended::Exited(reason),
+                cmd = self.rx.recv() => match cmd {
+                    None => return Ended::Detached,
+                    Some(Command::Stop(done)) => return Ended::Stop(done),
+                    Some(Command::Reconfigure(spec)) => {
+                        let old = std::mem::replace(&mut self.spec, spec);
+                        if !self.apply_live(&old).await {
+                            return Ended::Restart;
+                        }
+                    }
+                },
+                () = tokio::time::sleep(delay) => self.probe().await,
+            }
+        }
+    }
+
+    /// Waits out a restart delay; a new spec ends it early, a stop or a
+    /// dropped handle is returned.
+    async fn pause(&mut self, delay: Duration) -> Option<Ended> {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => None,
+            cmd = self.rx.recv() => match cmd {
+                None => Some(Ended::Detached),
+                Some(Command::Stop(done)) => Some(Ended::Stop(done)),
+                Some(Command::Reconfigure(spec)) => {
+                    self.spec = spec;
+                    None
+                }
+            },
+        }
+    }
+
+    async fn probe(&mut self) {
+        match probe::info(self.addr(), self.spec.password.as_deref()).await {
+            Ok(stats) => self.update(|s| {
+                if s.status != Status::Running {
+                    tracing::info!(shard = self.spec.uid, "shard is running");
+                }
+                s.status = Status::Running;
+                s.stats = Some(stats);
+            }),
+            Err(e) => tracing::debug!(shard = self.spec.uid, "INFO probe failed: {e}"),
+        }
+    }
+
+    /// Applies a spec change to the running process without a restart when
+    /// commands can; false when a restart is needed.
+    async fn apply_live(&self, old: &ShardSpec) -> bool {
+        let new = &self.spec;
+        if new.port != old.port || new.password != old.password || new.bdb_uid != old.bdb_uid {
+            return false;
+        }
+        let set = |name: &str, value: String| vec!["CONFIG".to_owned(), "SET".to_owned(), name.to_owned(), value];
+        let mut cmds = Vec::new();
+        if new.memory_size != old.memory_size {
+            cmds.push(set("maxmemory", new.memory_size.to_string()));
+        }
+        if new.eviction_policy != old.eviction_policy {
+            cmds.push(set("maxmemory-policy", new.eviction_policy.as_str().to_owned()));
+        }
+        if (new.data_persistence, new.aof_policy, &new.snapshot_policy)
+            != (old.data_persistence, old.aof_policy, &old.snapshot_policy)
+        {
+            let (appendonly, save) = conf::persistence(new);
+            cmds.push(set("appendfsync", new.aof_policy.as_str().to_owned()));
+            cmds.push(set("save", save));
+            cmds.push(set("appendonly", appendonly.to_owned()));
+        }
+        if (new.role, &new.master) != (old.role, &old.master) {
+            cmds.push(match new.master_addr() {
+                Some((host, port)) => vec!["REPLICAOF".into(), host.into(), port.to_string()],
+                None => vec!["REPLICAOF".into(), "NO".into(), "ONE".into()],
+            });
+        }
+        if cmds.is_empty() {
+            return true;
+        }
+        match probe::call(self.addr(), old.password.as_deref(), &cmds).await {
+            Ok(_) => {
+                tracing::info!(shard = new.uid, "applied the new spec live");
+                true
+            }
+            Err(e) => {
+                tracing::info!(shard = new.uid, "cannot apply the new spec live ({e})");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_reasons() {
+        assert_eq!(exit_reason(ExitStatus::from_raw(1 << 8)), "exit code 1");
+        assert_eq!(exit_reason(ExitStatus::from_raw(9)), "signal 9");
+        assert!(alive(std::process::id()));
+    }
+}
