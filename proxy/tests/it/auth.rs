@@ -39,7 +39,10 @@ fn password_is_required_and_checked() {
 #[test]
 fn argon2_password_hash_is_verified() {
     use argon2::PasswordHasher;
-    let hash = argon2::Argon2::default().hash_password(b"pw").expect("hash").to_string();
+    let hash = argon2::Argon2::default()
+        .hash_password(b"pw")
+        .expect("hash")
+        .to_string();
     let cluster = Cluster::with("", &format!("password_hash = \"{hash}\""));
     let mut c = cluster.conn();
     assert_eq!(
