@@ -32,7 +32,7 @@ struct Args {
     #[arg(long, requires = "token", env = "TESSERA_MANAGER")]
     manager: Option<String>,
     /// Cluster token for the manager.
-    #[arg(long, env = "TESSERA_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "TESSERA_CLUSTER_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Address database listeners bind to (overrides the config's `bind`).
     #[arg(long)]
