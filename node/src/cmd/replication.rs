@@ -1,12 +1,12 @@
-//! Replication commands: REPLICAOF (SLAVEOF), REPLCONF, PSYNC, SYNC, WAIT
-//! and ROLE. The replication state and its I/O belong to
+//! Replication commands: REPLICAOF (SLAVEOF), REPLCONF, PSYNC, SYNC, WAIT,
+//! ROLE and FAILOVER. The replication state and its I/O belong to
 //! [`crate::replication`].
 
 use bytes::Bytes;
 
 use super::flag::*;
 use super::{CmdResult, Command, CommandError, Ctx, Group, NO_KEYS, arg};
-use crate::replication::{self, Waiter, master};
+use crate::replication::{self, Waiter, failover, master};
 
 /// The replication commands.
 pub const COMMANDS: &[Command] = &[
@@ -79,6 +79,16 @@ pub const COMMANDS: &[Command] = &[
         "2.8.12",
         "Returns the replication role.",
         role,
+    ),
+    Command::new(
+        "failover",
+        -1,
+        ADMIN | NOSCRIPT | STALE,
+        NO_KEYS,
+        Group::Server,
+        "6.2.0",
+        "Starts a coordinated failover between this server and one of its replicas.",
+        failover_cmd,
     ),
 ];
 
@@ -170,6 +180,18 @@ fn psync(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if ctx.client.repl.is_replica {
         return Ok(());
     }
+    // Our master hands over to us (its FAILOVER): we promote ourselves and
+    // it continues as our replica.
+    if args.len() > 3 && arg::is(&args[3], "failover") {
+        if args[1] != ctx.server.repl.replid.as_bytes() {
+            return Err(CommandError::err("PSYNC FAILOVER replid must match my replid."));
+        }
+        tracing::info!(
+            "Failover request received for replid {}.",
+            String::from_utf8_lossy(&args[1])
+        );
+        replication::set_no_master(ctx.server);
+    }
     let request = (args.len() >= 3).then(|| (&args[1][..], &args[2][..]));
     match master::psync(ctx.server, ctx.client, request) {
         Ok(Some(line)) => ctx.out.simple(&line),
@@ -219,5 +241,48 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// ROLE.
 fn role(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
     replication::role(ctx.server, &mut ctx.out);
+    Ok(())
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms].
+fn failover_cmd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let mut target = None;
+    let mut timeout = None;
+    let (mut force, mut abort) = (false, false);
+    let mut i = 1;
+    while i < args.len() {
+        let rest = args.len() - i - 1;
+        if arg::is(&args[i], "to") && target.is_none() && rest >= 2 {
+            let port = arg::int(&args[i + 2])?;
+            let port = u16::try_from(port).map_err(|_| CommandError::err("Invalid port"))?;
+            target = Some((String::from_utf8_lossy(&args[i + 1]).into_owned(), port));
+            i += 3;
+        } else if arg::is(&args[i], "timeout") && timeout.is_none() && rest >= 1 {
+            let ms = arg::int(&args[i + 1])?;
+            if ms <= 0 {
+                return Err(CommandError::err("FAILOVER timeout must be greater than 0"));
+            }
+            timeout = Some(ms as u64);
+            i += 2;
+        } else if arg::is(&args[i], "force") && !force {
+            force = true;
+            i += 1;
+        } else if arg::is(&args[i], "abort") && !abort {
+            abort = true;
+            i += 1;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let result = if abort {
+        if target.is_some() || force || timeout.is_some() {
+            return Err(CommandError::err("FAILOVER abort cannot be used with other options."));
+        }
+        failover::abort(ctx.server, "Failover manually aborted")
+    } else {
+        failover::start(ctx.server, target, timeout, force)
+    };
+    result.map_err(|e| CommandError::Other(e.into()))?;
+    ctx.out.ok();
     Ok(())
 }

@@ -451,6 +451,7 @@ fn replica_input(
         }
     }
     super::serve_waiters(&mut s, false);
+    super::failover::progress(&mut s);
     Ok(())
 }
 

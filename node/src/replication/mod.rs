@@ -10,6 +10,7 @@
 //!   diskless), the command stream, ACKs.
 //! - [`replica`]: the link to our master: handshake, full and partial
 //!   resync, applying the stream through the one command path.
+//! - [`failover`]: FAILOVER, the coordinated switch with a replica.
 //!
 //! Writes reach the stream through [`crate::propagate`]: its replication
 //! feed is enabled while this server is a master with a backlog, and
@@ -18,6 +19,7 @@
 //! its own backlog, so its replicas see the same stream at the same offsets.
 
 pub mod backlog;
+pub mod failover;
 pub mod master;
 pub mod replica;
 
@@ -185,6 +187,8 @@ pub struct Replication {
     pub waiters: Vec<Waiter>,
     /// The database our master's stream has selected (for its client).
     pub master_db: usize,
+    /// A FAILOVER in progress.
+    pub failover: Option<failover::Failover>,
     next_generation: u64,
 }
 
@@ -207,6 +211,7 @@ impl Default for Replication {
             last_ping: Instant::now(),
             waiters: Vec::new(),
             master_db: 0,
+            failover: None,
             next_generation: 1,
         }
     }
@@ -317,6 +322,7 @@ pub fn set_master(server: &mut Server, host: String, port: u16) {
         kill_client(server, id);
     }
     tracing::info!("Connecting to MASTER {host}:{port}");
+    server.config.replicaof = Some((host.clone(), port));
     server.repl.master = Some(MasterLink {
         host,
         port,
@@ -349,10 +355,10 @@ pub fn set_no_master(server: &mut Server) {
     let Some(link) = server.repl.master.take() else {
         return;
     };
+    server.config.replicaof = None;
     if let Some(id) = link.client {
         kill_client(server, id);
     }
-    tracing::info!("MASTER MODE enabled (user request from 'id=?')");
     server.repl.shift_id();
     if server.repl.backlog.is_none() {
         server.repl.backlog = Some(Backlog::new(server.repl.offset));
@@ -394,8 +400,10 @@ pub fn remove_replica(server: &mut Server, id: u64) {
 /// TTL, WAIT timeouts and replies.
 pub fn cron(server: &mut Server) {
     let period = server.config.repl_ping_replica_period.max(1);
+    // No PING while writes are paused (a FAILOVER waits for the offset).
     if !server.repl.is_replica()
         && !server.repl.replicas.is_empty()
+        && server.pause_mode().is_none()
         && server.repl.last_ping.elapsed().as_secs() >= period
     {
         server.repl.last_ping = Instant::now();
@@ -419,6 +427,7 @@ pub fn cron(server: &mut Server) {
         server.repl.new_history();
     }
     serve_waiters(server, false);
+    failover::progress(server);
 }
 
 /// Replies to the WAIT clients whose replicas acknowledged enough (or all
@@ -503,7 +512,7 @@ pub fn info(server: &Server, w: &mut crate::info::Writer<'_>) {
             ),
         );
     }
-    w.field("master_failover_state", "no-failover");
+    w.field("master_failover_state", failover::state_name(server));
     w.field("master_replid", &repl.replid);
     w.field("master_replid2", &repl.replid2);
     w.field("master_repl_offset", repl.offset);

@@ -239,12 +239,18 @@ async fn link(
     }
     // PSYNC with our own history: our id and offset are our master's (or,
     // for a former master, our own; the new master may share it).
-    let (replid, next) = {
+    let (replid, next, failover) = {
         let s = server.borrow();
-        (s.repl.replid.clone(), (s.repl.offset + 1).to_string())
+        let failover = super::failover::in_progress(&s);
+        (s.repl.replid.clone(), (s.repl.offset + 1).to_string(), failover)
     };
     tracing::info!("Trying a partial resynchronization (request {replid}:{next}).");
-    conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
+    if failover {
+        // The target promotes itself and continues our history.
+        conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"]).await?;
+    } else {
+        conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
+    }
     let reply = loop {
         let l = conn.line(server).await?;
         // Newlines keep the link alive while the master prepares.
@@ -252,6 +258,14 @@ async fn link(
             break l;
         }
     };
+    if failover {
+        let mut s = server.borrow_mut();
+        if reply.starts_with('-') {
+            let _ = super::failover::abort(&mut s, &format!("Failover target rejected psync request: {reply}"));
+            return Err(format!("FAILOVER target rejected PSYNC: {reply}"));
+        }
+        super::failover::done(&mut s);
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut parts = rest.split(' ');
         let id = parts.next().filter(|id| id.len() == 40).map(str::to_string);

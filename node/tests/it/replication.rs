@@ -443,3 +443,77 @@ fn a_hostile_master_cannot_leave_a_half_dataset() {
     assert_eq!(info(&mut r, "master_link_status").as_deref(), Some("down"));
     assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::Simple("OK".into()));
 }
+
+fn role_of(server: &Server) -> String {
+    let Frame::Array(role) = server.conn().cmd(&["ROLE"]) else { panic!("ROLE") };
+    text(&role[0])
+}
+
+#[test]
+fn failover_switches_roles_with_redis_server_either_side() {
+    let a = Server::tessera(&[]);
+    let b = redis_or_skip!(&[]);
+    let c = Server::tessera(&[]);
+    let mut ac = a.conn();
+    assert_eq!(
+        ac.cmd(&["FAILOVER"]),
+        Frame::Error("ERR FAILOVER requires connected replicas.".into())
+    );
+    write_everything(&a, "one");
+    replicaof(&b, &a);
+    replicaof(&c, &a);
+    wait_synced(&a, &b);
+    wait_synced(&a, &c);
+    assert_eq!(
+        ac.cmd(&["FAILOVER", "TO", "127.0.0.1", "1", "TIMEOUT", "100"]),
+        Frame::Error("ERR FAILOVER target HOST and PORT is not a replica.".into())
+    );
+    assert_eq!(
+        ac.cmd(&["FAILOVER", "ABORT"]),
+        Frame::Error("ERR No failover in progress.".into())
+    );
+
+    // tessera → redis-server.
+    let b_port = b.port().to_string();
+    assert_eq!(
+        ac.cmd(&["FAILOVER", "TO", "127.0.0.1", &b_port, "TIMEOUT", "30000"]),
+        Frame::Simple("OK".into())
+    );
+    wait_until("redis-server to take over", &[&a, &b], || {
+        role_of(&b) == "master" && role_of(&a) == "slave"
+    });
+    wait_until("the failover to end", &[&a], || {
+        info(&mut ac, "master_failover_state").as_deref() == Some("no-failover")
+    });
+    write_everything(&b, "two");
+    wait_expired(&b, "two");
+    wait_synced(&b, &a);
+    wait_synced(&a, &c);
+    assert_same_data(&b, &a);
+    assert_same_data(&b, &c);
+    assert_eq!(
+        ac.cmd(&["SET", "x", "1"]),
+        Frame::Error("READONLY You can't write against a read only replica.".into())
+    );
+
+    // redis-server → tessera.
+    let mut bc = b.conn();
+    let a_port = a.port().to_string();
+    let full_before = info_i64(&mut bc, "sync_full");
+    let a_full_before = info_i64(&mut ac, "sync_full");
+    assert_eq!(
+        bc.cmd(&["FAILOVER", "TO", "127.0.0.1", &a_port, "TIMEOUT", "30000"]),
+        Frame::Simple("OK".into())
+    );
+    wait_until("tessera to take over again", &[&a, &b], || {
+        role_of(&a) == "master" && role_of(&b) == "slave"
+    });
+    write_everything(&a, "three");
+    wait_expired(&a, "three");
+    wait_synced(&a, &b);
+    wait_synced(&a, &c);
+    assert_same_data(&a, &b);
+    assert_same_data(&a, &c);
+    assert_eq!(info_i64(&mut ac, "sync_full"), a_full_before, "replicas resynced partially");
+    assert_eq!(info_i64(&mut bc, "sync_full"), full_before, "the old master resynced partially");
+}
