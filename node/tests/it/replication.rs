@@ -517,3 +517,43 @@ fn failover_switches_roles_with_redis_server_either_side() {
     assert_eq!(info_i64(&mut ac, "sync_full"), a_full_before, "replicas resynced partially");
     assert_eq!(info_i64(&mut bc, "sync_full"), full_before, "the old master resynced partially");
 }
+
+#[test]
+fn restarted_replica_and_master_continue_from_their_rdb() {
+    let mut master = Server::tessera(&[]);
+    let mut replica = Server::tessera(&[]);
+    write_everything(&master, "one");
+    replicaof(&replica, &master);
+    wait_synced(&master, &replica);
+    let mut m = master.conn();
+    let full_before = info_i64(&mut m, "sync_full");
+
+    // The replica saves (its RDB holds repl-id and repl-offset), dies,
+    // and a new process on the same directory asks for a partial resync.
+    assert_eq!(replica.conn().cmd(&["SAVE"]), Frame::Simple("OK".into()));
+    replica.kill9();
+    write_everything(&master, "two");
+    let dir = replica.dir().to_str().expect("utf-8 path").to_owned();
+    let port = master.port().to_string();
+    let restarted = Server::tessera(&["--dir", &dir, "--replicaof", "127.0.0.1", &port]);
+    wait_expired(&master, "two");
+    wait_synced(&master, &restarted);
+    assert_eq!(info_i64(&mut m, "sync_full"), full_before, "the restarted replica resynced partially");
+    assert_same_data(&master, &restarted);
+
+    // The master saves and dies; restarted, it keeps its old history as the
+    // secondary id, so its replica continues partially.
+    assert_eq!(m.cmd(&["SAVE"]), Frame::Simple("OK".into()));
+    master.kill9();
+    let dir = master.dir().to_str().expect("utf-8 path").to_owned();
+    let new_master = Server::tessera(&["--dir", &dir]);
+    replicaof(&restarted, &new_master);
+    wait_synced(&new_master, &restarted);
+    let mut nm = new_master.conn();
+    assert_eq!(info_i64(&mut nm, "sync_full"), 0);
+    assert_eq!(info_i64(&mut nm, "sync_partial_ok"), 1);
+    write_everything(&new_master, "three");
+    wait_expired(&new_master, "three");
+    wait_synced(&new_master, &restarted);
+    assert_same_data(&new_master, &restarted);
+}
