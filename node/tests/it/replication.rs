@@ -557,3 +557,73 @@ fn restarted_replica_and_master_continue_from_their_rdb() {
     wait_synced(&new_master, &restarted);
     assert_same_data(&new_master, &restarted);
 }
+
+/// PSYNC2 under churn (as Redis's psync2 test): five instances (one of them
+/// redis-server), a new master and a new random tree of replicas every
+/// cycle, links killed while writes go on. After the initial syncs, every
+/// resync must be partial; at the end all hold the same data and no
+/// acknowledged increment is lost.
+#[test]
+fn psync2_random_reparenting_converges_without_full_resyncs() {
+    use rand::{Rng, SeedableRng, seq::SliceRandom};
+    let redis = redis_or_skip!(&[]);
+    let mut nodes = vec![redis];
+    for _ in 0..4 {
+        nodes.push(Server::tessera(&[]));
+    }
+    let seed = rand::random::<u64>();
+    eprintln!("psync2 seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let all: Vec<&Server> = nodes.iter().collect();
+    let wait_all_synced = |master: usize| {
+        let mut conns: Vec<Conn> = nodes.iter().map(Server::conn).collect();
+        wait_until("every instance to reach the master's offset", &all, || {
+            let offset = info_i64(&mut conns[master], "master_repl_offset");
+            (0..nodes.len()).filter(|&i| i != master).all(|i| {
+                info(&mut conns[i], "master_link_status").as_deref() == Some("up")
+                    && info_i64(&mut conns[i], "master_repl_offset") == offset
+            })
+        });
+    };
+    let full_syncs = || -> i64 { nodes.iter().map(|n| info_i64(&mut n.conn(), "sync_full")).sum() };
+    let reparent = |rng: &mut rand::rngs::StdRng, master: usize| {
+        // A random tree: each instance follows one placed before it.
+        let mut order: Vec<usize> = (0..nodes.len()).filter(|&i| i != master).collect();
+        order.shuffle(rng);
+        let mut placed = vec![master];
+        for i in order {
+            let parent = placed[rng.random_range(0..placed.len())];
+            replicaof(&nodes[i], &nodes[parent]);
+            placed.push(i);
+        }
+    };
+    let mut master = 0;
+    let mut expected = 0;
+    reparent(&mut rng, master);
+    wait_all_synced(master);
+    let full_at_start = full_syncs();
+    for cycle in 0..12 {
+        let mut m = nodes[master].conn();
+        for i in 0..100 {
+            assert_eq!(m.cmd(&["INCR", "counter"]), Frame::Integer(expected + 1));
+            expected += 1;
+            m.cmd(&["SET", &format!("k{}", rng.random_range(0..500)), &format!("{cycle}:{i}")]);
+            if i == 50 {
+                // Kill a random replica's link while writes go on.
+                let victim = (master + rng.random_range(1..nodes.len())) % nodes.len();
+                nodes[victim].conn().cmd(&["CLIENT", "KILL", "TYPE", "master"]);
+            }
+        }
+        wait_all_synced(master);
+        // A new master (any instance), then a new tree.
+        master = rng.random_range(0..nodes.len());
+        assert_eq!(nodes[master].conn().cmd(&["REPLICAOF", "NO", "ONE"]), Frame::Simple("OK".into()));
+        reparent(&mut rng, master);
+        wait_all_synced(master);
+    }
+    assert_eq!(full_syncs(), full_at_start, "a re-parenting needed a full resync (seed {seed})");
+    for n in &nodes {
+        assert_eq!(n.conn().cmd(&["GET", "counter"]), Frame::Bulk(expected.to_string().into()));
+        assert_same_data(&nodes[master], n);
+    }
+}
