@@ -455,6 +455,7 @@ async fn apply_stream(
                 .map_err(|e| format!("Error writing to MASTER: {e}"))?;
             out.clear();
         }
+        input.reserve(64 * 1024);
         tokio::select! {
             r = conn.stream.read_buf(&mut input) => {
                 let before = raw.len();
