@@ -2,7 +2,8 @@
 # Builds, without any image registry, the two base images the Dockerfile
 # starts from, under the names a registry would give them:
 #   debian:bookworm-slim       Debian bookworm (debootstrap --variant=minbase)
-#   rust:1-slim-bookworm       the same plus gcc and this machine's Rust toolchain
+#   rust:1-slim-bookworm       the same plus gcc, this machine's Rust toolchain
+#                              and its CA certificates
 # An image that already exists is kept. A machine whose Docker can pull
 # images does not need this script.
 #
@@ -39,6 +40,8 @@ if ! have rust:1-slim-bookworm; then
     cp -a "$sysroot"/lib/lib* "$work/rust/usr/local/rust/lib/"
     mkdir -p "$work/rust/usr/local/rust/lib/rustlib"
     cp -a "$sysroot/lib/rustlib/x86_64-unknown-linux-gnu" "$work/rust/usr/local/rust/lib/rustlib/"
+    # The machine's trust store: crates.io may be reached through a local CA.
+    cp /etc/ssl/certs/ca-certificates.crt "$work/rust/etc/ssl/certs/ca-certificates.crt"
     for b in cargo rustc rustdoc; do ln -s "/usr/local/rust/bin/$b" "$work/rust/usr/local/cargo/bin/$b"; done
     tar -C "$work/rust" -c . | docker import \
         --change 'ENV CARGO_HOME=/usr/local/cargo' \

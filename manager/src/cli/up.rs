@@ -251,7 +251,7 @@ pub async fn ping(port: u16) -> Option<String> {
     tokio::time::timeout(Duration::from_secs(5), io).await.ok().flatten()
 }
 
-/// Runs `tessera up` until Ctrl-C or SIGTERM.
+/// Runs `tessera up` until Ctrl-C or SIGTERM (also while it starts).
 ///
 /// # Errors
 /// A component cannot start or exits; the data dir is unusable.
@@ -274,12 +274,8 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
             true,
         ),
     };
-    stored.url = url.clone();
-    stored.save(data_dir)?;
-
     let range = args.shard_ports;
-    let per_agent = (u32::from(range.hi) - u32::from(range.lo) + 1) / u32::from(AGENTS);
-    if per_agent == 0 {
+    if u32::from(range.hi) - u32::from(range.lo) + 1 < u32::from(AGENTS) {
         return Err(CliError::Usage(format!(
             "--shard-ports {}-{} has fewer than {AGENTS} ports",
             range.lo, range.hi
@@ -292,6 +288,8 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
     if !stored.default_database_created {
         check_port(args.db_port, "--db-port")?;
     }
+    stored.url = url.clone();
+    stored.save(data_dir)?;
 
     let logs = data_dir.join("logs");
     println!(
@@ -302,89 +300,24 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
     );
     let mut cluster = Cluster::default();
     let client = Client::new(&url, &stored.user, Some(stored.password.clone()))?;
-
-    print_flush(&format!("  manager   {url} …"));
-    let mut cmd = Command::new(&exe);
-    cmd.arg("tessera-manager")
-        .args(["--listen", &format!("127.0.0.1:{}", args.port)])
-        .arg("--data-dir")
-        .arg(data_dir.join("manager"))
-        .args(["--admin-user", &stored.user])
-        .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token)
-        .env("TESSERA_ADMIN_PASSWORD", &stored.password);
-    cluster.start("manager", &logs, &mut cmd)?;
-    wait_for(&mut cluster, "the manager", || async {
-        client.get("/v1/cluster").await.ok()
-    })
-    .await?;
-    println!(" ready");
-
-    let last_agent = args.agent_port.saturating_add(AGENTS - 1);
-    print_flush(&format!(
-        "  agents    {AGENTS} on 127.0.0.1:{}-{last_agent} …",
-        args.agent_port
-    ));
-    for i in 0..AGENTS {
-        let lo = u32::from(range.lo) + u32::from(i) * per_agent;
-        let mut cmd = Command::new(&exe);
-        cmd.arg("tessera-agent")
-            .args(["--manager", &url, "--advertise", "127.0.0.1"])
-            .args(["--listen", &format!("127.0.0.1:{}", args.agent_port + i)])
-            .args(["--shard-ports", &format!("{lo}-{}", lo + per_agent - 1)])
-            .arg("--data-dir")
-            .arg(data_dir.join(format!("agent{}", i + 1)))
-            .arg("--node-bin")
-            .arg(&exe)
-            .args(["--node-arg", "tessera-node", "--stop-shards-on-exit"])
-            .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token);
-        cluster.start(&format!("agent{}", i + 1), &logs, &mut cmd)?;
-    }
-    wait_for(&mut cluster, "the agents to register", || async {
-        let nodes = client.get("/v1/nodes").await.ok()?;
-        let active = nodes.as_array()?.iter().filter(|n| n["status"] == "active").count();
-        (active >= usize::from(AGENTS)).then_some(())
-    })
-    .await?;
-    println!(" ready");
-
-    print_flush("  proxy     …");
-    let mut cmd = Command::new(&exe);
-    cmd.arg("tessera-proxy")
-        .args(["--manager", &url, "--bind", "127.0.0.1"])
-        .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token);
-    cluster.start("proxy", &logs, &mut cmd)?;
-    println!(" started");
-
-    if !stored.default_database_created {
-        print_flush(&format!("  database  {DEFAULT_DB:?} on port {} …", args.db_port));
-        let body = json!({"name": DEFAULT_DB, "memory_size": 100u64 << 20, "shards_count": 1,
-                          "replication": true, "data_persistence": "aof", "port": args.db_port});
-        client.call(Method::POST, "/v1/bdbs", Some(&body)).await?;
-        stored.default_database_created = true;
-        stored.save(data_dir)?;
-        println!(" created");
-    }
-    let bdbs = wait_for(&mut cluster, "the databases to become active", || async {
-        let list = client.get("/v1/bdbs").await.ok()?;
-        list.as_array()?.iter().all(|b| b["status"] == "active").then_some(list)
-    })
-    .await?;
-    let ports: Vec<(String, u16)> = bdbs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| Some((b["name"].as_str()?.to_owned(), u16::try_from(b["port"].as_u64()?).ok()?)))
-        .collect();
-    print_flush(&format!("  endpoints {} database(s) …", ports.len()));
-    for (_, port) in &ports {
-        let port = *port;
-        wait_for(&mut cluster, &format!("the endpoint on port {port}"), || async move {
-            // Any reply will do: a database with a password answers -NOAUTH.
-            ping(port).await.filter(|l| l.starts_with(['+', '-']))
-        })
-        .await?;
-    }
-    println!(" answering");
+    // Watched from the start: Ctrl-C while starting stops what already runs.
+    let mut shutdown = std::pin::pin!(tessera_node::shutdown_signal());
+    let start = Start {
+        exe: &exe,
+        data_dir,
+        logs: &logs,
+        args,
+        client: &client,
+    };
+    let endpoints = tokio::select! {
+        started = start.run(&mut cluster, &mut stored) => started?,
+        () = &mut shutdown => {
+            println!();
+            println!("Interrupted; stopping");
+            tokio::task::block_in_place(|| cluster.stop());
+            return Ok(());
+        }
+    };
 
     println!();
     println!("Tessera is running.");
@@ -399,7 +332,7 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
             Stored::path(data_dir).display()
         );
     }
-    for (name, port) in &ports {
+    for (name, port) in &endpoints {
         println!("  Database {name:<12} redis-cli -p {port}");
     }
     println!(
@@ -409,7 +342,7 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
     println!("Press Ctrl-C to stop; `tessera up` again resumes with the same data.");
 
     let exited = tokio::select! {
-        () = tessera_node::shutdown_signal() => None,
+        () = &mut shutdown => None,
         why = async {
             loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -421,12 +354,115 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
     };
     println!();
     println!("Stopping Tessera");
-    // Stopped in a blocking section: the waits are short polls of child processes.
+    // The waits are short polls of child processes.
     tokio::task::block_in_place(|| cluster.stop());
     println!("Stopped. Data is kept in {}.", data_dir.display());
     match exited {
         Some(why) => Err(CliError::Failed(why)),
         None => Ok(()),
+    }
+}
+
+/// The start-up of the components, in order, with progress lines.
+struct Start<'a> {
+    exe: &'a Path,
+    data_dir: &'a Path,
+    logs: &'a Path,
+    args: &'a UpArgs,
+    client: &'a Client,
+}
+
+impl Start<'_> {
+    /// Starts everything and returns the databases' names and endpoint ports
+    /// once they all answer.
+    async fn run(&self, cluster: &mut Cluster, stored: &mut Stored) -> Result<Vec<(String, u16)>, CliError> {
+        let (args, client) = (self.args, self.client);
+        let url = client.url().to_owned();
+        print_flush(&format!("  manager   {url} …"));
+        let mut cmd = Command::new(self.exe);
+        cmd.arg("tessera-manager")
+            .args(["--listen", &format!("127.0.0.1:{}", args.port)])
+            .arg("--data-dir")
+            .arg(self.data_dir.join("manager"))
+            .args(["--admin-user", &stored.user])
+            .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token)
+            .env("TESSERA_ADMIN_PASSWORD", &stored.password);
+        cluster.start("manager", self.logs, &mut cmd)?;
+        wait_for(cluster, "the manager", || async {
+            client.get("/v1/cluster").await.ok()
+        })
+        .await?;
+        println!(" ready");
+
+        let range = args.shard_ports;
+        let per_agent = (u32::from(range.hi) - u32::from(range.lo) + 1) / u32::from(AGENTS);
+        let last_agent = args.agent_port.saturating_add(AGENTS - 1);
+        print_flush(&format!(
+            "  agents    {AGENTS} on 127.0.0.1:{}-{last_agent} …",
+            args.agent_port
+        ));
+        for i in 0..AGENTS {
+            let lo = u32::from(range.lo) + u32::from(i) * per_agent;
+            let mut cmd = Command::new(self.exe);
+            cmd.arg("tessera-agent")
+                .args(["--manager", &url, "--advertise", "127.0.0.1"])
+                .args(["--listen", &format!("127.0.0.1:{}", args.agent_port + i)])
+                .args(["--shard-ports", &format!("{lo}-{}", lo + per_agent - 1)])
+                .arg("--data-dir")
+                .arg(self.data_dir.join(format!("agent{}", i + 1)))
+                .arg("--node-bin")
+                .arg(self.exe)
+                .args(["--node-arg", "tessera-node", "--stop-shards-on-exit"])
+                .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token);
+            cluster.start(&format!("agent{}", i + 1), self.logs, &mut cmd)?;
+        }
+        wait_for(cluster, "the agents to register", || async {
+            let nodes = client.get("/v1/nodes").await.ok()?;
+            let active = nodes.as_array()?.iter().filter(|n| n["status"] == "active").count();
+            (active >= usize::from(AGENTS)).then_some(())
+        })
+        .await?;
+        println!(" ready");
+
+        print_flush("  proxy     …");
+        let mut cmd = Command::new(self.exe);
+        cmd.arg("tessera-proxy")
+            .args(["--manager", &url, "--bind", "127.0.0.1"])
+            .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token);
+        cluster.start("proxy", self.logs, &mut cmd)?;
+        println!(" started");
+
+        if !stored.default_database_created {
+            print_flush(&format!("  database  {DEFAULT_DB:?} on port {} …", args.db_port));
+            let body = json!({"name": DEFAULT_DB, "memory_size": 100u64 << 20, "shards_count": 1,
+                              "replication": true, "data_persistence": "aof", "port": args.db_port});
+            client.call(Method::POST, "/v1/bdbs", Some(&body)).await?;
+            stored.default_database_created = true;
+            stored.save(self.data_dir)?;
+            println!(" created");
+        }
+        let bdbs = wait_for(cluster, "the databases to become active", || async {
+            let list = client.get("/v1/bdbs").await.ok()?;
+            list.as_array()?.iter().all(|b| b["status"] == "active").then_some(list)
+        })
+        .await?;
+        let endpoints: Vec<(String, u16)> = bdbs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| Some((b["name"].as_str()?.to_owned(), u16::try_from(b["port"].as_u64()?).ok()?)))
+            .collect();
+        print_flush(&format!("  endpoints {} database(s) …", endpoints.len()));
+        for (_, port) in &endpoints {
+            let port = *port;
+            wait_for(cluster, &format!("the endpoint on port {port}"), || async move {
+                // Any reply will do: a database with a password answers -NOAUTH.
+                ping(port).await.filter(|l| l.starts_with(['+', '-']))
+            })
+            .await?;
+        }
+        println!(" answering");
+        Ok(endpoints)
     }
 }
 
