@@ -10,13 +10,21 @@
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin tessera \
-    && cp target/release/tessera /usr/local/bin/tessera
+# A binary built beforehand on a machine of the same Debian release is used as
+# is (scripts/compose-test.sh puts its build there); otherwise build it here.
+RUN if [ -x docker/prebuilt/tessera ]; then \
+        cp docker/prebuilt/tessera /usr/local/bin/tessera; \
+    else \
+        cargo build --release --locked --bin tessera \
+        && cp target/release/tessera /usr/local/bin/tessera; \
+    fi
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin tessera \
     && mkdir -p /data /secrets \
     && chown tessera:tessera /data /secrets
+# Root certificates: the HTTP clients load the system's trust store at start.
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /usr/local/bin/tessera /usr/local/bin/tessera
 COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint
 USER tessera

@@ -11,6 +11,12 @@
 # the script then says so, starts the node again and checks the data came
 # back with it. TESSERA_EXPECT_FAILOVER=1 makes failover required.
 #
+# The image is built from this checkout's debug build of `tessera` (copied
+# into docker/prebuilt/, which the Dockerfile uses when present): a release
+# build inside Docker takes longer than CI allows on 2 cores.
+# TESSERA_IMAGE_FROM_SOURCE=1 builds it in Docker as a user's `docker compose
+# build` does.
+#
 # Usage: scripts/compose-test.sh     (host ports: 28080, 29115, 22000-22019)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +29,10 @@ DB_PORT=22000
 
 step() { printf '== %s (%ds)\n' "$*" $((SECONDS - started)); }
 fail() { echo "FAIL: $*" >&2; "${compose[@]}" ps >&2 || true; "${compose[@]}" logs --tail 30 >&2 || true; exit 1; }
-cleanup() { "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true; }
+cleanup() {
+    "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+    rm -rf docker/prebuilt
+}
 trap cleanup EXIT
 tessera() { "${compose[@]}" exec -T manager docker-entrypoint "$@"; }
 get() { redis-cli -p "$DB_PORT" GET "$1" 2>/dev/null || true; }
@@ -47,9 +56,15 @@ for image in debian:bookworm-slim rust:1-slim-bookworm; do
     fi
 done
 
+cleanup
+if [ "${TESSERA_IMAGE_FROM_SOURCE:-0}" != 1 ]; then
+    step "cargo build --bin tessera"
+    cargo build -q --bin tessera
+    install -D target/debug/tessera docker/prebuilt/tessera
+fi
 step "build the image"
 "${compose[@]}" build -q manager
-cleanup
+rm -rf docker/prebuilt
 step "start the cluster"
 "${compose[@]}" up -d
 
