@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! * [`config`], [`tls`] — flags and env; HTTPS.
+//! * [`cli`] — the `tessera` command (`tessera up`, admin commands) and the
+//!   manager's entry point.
 //! * [`error`], [`auth`] — the API's error type and extractors; users, roles, tokens.
 //! * one module per resource, each with `fn router()`: [`bdbs`], [`nodes`],
 //!   [`shards`], [`cluster`], [`users`], [`actions`], [`logs`], [`internal`]
@@ -17,6 +19,7 @@ pub mod actions;
 pub mod agent;
 pub mod auth;
 pub mod bdbs;
+pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;

@@ -15,12 +15,14 @@
 //!   [`info`]: the INFO text; [`slowlog`] and [`latency`]: SLOWLOG and the
 //!   latency monitor; [`glob`]: Redis's glob patterns; [`alloc`]: the
 //!   counting allocator.
+//! - [`cli`]: the binaries' entry points.
 //! - [`agent`]: the `tessera-agent` binary's library (shard supervision for
 //!   the manager); not used by the server.
 
 pub mod agent;
 pub mod alloc;
 pub mod blocking;
+pub mod cli;
 pub mod client;
 pub mod cmd;
 pub mod config;

@@ -13,6 +13,7 @@
 //! - [`tls`]: rustls server configuration.
 //! - [`metrics`]: Prometheus metrics and `/metrics`.
 //! - [`manager`]: long-poll client of the manager's topology.
+//! - [`cli`]: the binary's entry point.
 //!
 //! # Protocols
 //! Backend connections speak the client's protocol: a database keeps one
@@ -22,6 +23,7 @@
 //! client's protocol.
 
 pub mod backend;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod info;

@@ -26,6 +26,9 @@ pub fn render(spec: &ShardSpec, dir: &Path, bind: IpAddr) -> String {
     );
     let _ = writeln!(c, "port {}", spec.port);
     let _ = writeln!(c, "bind {bind}");
+    // Shards are reached from other hosts (replicas, proxies, the agent's
+    // probes on the advertised address) with or without a password.
+    let _ = writeln!(c, "protected-mode no");
     let _ = writeln!(c, "dir {}", quote(&dir.to_string_lossy()));
     let _ = writeln!(c, "pidfile {}", quote(&dir.join(PID_FILE).to_string_lossy()));
     let _ = writeln!(c, "maxmemory {}", spec.memory_size);
@@ -90,6 +93,7 @@ mod tests {
             [
                 "port 30002",
                 "bind 127.0.0.1",
+                "protected-mode no",
                 r#"dir "/data/shards/7""#,
                 r#"pidfile "/data/shards/7/node.pid""#,
                 "maxmemory 1048576",
@@ -102,7 +106,7 @@ mod tests {
                 "save 60 100 3600 1",
             ]
         );
-        let args = resp::split_args(&bytes::Bytes::from(lines[6].to_owned())).expect("splits");
+        let args = resp::split_args(&bytes::Bytes::from(lines[7].to_owned())).expect("splits");
         assert_eq!(args[1].as_ref(), b"a \"b\"\n");
     }
 }

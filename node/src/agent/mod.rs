@@ -103,6 +103,14 @@ pub struct Config {
     /// The tessera-node binary [default: tessera-node next to this executable].
     #[arg(long)]
     pub node_bin: Option<PathBuf>,
+    /// An argument put before the shard's config file when starting --node-bin
+    /// (repeatable; `--node-arg node` runs a multi-call `tessera` binary as the node).
+    #[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub node_args: Vec<String>,
+    /// Stop the shard processes when the agent stops (by default they keep
+    /// running and the next agent adopts them).
+    #[arg(long)]
+    pub stop_shards_on_exit: bool,
 }
 
 /// The agent's shared state.
@@ -203,6 +211,7 @@ impl Agent {
         ShardEnv {
             dir: self.shard_dir(uid),
             node_bin: self.node_bin.clone(),
+            node_args: self.config.node_args.clone(),
             bind: self.bind,
         }
     }
@@ -377,12 +386,20 @@ pub async fn run(
         })
     };
     let heartbeats = tokio::spawn(manager::run(agent.clone()));
-    let served = axum::serve(listener, api::router(agent))
+    let served = axum::serve(listener, api::router(agent.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     sampling.abort();
     heartbeats.abort();
-    tracing::info!("tessera-agent stopped; shard processes keep running");
+    if agent.config.stop_shards_on_exit {
+        let shards = std::mem::take(&mut *lock(&agent.shards));
+        for handle in shards.into_values() {
+            handle.stop().await;
+        }
+        tracing::info!("tessera-agent stopped with its shards");
+    } else {
+        tracing::info!("tessera-agent stopped; shard processes keep running");
+    }
     served.context("serving the agent API")
 }
 

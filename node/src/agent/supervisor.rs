@@ -46,6 +46,8 @@ pub struct ShardEnv {
     pub dir: PathBuf,
     /// The `tessera-node` binary.
     pub node_bin: PathBuf,
+    /// Arguments before the shard's config file (`node` for a multi-call binary).
+    pub node_args: Vec<String>,
     /// The address shards listen on (and are probed at).
     pub bind: IpAddr,
 }
@@ -367,6 +369,7 @@ impl Supervisor {
             .mode(0o600)
             .open(self.env.dir.join(LOG_FILE))?;
         let child = tokio::process::Command::new(&self.env.node_bin)
+            .args(&self.env.node_args)
             .arg(self.env.dir.join(CONF_FILE))
             .current_dir(&self.env.dir)
             .stdin(Stdio::null())
