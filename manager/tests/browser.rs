@@ -154,7 +154,11 @@ impl Browser {
             {
                 return t;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what} in {}", self.source().await);
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} in {}",
+                self.source().await
+            );
             if reload && last_reload.elapsed() > Duration::from_secs(3) {
                 let _ = self.client.refresh().await;
                 last_reload = Instant::now();
@@ -173,7 +177,8 @@ impl Browser {
         self.fill("#username", user).await;
         self.fill("#password", password).await;
         self.click("button[type=submit]").await;
-        self.wait_text("the signed-in user", "#whoami", false, |t| t == user).await;
+        self.wait_text("the signed-in user", "#whoami", false, |t| t == user)
+            .await;
     }
 }
 
@@ -247,7 +252,12 @@ async fn console_in_a_real_browser() {
     let _agent = Proc(
         Command::new(&agent_bin)
             .args(["--manager", &rest.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-            .args(["--listen", &format!("127.0.0.1:{listen}"), "--shard-ports", &format!("{base}-{}", base + 49)])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{listen}"),
+                "--shard-ports",
+                &format!("{base}-{}", base + 49),
+            ])
             .arg("--data-dir")
             .arg(dir.path().join("agent"))
             .env("RUST_LOG", "error")
@@ -301,22 +311,31 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.fill("#password", "shop-pass").await;
     b.click("#save-db").await;
     b.find("#name-error").await;
-    assert_eq!(b.find("#name").await.prop("value").await.expect("value").as_deref(), Some("shop floor"));
+    assert_eq!(
+        b.find("#name").await.prop("value").await.expect("value").as_deref(),
+        Some("shop floor")
+    );
     b.shot("03-create-error").await;
     b.fill("#name", "shop").await;
     b.fill("#password", "shop-pass").await;
     b.click("#save-db").await;
 
     // Its page follows the action until the database is active.
-    b.wait_text("the database to become active", "#db-status", true, |t| t == "active").await;
+    b.wait_text("the database to become active", "#db-status", true, |t| t == "active")
+        .await;
     let cli = b.text("#redis-cli").await;
-    assert!(cli.starts_with("redis-cli -h 127.0.0.1 -p 12000 -a 'shop-pass'"), "{cli}");
+    assert!(
+        cli.starts_with("redis-cli -h 127.0.0.1 -p 12000 -a 'shop-pass'"),
+        "{cli}"
+    );
 
     // Write keys to its master shard with a Redis client; keep it busy.
-    let shards = rest.wait_for("a running shard", "/v1/shards", |_, v| {
-        v.as_array().is_some_and(|a| a.iter().any(|s| s["role"] == "master" && s["status"] == "running"))
-    })
-    .await;
+    let shards = rest
+        .wait_for("a running shard", "/v1/shards", |_, v| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|s| s["role"] == "master" && s["status"] == "running"))
+        })
+        .await;
     let addr = shards
         .as_array()
         .and_then(|a| a.iter().find(|s| s["role"] == "master"))
@@ -324,20 +343,34 @@ async fn walk_through(b: &Browser, rest: &Rest) {
         .expect("master address")
         .to_owned();
     let redis = redis::Client::open(format!("redis://:shop-pass@{addr}/")).expect("redis url");
-    let mut con = redis.get_multiplexed_async_connection().await.expect("connect to the shard");
+    let mut con = redis
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to the shard");
     for i in 0..500 {
-        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(i).query_async(&mut con).await.expect("SET");
+        let _: () = redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query_async(&mut con)
+            .await
+            .expect("SET");
     }
     let load = tokio::spawn(async move {
         for i in 0.. {
-            let _: Result<Option<String>, _> = redis::cmd("GET").arg(format!("key:{}", i % 500)).query_async(&mut con).await;
+            let _: Result<Option<String>, _> = redis::cmd("GET")
+                .arg(format!("key:{}", i % 500))
+                .query_async(&mut con)
+                .await;
             if i % 50 == 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
     });
     // The live panel refreshes on its own: no reload.
-    b.wait_text("500 keys on the page", "strong.now[data-metric='Keys']", false, |t| t == "500").await;
+    b.wait_text("500 keys on the page", "strong.now[data-metric='Keys']", false, |t| {
+        t == "500"
+    })
+    .await;
     b.wait_text("ops/s above 0", "strong.now[data-metric='Operations/s']", false, |t| {
         t != "0" && t != "—"
     })
@@ -349,7 +382,8 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.click("#edit-db").await;
     b.fill("#memory_mb", "128").await;
     b.click("#save-db").await;
-    b.wait_text("the new memory limit", "#memory-limit", true, |t| t == "128.0 MiB").await;
+    b.wait_text("the new memory limit", "#memory-limit", true, |t| t == "128.0 MiB")
+        .await;
     let (_, db) = rest.call(reqwest::Method::GET, "/v1/bdbs/1", None).await;
     assert_eq!(db["memory_size"], 128 << 20);
 
@@ -383,7 +417,10 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.click("#confirm-delete").await;
     rest.wait_for("the database gone", "/v1/bdbs/1", |s, _| s == 404).await;
     b.goto("/console/databases").await;
-    b.wait_text("the empty state", ".empty-state", true, |t| t.contains("No databases yet")).await;
+    b.wait_text("the empty state", ".empty-state", true, |t| {
+        t.contains("No databases yet")
+    })
+    .await;
 
     // Sign out: the console asks to sign in again.
     b.click("#logout").await;
@@ -395,7 +432,10 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.sign_in("viewer", "viewer-password").await;
     b.goto("/console/databases").await;
     b.find(".empty-state").await;
-    assert!(!b.source().await.contains("Create database"), "no create button for a viewer");
+    assert!(
+        !b.source().await.contains("Create database"),
+        "no create button for a viewer"
+    );
     b.goto("/console/databases/new").await;
     assert_eq!(b.text("h1").await, "Not allowed");
     b.shot("14-viewer-forbidden").await;

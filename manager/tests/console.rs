@@ -57,6 +57,10 @@ fn urlencode(v: &str) -> String {
 
 impl Console {
     async fn new() -> Console {
+        Console::with_tls(None).await
+    }
+
+    async fn with_tls(tls: Option<tessera_manager::tls::TlsMaterial>) -> Console {
         tessera_manager::install_crypto_provider();
         let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
         let pool = SqlitePoolOptions::new()
@@ -64,7 +68,7 @@ impl Console {
             .connect_with(options)
             .await
             .expect("in-memory sqlite");
-        let (state, _) = tessera_manager::prepare(pool, TOKEN, None, "admin", Some(ADMIN_PASSWORD.to_owned()))
+        let (state, _) = tessera_manager::prepare(pool, TOKEN, tls, "admin", Some(ADMIN_PASSWORD.to_owned()))
             .await
             .expect("prepare");
         Console {
@@ -108,8 +112,8 @@ impl Console {
                 self.cookies.push(pair);
             }
         }
-        let body = String::from_utf8(response.into_body().collect().await.expect("body").to_bytes().to_vec())
-            .expect("utf-8");
+        let body =
+            String::from_utf8(response.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf-8");
         Page {
             status,
             location,
@@ -177,12 +181,7 @@ impl Console {
 
     /// Creates a database through the console form; returns its uid.
     async fn create_db(&mut self, csrf: &str, name: &str) -> i64 {
-        let page = self
-            .post(
-                "/console/databases",
-                &db_fields(csrf, name, "64"),
-            )
-            .await;
+        let page = self.post("/console/databases", &db_fields(csrf, name, "64")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         let location = page.location.expect("location");
         assert!(location.contains("done=created&action="), "{location}");
@@ -234,14 +233,21 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it() {
     // A sign-in form without its CSRF pair is refused.
     c.cookies.clear();
     let forged = c
-        .post("/console/login", &[("csrf", "forged"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .post(
+            "/console/login",
+            &[("csrf", "forged"), ("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
     let ok = c.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     assert_eq!(ok.location.as_deref(), Some("/console"));
-    let session = ok.cookies.iter().find(|c| c.starts_with("tessera_session=")).expect("session cookie");
+    let session = ok
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("tessera_session="))
+        .expect("session cookie");
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
         assert!(session.contains(attr), "{session}");
     }
@@ -253,13 +259,34 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it() {
     let csrf = overview.csrf();
 
     // Sign-out needs the CSRF token too.
-    assert_eq!(c.post("/console/logout", &[("csrf", "bad")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post("/console/logout", &[("csrf", "bad")]).await.status,
+        StatusCode::FORBIDDEN
+    );
     let out = c.post("/console/logout", &[("csrf", &csrf)]).await;
     assert_eq!(out.location.as_deref(), Some("/console/login"));
     // The cookie is cleared and the old token is dead even if replayed.
     let replay = session.split(';').next().expect("pair").to_owned();
     c.cookies = vec![replay];
     assert_eq!(c.get("/console").await.location.as_deref(), Some("/console/login"));
+}
+
+#[tokio::test]
+async fn cookies_are_secure_under_https() {
+    tessera_manager::install_crypto_provider();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let tls = tessera_manager::tls::material(cert.cert.pem(), cert.signing_key.serialize_pem()).expect("TLS material");
+    let mut c = Console::with_tls(Some(tls)).await;
+    let login = c.get("/console/login").await;
+    assert!(login.cookies[0].ends_with("; Secure"), "{:?}", login.cookies);
+    let ok = c.login("admin", ADMIN_PASSWORD).await;
+    assert!(
+        ok.cookies
+            .iter()
+            .all(|c| c.contains("HttpOnly; SameSite=Strict") && c.ends_with("; Secure")),
+        "{:?}",
+        ok.cookies
+    );
 }
 
 #[tokio::test]
@@ -289,9 +316,15 @@ async fn create_keeps_what_was_typed_on_errors_and_then_succeeds() {
 
     // Without a CSRF token, or with another one: 403, nothing created.
     let mut fields = db_fields("", "cache", "64");
-    assert_eq!(c.post("/console/databases", &fields).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post("/console/databases", &fields).await.status,
+        StatusCode::FORBIDDEN
+    );
     fields[0].1 = "0123";
-    assert_eq!(c.post("/console/databases", &fields).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post("/console/databases", &fields).await.status,
+        StatusCode::FORBIDDEN
+    );
     c.get("/console/databases").await.ok("No databases yet");
 
     // The REST API's validation, shown next to the field, input kept.
@@ -313,7 +346,12 @@ async fn create_keeps_what_was_typed_on_errors_and_then_succeeds() {
     let uid = c.create_db(&csrf, "cache").await;
     let page = c.get(&format!("/console/databases/{uid}?done=created&action=1")).await;
     page.ok("cache");
-    assert!(page.body.contains("redis-cli -h 127.0.0.1 -p 12000 -a &#39;secret-pass&#39; --no-auth-warning"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("redis-cli -h 127.0.0.1 -p 12000 -a &#39;secret-pass&#39; --no-auth-warning"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("data-action=\"/console/actions/1\""));
     assert!(page.body.contains("Database created"));
     assert!(page.body.contains("AOF, appendfsync-every-sec"));
@@ -325,7 +363,9 @@ async fn create_keeps_what_was_typed_on_errors_and_then_succeeds() {
     c.get("/console/databases").await.ok("127.0.0.1:12000");
     c.get("/console/shards").await.ok("0-16383");
     c.get("/console/actions/1").await.ok("bdb_create");
-    c.get(&format!("/console/databases/{uid}/live")).await.ok("Operations/s");
+    c.get(&format!("/console/databases/{uid}/live"))
+        .await
+        .ok("Operations/s");
     let events = c.get("/console/events?action=bdb_create").await;
     events.ok("bdb:cache");
     let none = c.get("/console/events?user=nobody").await;
@@ -343,7 +383,10 @@ async fn edit_delete_and_flush() {
     edit.ok("value=\"64\"");
     assert!(edit.body.contains("Shards and replication are fixed"));
     let uri = format!("/console/databases/{uid}/edit");
-    assert_eq!(c.post(&uri, &db_fields("", "sessions", "128")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post(&uri, &db_fields("", "sessions", "128")).await.status,
+        StatusCode::FORBIDDEN
+    );
     let saved = c.post(&uri, &db_fields(&csrf, "sessions", "128")).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     assert!(saved.location.expect("location").contains("done=updated"));
@@ -371,8 +414,22 @@ async fn edit_delete_and_flush() {
     );
     let gone = c.post(&delete, &[("csrf", &csrf), ("confirm", "sessions")]).await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
-    assert!(gone.location.expect("location").starts_with("/console/databases?done=deleted&action="));
+    assert!(
+        gone.location
+            .expect("location")
+            .starts_with("/console/databases?done=deleted&action=")
+    );
     c.get("/console/databases").await.ok("delete-pending");
+}
+
+fn user_form<'a>(csrf: &'a str, name: &'a str, role: &'a str, password: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("csrf", csrf),
+        ("name", name),
+        ("email", ""),
+        ("role", role),
+        ("password", password),
+    ]
 }
 
 #[tokio::test]
@@ -382,42 +439,66 @@ async fn users_and_roles_and_what_a_viewer_may_do() {
     c.node().await;
     let uid = c.create_db(&csrf, "orders").await;
 
-    let user = |name: &'static str, role: &'static str| {
-        vec![("csrf", csrf.clone()), ("name", name.to_owned()), ("email", String::new()),
-             ("role", role.to_owned()), ("password", "viewer-pass".to_owned())]
-    };
-    let as_refs = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
-    let send = |v: Vec<(&'static str, String)>| v;
-    let fields = send(user("viewer", "db_viewer"));
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let created = c.post("/console/users", &refs).await;
-    assert_eq!(created.location.as_deref(), Some("/console/users?done=user-created"), "{}", created.body);
+    let created = c
+        .post(
+            "/console/users",
+            &user_form(&csrf, "viewer", "db_viewer", "viewer-pass"),
+        )
+        .await;
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/console/users?done=user-created"),
+        "{}",
+        created.body
+    );
     c.get("/console/users").await.ok("<td>viewer</td>");
     // The REST rules: a short password is refused, the name kept.
-    let mut short = as_refs(&user("shorty", "db_member"));
-    short[4].1 = "short".to_owned();
-    let refs: Vec<(&str, &str)> = short.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let refused = c.post("/console/users", &refs).await;
+    let refused = c
+        .post("/console/users", &user_form(&csrf, "shorty", "db_member", "short"))
+        .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("at least 8 characters") && refused.body.contains("value=\"shorty\""));
-    assert_eq!(c.post("/console/users", &[("csrf", "x"), ("name", "z"), ("role", "admin"), ("password", "longenough")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post(
+            "/console/users",
+            &[
+                ("csrf", "x"),
+                ("name", "z"),
+                ("role", "admin"),
+                ("password", "longenough")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
 
     // Change the viewer's role and back; reset the password.
     let viewer_uid = 2;
     let uri = format!("/console/users/{viewer_uid}");
     let changed = c.post(&uri, &[("csrf", &csrf), ("role", "cluster_viewer")]).await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
-    assert!(c.get("/console/users").await.body.contains("<option value=\"cluster_viewer\" selected>cluster_viewer</option>"));
+    assert!(
+        c.get("/console/users")
+            .await
+            .body
+            .contains("<option value=\"cluster_viewer\" selected>cluster_viewer</option>")
+    );
     c.post(&uri, &[("csrf", &csrf), ("role", "db_viewer")]).await;
     let reset = c.post(&uri, &[("csrf", &csrf), ("password", "new-viewer-pass")]).await;
     assert_eq!(reset.status, StatusCode::SEE_OTHER);
     // The last admin cannot lose the role: shown as an error on the page.
-    let last = c.post("/console/users/1", &[("csrf", &csrf), ("role", "db_viewer")]).await;
+    let last = c
+        .post("/console/users/1", &[("csrf", &csrf), ("role", "db_viewer")])
+        .await;
     assert_eq!(last.status, StatusCode::BAD_REQUEST);
     assert!(last.body.contains("at least one admin"));
 
     // The viewer sees but cannot change.
-    let mut v = Console { state: c.state.clone(), cookies: Vec::new() };
+    let mut v = Console {
+        state: c.state.clone(),
+        cookies: Vec::new(),
+    };
     assert_eq!(v.login("viewer", "viewer-pass").await.status, StatusCode::UNAUTHORIZED);
     let vcsrf = v.signed_in("viewer", "new-viewer-pass").await;
     let list = v.get("/console/databases").await;
@@ -426,8 +507,17 @@ async fn users_and_roles_and_what_a_viewer_may_do() {
     let page = v.get(&format!("/console/databases/{uid}")).await;
     page.ok("orders");
     assert!(!page.body.contains("id=\"edit-db\"") && !page.body.contains("Flush"));
-    assert!(!page.body.contains("href=\"/console/users\""), "no users entry for a viewer");
-    for uri in ["/console/databases/new".to_owned(), format!("/console/databases/{uid}/edit"), format!("/console/databases/{uid}/delete"), "/console/users".to_owned(), "/console/events".to_owned()] {
+    assert!(
+        !page.body.contains("href=\"/console/users\""),
+        "no users entry for a viewer"
+    );
+    for uri in [
+        "/console/databases/new".to_owned(),
+        format!("/console/databases/{uid}/edit"),
+        format!("/console/databases/{uid}/delete"),
+        "/console/users".to_owned(),
+        "/console/events".to_owned(),
+    ] {
         let p = v.get(&uri).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{uri}");
         assert!(p.body.contains("Not allowed"), "{uri}");
@@ -435,10 +525,20 @@ async fn users_and_roles_and_what_a_viewer_may_do() {
     let create = v.post("/console/databases", &db_fields(&vcsrf, "nope", "64")).await;
     assert_eq!(create.status, StatusCode::FORBIDDEN);
     assert!(create.body.contains("does not allow"));
-    let delete = v.post(&format!("/console/databases/{uid}/delete"), &[("csrf", &vcsrf), ("confirm", "orders")]).await;
+    let delete = v
+        .post(
+            &format!("/console/databases/{uid}/delete"),
+            &[("csrf", &vcsrf), ("confirm", "orders")],
+        )
+        .await;
     assert_eq!(delete.status, StatusCode::FORBIDDEN);
     // The admin's CSRF token is not the viewer's.
-    assert_eq!(v.post("/console/databases", &db_fields(&csrf, "nope", "64")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        v.post("/console/databases", &db_fields(&csrf, "nope", "64"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     c.get("/console/databases").await.ok("orders");
     assert!(!c.get("/console/databases").await.body.contains("nope"));
 }

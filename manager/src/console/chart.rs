@@ -20,7 +20,11 @@ pub fn chart(title: &'static str, values: &[f64], format: fn(f64) -> String) -> 
     let now = values.last().map_or_else(|| "—".to_owned(), |v| format(*v));
     let max = values.iter().copied().fold(0.0_f64, f64::max);
     let top = if max > 0.0 { max * 1.1 } else { 1.0 };
-    let step = if values.len() > 1 { WIDTH / (values.len() - 1) as f64 } else { 0.0 };
+    let step = if values.len() > 1 {
+        WIDTH / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
     let mut points = String::new();
     for (i, v) in values.iter().enumerate() {
         let x = i as f64 * step;

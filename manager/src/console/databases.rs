@@ -297,7 +297,7 @@ impl DbForm {
 
     /// The REST fields this form asks for; what cannot even be parsed is
     /// reported here, everything else is the REST API's to judge.
-    fn fields(&self, creating: bool) -> Result<BdbFields, FieldErrors> {
+    fn fields(&self, creating: bool) -> Result<BdbFields, Box<FieldErrors>> {
         let mut errors = FieldErrors::default();
         let memory_mb = self.memory_mb.trim().parse::<i64>().ok().filter(|m| *m > 0);
         if memory_mb.is_none() {
@@ -327,7 +327,7 @@ impl DbForm {
             },
         };
         if errors.any() {
-            return Err(errors);
+            return Err(Box::new(errors));
         }
         Ok(BdbFields {
             name: Some(self.name.trim().to_owned()),
@@ -406,7 +406,7 @@ pub async fn create(State(state): State<AppState>, console: Console, Form(form):
     console.require(Permission::EditDb)?;
     let fields = match form.fields(true) {
         Ok(f) => f,
-        Err(errors) => return Ok((StatusCode::BAD_REQUEST, form_page(&console, None, form, errors)).into_response()),
+        Err(errors) => return Ok((StatusCode::BAD_REQUEST, form_page(&console, None, form, *errors)).into_response()),
     };
     let dry = crate::error::Query(DryRun { dry_run: None });
     match bdbs::post(State(state), console.caller.clone(), dry, Json(fields)).await {
@@ -445,7 +445,9 @@ pub async fn update(
     form.replication = current.replication.then(|| "on".to_owned());
     let fields = match form.fields(false) {
         Ok(f) => f,
-        Err(errors) => return Ok((StatusCode::BAD_REQUEST, form_page(&console, Some(uid), form, errors)).into_response()),
+        Err(errors) => {
+            return Ok((StatusCode::BAD_REQUEST, form_page(&console, Some(uid), form, *errors)).into_response());
+        }
     };
     let dry = DryRun { dry_run: None };
     match bdbs::put_one(
@@ -562,7 +564,10 @@ pub async fn show(
     let b = load_one(&state, &console, uid).await?;
     let Json(all) = crate::shards::list(State(state.clone()), console.caller.clone()).await?;
     let mine: Vec<Shard> = all.into_iter().filter(|s| s.bdb_uid == uid).collect();
-    let (host, port) = endpoint(&b).rsplit_once(':').map(|(h, p)| (h.to_owned(), p.to_owned())).unwrap_or_default();
+    let (host, port) = endpoint(&b)
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_owned(), p.to_owned()))
+        .unwrap_or_default();
     let mut redis_cli = format!("redis-cli -h {host} -p {port}");
     if let Some(p) = &b.authentication_redis_pass {
         redis_cli.push_str(&format!(" -a '{p}' --no-auth-warning"));
@@ -574,8 +579,11 @@ pub async fn show(
         bdbs::Persistence::Disabled => "none".to_owned(),
         bdbs::Persistence::Aof => format!("AOF, {}", bdbs::enum_text(&b.aof_policy)),
         bdbs::Persistence::Snapshot => {
-            let rules: Vec<String> =
-                b.snapshot_policy.iter().map(|r| format!("every {} s if {} writes", r.secs, r.writes)).collect();
+            let rules: Vec<String> = b
+                .snapshot_policy
+                .iter()
+                .map(|r| format!("every {} s if {} writes", r.secs, r.writes))
+                .collect();
             format!("snapshots, {}", rules.join("; "))
         }
     };
@@ -604,7 +612,11 @@ struct DeletePage {
     error: Option<String>,
 }
 
-pub async fn delete_confirm(State(state): State<AppState>, console: Console, Path(uid): Path<i64>) -> PageResult<Response> {
+pub async fn delete_confirm(
+    State(state): State<AppState>,
+    console: Console,
+    Path(uid): Path<i64>,
+) -> PageResult<Response> {
     console.require(Permission::EditDb)?;
     let b = load_one(&state, &console, uid).await?;
     Ok(DeletePage {
@@ -643,7 +655,11 @@ pub async fn delete(
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
     let Json(started) = bdbs::delete(State(state), console.caller.clone(), crate::error::Path(uid)).await?;
-    Ok(Redirect::to(&format!("/console/databases?done=deleted&action={}", started.action_uid)).into_response())
+    Ok(Redirect::to(&format!(
+        "/console/databases?done=deleted&action={}",
+        started.action_uid
+    ))
+    .into_response())
 }
 
 pub async fn flush(

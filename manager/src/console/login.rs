@@ -28,10 +28,7 @@ struct LoginPage {
 fn login_page(state: &AppState, status: StatusCode, username: String, error: Option<String>) -> Response {
     let csrf = auth::random_secret(16);
     let cookie = session::set_cookie(state, LOGIN_COOKIE, &csrf, Duration::from_secs(3600));
-    session::with_cookies(
-        (status, LoginPage { csrf, username, error }).into_response(),
-        [cookie],
-    )
+    session::with_cookies((status, LoginPage { csrf, username, error }).into_response(), [cookie])
 }
 
 pub async fn show(State(state): State<AppState>) -> Response {

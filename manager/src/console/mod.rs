@@ -35,9 +35,18 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
-        .route("/console/static/console.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
-        .route("/console/static/console.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
-        .route("/console/static/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+        .route(
+            "/console/static/console.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/console/static/console.js",
+            get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route(
+            "/console/static/icon.svg",
+            get(|| async { asset("image/svg+xml", ICON) }),
+        )
         .route("/console/login", get(login::show).post(login::submit))
         .route("/console/logout", post(login::logout))
         .route("/console", get(overview::overview))
@@ -48,8 +57,14 @@ pub fn router() -> Router<AppState> {
         .route("/console/databases/new", get(databases::new_form))
         .route("/console/databases/{uid}", get(databases::show))
         .route("/console/databases/{uid}/live", get(databases::live))
-        .route("/console/databases/{uid}/edit", get(databases::edit_form).post(databases::update))
-        .route("/console/databases/{uid}/delete", get(databases::delete_confirm).post(databases::delete))
+        .route(
+            "/console/databases/{uid}/edit",
+            get(databases::edit_form).post(databases::update),
+        )
+        .route(
+            "/console/databases/{uid}/delete",
+            get(databases::delete_confirm).post(databases::delete),
+        )
         .route("/console/databases/{uid}/flush", post(databases::flush))
         .route("/console/actions/{uid}", get(databases::action))
         .route("/console/users", get(users::list).post(users::create))

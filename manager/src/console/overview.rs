@@ -95,12 +95,18 @@ pub fn alerts(nodes: &[Node], bdbs: &[DbRow], bdb_list: &[crate::bdbs::Bdb], sha
         if b.replication {
             for m in shards.iter().filter(|s| s.bdb_uid == b.uid && s.role == "master") {
                 let covered = shards.iter().any(|r| {
-                    r.bdb_uid == b.uid && r.role != "master" && r.assigned_slots == m.assigned_slots && r.status == "running"
+                    r.bdb_uid == b.uid
+                        && r.role != "master"
+                        && r.assigned_slots == m.assigned_slots
+                        && r.status == "running"
                 });
                 if !covered {
                     out.push(Alert {
                         severity: "warn",
-                        text: format!("Database {}: slots {} have no running replica", b.name, m.assigned_slots),
+                        text: format!(
+                            "Database {}: slots {} have no running replica",
+                            b.name, m.assigned_slots
+                        ),
                         href: href.clone(),
                     });
                 }
@@ -110,7 +116,10 @@ pub fn alerts(nodes: &[Node], bdbs: &[DbRow], bdb_list: &[crate::bdbs::Bdb], sha
     for d in bdbs.iter().filter(|d| d.used_percent >= MEMORY_ALERT_PERCENT) {
         out.push(Alert {
             severity: "warn",
-            text: format!("Database {} uses {}% of its memory limit ({} of {})", d.name, d.used_percent, d.used, d.limit),
+            text: format!(
+                "Database {} uses {}% of its memory limit ({} of {})",
+                d.name, d.used_percent, d.used, d.limit
+            ),
             href: format!("/console/databases/{}", d.uid),
         });
     }
@@ -190,7 +199,10 @@ pub async fn shards(State(state): State<AppState>, console: Console) -> PageResu
         .iter()
         .zip(rows)
         .map(|(s, shard)| NamedShard {
-            db: bdbs.iter().find(|b| b.uid == s.bdb_uid).map_or_else(String::new, |b| b.name.clone()),
+            db: bdbs
+                .iter()
+                .find(|b| b.uid == s.bdb_uid)
+                .map_or_else(String::new, |b| b.name.clone()),
             bdb_uid: s.bdb_uid,
             shard,
         })
@@ -217,8 +229,13 @@ pub struct EventFilter {
 
 impl EventFilter {
     fn matches(&self, e: &Event) -> bool {
-        let has = |field: &str, wanted: &str| wanted.is_empty() || field.to_lowercase().contains(&wanted.trim().to_lowercase());
-        has(&e.user, &self.user) && has(&e.action, &self.action) && has(&e.object, &self.object) && has(&e.outcome, &self.outcome)
+        let has = |field: &str, wanted: &str| {
+            wanted.is_empty() || field.to_lowercase().contains(&wanted.trim().to_lowercase())
+        };
+        has(&e.user, &self.user)
+            && has(&e.action, &self.action)
+            && has(&e.object, &self.object)
+            && has(&e.outcome, &self.outcome)
     }
 }
 
@@ -235,7 +252,11 @@ struct EventsPage {
 /// Entries of the event log searched by the filter.
 const EVENTS_SEARCHED: u32 = 2000;
 
-pub async fn events(State(state): State<AppState>, console: Console, Query(filter): Query<EventFilter>) -> PageResult<Response> {
+pub async fn events(
+    State(state): State<AppState>,
+    console: Console,
+    Query(filter): Query<EventFilter>,
+) -> PageResult<Response> {
     console.require(Permission::ViewLogs)?;
     let all = load_events(&state, &console, EVENTS_SEARCHED).await?;
     let searched = all.len();

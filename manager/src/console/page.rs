@@ -63,13 +63,9 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading) = match &self {
-            PageError::Forbidden(_) | PageError::Api(ApiError::Forbidden) => {
-                (StatusCode::FORBIDDEN, "Not allowed")
-            }
+            PageError::Forbidden(_) | PageError::Api(ApiError::Forbidden) => (StatusCode::FORBIDDEN, "Not allowed"),
             PageError::Csrf => (StatusCode::FORBIDDEN, "Form expired"),
-            PageError::NotFound(_) | PageError::Api(ApiError::NotFound { .. }) => {
-                (StatusCode::NOT_FOUND, "Not found")
-            }
+            PageError::NotFound(_) | PageError::Api(ApiError::NotFound { .. }) => (StatusCode::NOT_FOUND, "Not found"),
             PageError::Api(ApiError::Unauthorized) => (StatusCode::UNAUTHORIZED, "Sign in again"),
             PageError::Api(ApiError::Internal(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
             PageError::Api(_) => (StatusCode::CONFLICT, "Cannot do that now"),
@@ -128,7 +124,11 @@ pub fn number(v: f64) -> String {
 
 /// A percentage of `part` in `whole`, 0 when `whole` is 0.
 pub fn percent(part: i64, whole: i64) -> i64 {
-    if whole <= 0 { 0 } else { (part.saturating_mul(100) / whole).clamp(0, 100) }
+    if whole <= 0 {
+        0
+    } else {
+        (part.saturating_mul(100) / whole).clamp(0, 100)
+    }
 }
 
 /// The CSS class of a status badge.

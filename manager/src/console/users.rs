@@ -68,7 +68,11 @@ async fn page(
     notice: Option<&'static str>,
 ) -> PageResult<UsersPage> {
     let Json(users) = crate::users::list(State(state.clone()), console.caller.clone()).await?;
-    let role = if form.role.is_empty() { "db_viewer".to_owned() } else { form.role.clone() };
+    let role = if form.role.is_empty() {
+        "db_viewer".to_owned()
+    } else {
+        form.role.clone()
+    };
     Ok(UsersPage {
         layout: Layout::new(console, "users", "Users and roles"),
         users: users
@@ -90,7 +94,9 @@ async fn page(
 
 pub async fn list(State(state): State<AppState>, console: Console, Query(after): Query<After>) -> PageResult<Response> {
     console.require(Permission::ManageUsers)?;
-    Ok(page(&state, &console, NewUserForm::default(), None, after.notice()).await?.into_response())
+    Ok(page(&state, &console, NewUserForm::default(), None, after.notice())
+        .await?
+        .into_response())
 }
 
 /// The REST error a person can act on, or the error page.
@@ -104,10 +110,15 @@ fn problem(e: ApiError) -> PageResult<String> {
 }
 
 fn role(value: &str) -> PageResult<Role> {
-    Role::parse(value).map_err(|_| PageError::Api(ApiError::bad_request("invalid_role", format!("unknown role {value:?}"))))
+    Role::parse(value)
+        .map_err(|_| PageError::Api(ApiError::bad_request("invalid_role", format!("unknown role {value:?}"))))
 }
 
-pub async fn create(State(state): State<AppState>, console: Console, Form(mut form): Form<NewUserForm>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    console: Console,
+    Form(mut form): Form<NewUserForm>,
+) -> PageResult<Response> {
     console.check_csrf(&form.csrf)?;
     console.require(Permission::ManageUsers)?;
     let new = NewUser {
@@ -149,7 +160,14 @@ pub async fn change(
         role: form.role.as_deref().map(role).transpose()?,
         password: form.password,
     };
-    match crate::users::put(State(state.clone()), console.caller.clone(), crate::error::Path(uid), Json(update)).await {
+    match crate::users::put(
+        State(state.clone()),
+        console.caller.clone(),
+        crate::error::Path(uid),
+        Json(update),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/console/users?done=user-updated").into_response()),
         Err(e) => {
             let error = problem(e)?;

@@ -38,6 +38,9 @@ function followAction(box) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // After a rejected form, put the keyboard on the first field to fix.
+  const invalid = document.querySelector("[aria-invalid='true']");
+  if (invalid) invalid.focus();
   const live = document.getElementById("live");
   if (live) window.setInterval(() => refreshLive(live), 2000);
   document.querySelectorAll(".progress[data-action]").forEach(followAction);
