@@ -29,7 +29,7 @@ TESSERA_CLUSTER_TOKEN=$TOKEN TESSERA_ADMIN_PASSWORD=$PASSWORD RUST_LOG=error \
     "$MANAGER_BIN" --listen "127.0.0.1:$PORT" --data-dir "$WORK/manager" >"$WORK/manager.log" 2>&1 &
 MANAGER=$!
 BEAT=
-trap 'kill $MANAGER ${BEAT:+$BEAT} 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'rc=$?; [ $rc -eq 0 ] || tail -5 "$WORK/manager.log" >&2; kill $MANAGER ${BEAT:+$BEAT} 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 500); do curl -sf "$URL/console/login" >/dev/null && break; sleep 0.02; done
 echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg); $DBS databases, $N requests per page"
 
@@ -49,16 +49,23 @@ BEAT=$!
 
 BEARER=$(curl -sf -X POST -H 'content-type: application/json' "$URL/v1/users/authorize" \
   -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# A create can meet "database is locked" (500) while the reconciler writes: retry it.
 for i in $(seq 1 "$DBS"); do
-    curl -sf -X POST -H "authorization: Bearer $BEARER" -H 'content-type: application/json' "$URL/v1/bdbs" \
-        -d "{\"name\":\"db$i\",\"memory_size\":104857600,\"replication\":true,\"shards_count\":2}" >/dev/null
+    for try in 1 2 3 4 5; do
+        curl -sf -X POST -H "authorization: Bearer $BEARER" -H 'content-type: application/json' "$URL/v1/bdbs" \
+            -d "{\"name\":\"db$i\",\"memory_size\":104857600,\"replication\":true,\"shards_count\":2}" \
+            >/dev/null && break
+        [ "$try" -lt 5 ] || { echo "cannot create db$i" >&2; exit 1; }
+        sleep 0.2
+    done
 done
 
 JAR=$WORK/cookies
 CSRF=$(curl -sf -c "$JAR" "$URL/console/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
 curl -sf -b "$JAR" -c "$JAR" -o /dev/null "$URL/console/login" \
     --data-urlencode "csrf=$CSRF" --data-urlencode username=admin --data-urlencode "password=$PASSWORD"
-curl -sf -b "$JAR" "$URL/console/databases" | grep -q "db$DBS" || { echo "the console does not list db$DBS" >&2; exit 1; }
+LISTED=$(curl -sf -b "$JAR" "$URL/console/databases")
+case $LISTED in *"db$DBS<"*) ;; *) echo "the console does not list db$DBS" >&2; exit 1 ;; esac
 
 PAGES="/v1/bdbs /console /console/databases /console/databases/1"
 for _ in $(seq 1 "$N"); do
