@@ -12,6 +12,7 @@
 //! * one module per resource, each with `fn router()`: [`bdbs`], [`nodes`],
 //!   [`shards`], [`cluster`], [`users`], [`actions`], [`logs`], [`internal`]
 //!   (agents and proxies), [`metrics`], [`openapi`].
+//! * [`console`] — the web console, on top of the resources' handlers.
 //! * [`scheduler`] (placement, pure), [`reconciler`] (the loop), [`agent`]
 //!   (the agent API client), [`shard_client`] (RESP to shards), [`state`].
 
@@ -22,6 +23,7 @@ pub mod bdbs;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod internal;
 pub mod logs;
@@ -146,6 +148,7 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::router())
         .merge(logs::router())
         .merge(internal::router())
+        .merge(console::router())
         .route("/metrics", get(metrics::scrape))
         .route("/v1/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::not_found("not_found", "no such endpoint") })
