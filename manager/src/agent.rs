@@ -63,6 +63,11 @@ pub struct ShardSpec {
     pub data_persistence: String,
     pub aof_policy: String,
     pub snapshot_policy: Vec<crate::bdbs::SnapshotRule>,
+    /// A master whose process ends on its own is restarted no sooner than
+    /// this, so that its replica is promoted first instead of resyncing from
+    /// an empty master (0: restart at once).
+    #[serde(default)]
+    pub restart_hold_ms: u64,
 }
 
 /// What an agent reports about one shard.

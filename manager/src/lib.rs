@@ -10,6 +10,8 @@
 //! * one module per resource, each with `fn router()`: [`bdbs`], [`nodes`],
 //!   [`shards`], [`cluster`], [`users`], [`actions`], [`logs`], [`internal`]
 //!   (agents and proxies), [`metrics`], [`openapi`].
+//! * [`watchdog`] (failure detection), [`failover`] (promotion, planned
+//!   failover, replica re-creation).
 //! * [`scheduler`] (placement, pure), [`reconciler`] (the loop), [`agent`]
 //!   (the agent API client), [`shard_client`] (RESP to shards), [`state`].
 
@@ -20,6 +22,7 @@ pub mod bdbs;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod failover;
 pub mod internal;
 pub mod logs;
 pub mod metrics;
@@ -32,6 +35,7 @@ pub mod shards;
 pub mod state;
 pub mod tls;
 pub mod users;
+pub mod watchdog;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -143,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::router())
         .merge(logs::router())
         .merge(internal::router())
+        .merge(failover::router())
         .route("/metrics", get(metrics::scrape))
         .route("/v1/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::not_found("not_found", "no such endpoint") })
@@ -163,6 +168,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let reconciler = tokio::spawn(reconciler::Reconciler::default().run(state.clone()));
+    let watchdog = tokio::spawn(watchdog::Watchdog::default().run(state.clone()));
     let app = app(state.clone());
     let result = match tls {
         Some(tls) => {
@@ -176,6 +182,7 @@ pub async fn run(
         }
     };
     reconciler.abort();
+    watchdog.abort();
     state.db.close().await;
     result.context("the HTTP server failed")
 }
