@@ -286,6 +286,9 @@ fn serve_key(server: &mut Server, db: usize, key: &Bytes) {
 /// array, as Redis's `replyToBlockedClientTimedOut`. Called by the client's
 /// connection.
 pub fn time_out(server: &mut Server, client: &mut Client) {
+    if crate::replication::master::wait_timed_out(server, client) {
+        return;
+    }
     if server.blocking.remove(client.id).is_some() {
         client.blocked = false;
         if client.reply_mode != ReplyMode::Off {

@@ -104,6 +104,8 @@ pub struct Client {
     pub pubsub: crate::pubsub::Subscriptions,
     /// MULTI state and queued commands (kept by [`crate::multi`]).
     pub multi: crate::multi::Transaction,
+    /// Its part in replication (a replica of ours, our master).
+    pub repl: crate::replication::ClientRepl,
 }
 
 impl Client {
@@ -134,6 +136,7 @@ impl Client {
             wake: Rc::new(Notify::new()),
             pubsub: crate::pubsub::Subscriptions::default(),
             multi: crate::multi::Transaction::default(),
+            repl: crate::replication::ClientRepl::default(),
         }
     }
 
@@ -150,6 +153,12 @@ impl Client {
 
     /// The client's type (CLIENT LIST/KILL `TYPE`).
     pub fn kind(&self) -> ClientType {
+        if self.repl.is_master {
+            return ClientType::Master;
+        }
+        if self.repl.is_replica {
+            return ClientType::Replica;
+        }
         if self.pubsub.is_active() {
             return ClientType::Pubsub;
         }
@@ -160,6 +169,8 @@ impl Client {
     fn flags(&self, dirty_cas: bool) -> String {
         let mut f = String::new();
         for (on, c) in [
+            (self.repl.is_replica, 'S'),
+            (self.repl.is_master, 'M'),
             (self.monitor, 'O'),
             (self.pubsub.is_active(), 'P'),
             (self.multi.is_active(), 'x'),

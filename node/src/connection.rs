@@ -83,6 +83,10 @@ async fn run(
         if killed {
             return Ok(());
         }
+        // After PSYNC/SYNC the connection serves a replica.
+        if client.borrow().repl.is_replica {
+            return crate::replication::master::serve(server, stream, client, output).await;
+        }
         if output_limit_reached(&server.borrow(), &mut client.borrow_mut(), output.len()) {
             return Ok(());
         }
@@ -268,8 +272,10 @@ fn process(
         // Serve the clients blocked on keys the command made ready.
         crate::blocking::serve_ready(&mut server);
     }
-    // What these commands changed reaches the AOF before any reply is sent.
+    // What these commands changed reaches the AOF before any reply is sent,
+    // and the replication stream.
     crate::persistence::aof::flush(&mut server);
+    crate::replication::feed(&mut server);
     client.query_buffer = input.len();
     if input.len() > server.query_buffer_limit() {
         tracing::warn!(

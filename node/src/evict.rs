@@ -171,7 +171,9 @@ pub fn admit(server: &mut Server, client: &Client, cmd: &Command, out: &mut Repl
 pub fn perform(server: &mut Server, mut running: Option<&mut Running<'_, '_>>) -> Outcome {
     let maxmemory = server.config.maxmemory;
     // While clients are paused the dataset must not change.
-    if maxmemory == 0 || server.pause_mode().is_some() {
+    // A replica leaves evictions to its master (`replica-ignore-maxmemory`).
+    let ignored = server.repl.is_replica() && server.config.replica_ignore_maxmemory;
+    if maxmemory == 0 || server.pause_mode().is_some() || ignored {
         server.evictor.running = false;
         return Outcome::Ok;
     }

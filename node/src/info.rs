@@ -78,16 +78,19 @@ pub fn render(server: &Server, names: &[Bytes]) -> String {
 }
 
 /// Appends `name:value\r\n` lines.
-struct Writer<'a> {
+/// Writes `name:value` lines of INFO sections.
+pub struct Writer<'a> {
     out: &'a mut String,
 }
 
 impl Writer<'_> {
-    fn header(&mut self, name: &str) {
+    /// A `# Name` section header.
+    pub fn header(&mut self, name: &str) {
         let _ = write!(self.out, "# {name}\r\n");
     }
 
-    fn field(&mut self, name: &str, value: impl std::fmt::Display) {
+    /// One `name:value` line.
+    pub fn field(&mut self, name: &str, value: impl std::fmt::Display) {
         let _ = write!(self.out, "{name}:{value}\r\n");
     }
 
@@ -417,7 +420,9 @@ fn stats_section(w: &mut Writer<'_>, server: &Server) {
     w.field("instantaneous_input_repl_kbps", "0.00");
     w.field("instantaneous_output_repl_kbps", "0.00");
     w.field("rejected_connections", s.rejected_connections);
-    w.zeros(&["sync_full", "sync_partial_ok", "sync_partial_err"]);
+    w.field("sync_full", server.repl.sync_full);
+    w.field("sync_partial_ok", server.repl.sync_partial_ok);
+    w.field("sync_partial_err", server.repl.sync_partial_err);
     w.field("expired_keys", s.expired_keys);
     w.field("expired_stale_perc", "0.00");
     w.zeros(&["expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"]);
@@ -462,17 +467,7 @@ fn stats_section(w: &mut Writer<'_>, server: &Server) {
 
 fn replication_section(w: &mut Writer<'_>, server: &Server) {
     w.header("Replication");
-    w.field("role", "master");
-    w.field("connected_slaves", 0);
-    w.field("master_failover_state", "no-failover");
-    w.field("master_replid", &server.replid);
-    w.field("master_replid2", "0".repeat(40));
-    w.field("master_repl_offset", 0);
-    w.field("second_repl_offset", -1);
-    w.field("repl_backlog_active", 0);
-    w.field("repl_backlog_size", server.config.repl_backlog_size);
-    w.field("repl_backlog_first_byte_offset", 0);
-    w.field("repl_backlog_histlen", 0);
+    crate::replication::info(server, w);
 }
 
 /// CPU seconds (system, user) from a `/proc/.../stat` file: fields 15 and

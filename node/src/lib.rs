@@ -35,6 +35,7 @@ pub mod multi;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
+pub mod replication;
 pub mod reply;
 pub mod server;
 pub mod slowlog;

@@ -80,8 +80,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::Registry,
     /// This run's random id (INFO `run_id`).
     pub run_id: String,
-    /// Replication id (INFO `master_replid`).
-    pub replid: String,
+    /// Replication: ids, offsets, backlog, replicas, the link to our master.
+    pub repl: crate::replication::Replication,
     /// Unix time (seconds) of the last successful save; the start time
     /// until the first save.
     pub lastsave: i64,
@@ -142,7 +142,7 @@ impl Server {
             evictor: crate::evict::Evictor::default(),
             pubsub: crate::pubsub::Registry::default(),
             run_id: random_hex_id(),
-            replid: random_hex_id(),
+            repl: crate::replication::Replication::default(),
             lastsave: unix_ms() / 1000,
             persistence: Default::default(),
             peak_memory: 0,
@@ -238,7 +238,9 @@ impl Server {
             lru_clock: ((now_ms / 1000) & 0xff_ffff) as u32,
             // While clients are paused nothing may change, expiry included:
             // expired keys are hidden but kept (as Redis does).
-            delete_expired: self.pause.is_none() || self.pause_mode().is_none(),
+            // A replica never deletes expired keys itself: it waits for its
+            // master's DEL.
+            delete_expired: (self.pause.is_none() || self.pause_mode().is_none()) && !self.repl.is_replica(),
             touch: true,
             lfu: self
                 .config
@@ -277,7 +279,8 @@ impl Server {
         crate::cmd::execute(self, client, args);
     }
 
-    fn add_client(&mut self, addr: SocketAddr, laddr: SocketAddr) -> Rc<RefCell<Client>> {
+    /// Registers a new client (an accepted connection, or our master's).
+    pub fn add_client(&mut self, addr: SocketAddr, laddr: SocketAddr) -> Rc<RefCell<Client>> {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let client = Rc::new(RefCell::new(Client::new(id, addr, laddr, !self.requires_auth())));
@@ -295,6 +298,8 @@ impl Server {
         }
         self.monitors.retain(|m| *m != id);
         self.blocking.remove_client(id);
+        crate::replication::remove_replica(self, id);
+        self.repl.waiters.retain(|w| w.client != id);
         self.watches.remove_client(id);
     }
 
@@ -304,7 +309,7 @@ impl Server {
         // Active expiry: a bounded amount of work per database per tick;
         // none while clients are paused (they must not see writes).
         let effort = 20 * self.config.active_expire_effort.max(1) as usize;
-        let expire = self.active_expire_enabled && self.pause_mode().is_none();
+        let expire = self.active_expire_enabled && self.pause_mode().is_none() && !self.repl.is_replica();
         for db in &mut self.dbs {
             if expire {
                 db.active_expire(now_ms, effort);
@@ -319,6 +324,8 @@ impl Server {
         crate::evict::cron(self);
         crate::persistence::aof::cron(self);
         crate::persistence::snapshot::cron(self);
+        crate::replication::cron(self);
+        crate::replication::feed(self);
         if self.pause.is_some() && self.pause_mode().is_none() {
             self.unpause_clients();
         }
@@ -409,7 +416,11 @@ pub async fn run(
         crate::persistence::snapshot::load_at_startup(&mut state)?;
     }
     crate::persistence::aof::open_at_start(&mut state)?;
+    if let Some((host, port)) = state.config.replicaof.clone() {
+        crate::replication::set_master(&mut state, host, port);
+    }
     let server = Rc::new(RefCell::new(state));
+    tokio::task::spawn_local(crate::replication::replica::supervise(server.clone()));
     for listener in listeners {
         tokio::task::spawn_local(accept_loop(server.clone(), listener));
     }

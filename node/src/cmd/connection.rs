@@ -389,6 +389,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         // The reply is already in the new protocol.
         ctx.out.set_resp3(p == 3);
     }
+    let replica = ctx.server.repl.is_replica();
     let out = &mut ctx.out;
     out.map(7);
     out.bulk(b"server");
@@ -402,7 +403,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     out.bulk(b"mode");
     out.bulk(b"standalone");
     out.bulk(b"role");
-    out.bulk(b"master");
+    out.bulk(if replica { b"replica" } else { b"master" });
     out.bulk(b"modules");
     out.array(0);
     Ok(())

@@ -15,6 +15,7 @@ pub mod list;
 pub mod meta;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -358,6 +359,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         .chain(pubsub::COMMANDS)
         .chain(server::COMMANDS)
         .chain(transactions::COMMANDS)
+        .chain(replication::COMMANDS)
 }
 
 fn table() -> &'static HashMap<&'static [u8], &'static Command> {
@@ -699,7 +701,7 @@ fn admit(server: &mut Server, client: &Client, cmd: &Command, args: &[Bytes], ou
     if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
         return Err(pubsub::not_allowed_while_subscribed(cmd));
     }
-    Ok(())
+    crate::replication::admit(server, client, cmd)
 }
 
 /// Runs `cmd` as part of the command running in `ctx` (the queued commands

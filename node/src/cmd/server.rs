@@ -835,7 +835,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out.ok();
         }
         2 if arg::is(sub, "change-repl-id") => {
-            ctx.server.replid = crate::server::random_hex_id();
+            ctx.server.repl.replid = crate::server::random_hex_id();
             ctx.out.ok();
         }
         3 if arg::is(sub, "sleep") => {

@@ -80,8 +80,9 @@ pub fn path(server: &Server) -> PathBuf {
     server.config.dir.join(&server.config.dbfilename)
 }
 
-fn options(server: &Server) -> SaveOptions {
-    SaveOptions {
+/// How snapshots are written: the configuration and the header's aux fields.
+pub fn options(server: &Server) -> SaveOptions {
+    let mut opts = SaveOptions {
         compress: server.config.rdbcompression,
         checksum: server.config.rdbchecksum,
         aux: vec![
@@ -91,7 +92,10 @@ fn options(server: &Server) -> SaveOptions {
             ("used-mem", crate::alloc::allocated().to_string()),
             ("aof-base", "0".to_string()),
         ],
-    }
+    };
+    // The replication history, so that a restarted server can continue it.
+    opts.aux.extend(crate::replication::rdb_aux(server));
+    opts
 }
 
 /// Writes `dbs` to `path` atomically: a temporary file in the same
@@ -273,6 +277,7 @@ pub fn load_at_startup(server: &mut Server) -> anyhow::Result<()> {
             path.display()
         )
     })?;
+    crate::replication::restore_from_aux(server, &stats.aux);
     tracing::info!(
         "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
         started.elapsed().as_secs_f64(),

@@ -26,6 +26,9 @@
 //!   redis-server and redis-check-rdb, BGSAVE, MISCONF, a crash during BGSAVE.
 //! - [`eviction`]: maxmemory policies under write load, OOM errors, LRU/LFU
 //!   and TTL eviction order.
+//! - [`replication`]: master–replica replication with redis-server on either
+//!   side, chains, PSYNC2 promotions, WAIT, min-replicas-to-write, a hostile
+//!   master.
 //!
 //! Run with `cargo test -p tessera-node --test it`. Tests that need
 //! `redis-server` print `skipping: redis-server not installed` and pass
@@ -46,6 +49,7 @@ mod persistence;
 mod protocol;
 mod pubsub;
 mod random;
+mod replication;
 mod server;
 mod sets;
 mod zsets;
