@@ -1,0 +1,348 @@
+//! Fault injection with real processes: a manager, three agents with their
+//! tessera-node shards, and a tessera-proxy following the topology. A client
+//! appends to per-key lists through the proxy and records every
+//! acknowledged append; masters are SIGKILLed and SIGSTOPped and the manager
+//! is stopped for a while. At the end every acknowledged append of a `sync`
+//! database must be in its list.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::e2e::{Manager, Proc, TOKEN, agent_binary, free_port, start_manager};
+
+const KEYS: usize = 8;
+
+/// `tessera-proxy` from this workspace's target dir.
+fn proxy_binary() -> PathBuf {
+    let proxy = agent_binary().with_file_name("tessera-proxy");
+    if !proxy.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "tessera-proxy"])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "cannot build tessera-proxy");
+    }
+    proxy
+}
+
+/// What the writer saw.
+#[derive(Default)]
+struct Log {
+    /// Acknowledged appends: (key index, value).
+    acked: Vec<(usize, u64)>,
+    /// When the last acknowledged append to each key was sent.
+    last_ack: [Option<Instant>; KEYS],
+    errors: u64,
+    last_error: Option<String>,
+}
+
+/// One RESP request and its one-line reply (`:n`, `+OK`, `-ERR …`).
+async fn request(stream: &mut BufReader<TcpStream>, args: &[&str]) -> std::io::Result<String> {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.get_mut().write_all(out.as_bytes()).await?;
+    let mut line = String::new();
+    if stream.read_line(&mut line).await? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(line.trim_end().to_owned())
+}
+
+/// Appends `0, 1, 2, …` round-robin to `ha:{k}` through the proxy until `stop`.
+async fn writer(addr: String, log: Arc<Mutex<Log>>, stop: Arc<AtomicBool>) {
+    let mut next = 0u64;
+    let mut conn: Option<BufReader<TcpStream>> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let stream = match &mut conn {
+            Some(s) => s,
+            None => match TcpStream::connect(&addr).await {
+                Ok(s) => {
+                    conn.insert(BufReader::new(s))
+                }
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let key = (next % KEYS as u64) as usize;
+        let value = next.to_string();
+        let sent = Instant::now();
+        let reply = tokio::time::timeout(
+            Duration::from_secs(5),
+            request(stream, &["RPUSH", &format!("ha:{key}"), &value]),
+        )
+        .await;
+        match reply {
+            Ok(Ok(line)) if line.starts_with(':') => {
+                let mut log = log.lock().expect("log");
+                log.acked.push((key, next));
+                log.last_ack[key] = Some(sent);
+            }
+            Ok(Ok(line)) => {
+                {
+                    let mut log = log.lock().expect("log");
+                    log.errors += 1;
+                    log.last_error = Some(line);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => {
+                let mut log = log.lock().expect("log");
+                log.errors += 1;
+                log.last_error = Some(format!("{other:?}"));
+                conn = None;
+            }
+        }
+        next += 1;
+    }
+}
+
+fn kill(signal: &str, pid: &str) {
+    // The process may be gone already: that is fine.
+    let _ = Command::new("kill")
+        .args([signal, pid])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill");
+}
+
+/// `redis-cli` without a password (the proxy does not authenticate to
+/// shards yet, so the database has none).
+fn cli(addr: &str, args: &[&str]) -> String {
+    let (host, port) = addr.split_once(':').expect("host:port");
+    let out = Command::new("redis-cli")
+        .args(["-h", host, "-p", port])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn pid_of(addr: &str) -> String {
+    cli(addr, &["INFO", "server"])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("process_id:").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no process_id from {addr}"))
+}
+
+/// `idx` (0 or 1, by slot range) → (uid, addr) of its master, and the shards' JSON.
+async fn masters(manager: &Manager) -> (HashMap<String, (i64, String)>, Value) {
+    let (_, shards) = manager.get("/v1/shards").await;
+    let map = shards
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| s["role"] == "master")
+                .map(|s| {
+                    (
+                        s["assigned_slots"].as_str().unwrap_or_default().to_owned(),
+                        (s["uid"].as_i64().unwrap_or_default(), s["addr"].as_str().unwrap_or_default().to_owned()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (map, shards)
+}
+
+/// Every shard running and every replica's link up.
+fn healthy(shards: &Value) -> bool {
+    shards.as_array().is_some_and(|a| {
+        a.len() == 4
+            && a.iter().all(|s| {
+                s["status"] == "running" && (s["role"] == "master" || s["master_link_status"] == "up")
+            })
+    })
+}
+
+/// Whether a key of slot range `range` (`"lo-hi"`, all when `None`) had an
+/// append acknowledged after `t`.
+async fn acks_after(log: &Mutex<Log>, range: Option<&str>, t: Instant) -> bool {
+    let (lo, hi) = range
+        .and_then(|r| r.split_once('-'))
+        .map_or((0, 16383), |(a, b)| (a.parse().unwrap_or(0), b.parse().unwrap_or(16383)));
+    let log = log.lock().expect("log");
+    if log.errors > 0 && log.errors.is_multiple_of(50) {
+        println!("writer: {} errors, last {:?}", log.errors, log.last_error);
+    }
+    (0..KEYS).any(|k| {
+        let slot = resp::key_slot(format!("ha:{k}").as_bytes());
+        (lo..=hi).contains(&slot) && log.last_ack[k].is_some_and(|a| a > t)
+    })
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64, mut f: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
+    tessera_manager::install_crypto_provider();
+    let agent_bin = agent_binary();
+    let proxy_bin = proxy_binary();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut manager = start_manager(port, &dir.path().join("manager"));
+    manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
+    let (s, c) = manager
+        .call(reqwest::Method::PUT, "/v1/cluster", Some(json!({"failover_timeout_ms": 1000})))
+        .await;
+    assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
+
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let base = 20000 + (u32::from(port) * 11 + i * 50 + 7000) % 20000;
+        let child = Command::new(&agent_bin)
+            .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
+            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+            .args(["--shard-ports", &format!("{base}-{}", base + 49)])
+            .arg("--data-dir")
+            .arg(dir.path().join(format!("agent{i}")))
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("start tessera-agent");
+        agents.push(Proc(child));
+    }
+    manager
+        .wait_for(
+            "3 active nodes",
+            |_, v| {
+                v.as_array()
+                    .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
+            },
+            "/v1/nodes",
+        )
+        .await;
+    let db_port = free_port();
+    let (s, db) = manager
+        .call(
+            reqwest::Method::POST,
+            "/v1/bdbs",
+            Some(json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
+                        "durability": "sync", "port": db_port})),
+        )
+        .await;
+    assert_eq!(s, 200, "{db}");
+    assert_eq!(db["durability"], "sync");
+    let bdb = format!("/v1/bdbs/{}", db["uid"]);
+    manager
+        .wait_for("an active database", |_, v| v["status"] == "active", &bdb)
+        .await;
+    manager
+        .wait_for("replicas in sync", |_, v| healthy(v), "/v1/shards")
+        .await;
+    let _proxy = Proc(
+        Command::new(&proxy_bin)
+            .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("start tessera-proxy"),
+    );
+    let endpoint = format!("127.0.0.1:{db_port}");
+
+    let log = Arc::new(Mutex::new(Log::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writing = tokio::spawn(writer(endpoint.clone(), log.clone(), stop.clone()));
+    let start = Instant::now();
+    wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
+
+    // SIGKILL the master of each slot range in turn: writes resume each time.
+    let mut times = Vec::new();
+    for round in 0..4 {
+        let (before, _) = masters(&manager).await;
+        let range = if round % 2 == 0 { "0-8191" } else { "8192-16383" };
+        let (old_uid, old_addr) = before[range].clone();
+        kill("-KILL", &pid_of(&old_addr));
+        let killed = Instant::now();
+        wait_until("writes after the kill", 60, || acks_after(&log, Some(range), killed)).await;
+        times.push(killed.elapsed());
+        let (after, _) = masters(&manager).await;
+        assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
+        manager
+            .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
+            .await;
+    }
+    println!("kill to first acknowledged write: {times:?}");
+
+    // SIGSTOP a master past the threshold: it is replaced, and its agent
+    // kills it (a demoted master that cannot be told to follow); continued,
+    // it never acknowledges a write.
+    let (before, _) = masters(&manager).await;
+    let (old_uid, old_addr) = before["0-8191"].clone();
+    let pid = pid_of(&old_addr);
+    kill("-STOP", &pid);
+    let stopped = Instant::now();
+    wait_until("a new master for the paused one", 60, || async {
+        masters(&manager).await.0["0-8191"].0 != old_uid
+    })
+    .await;
+    wait_until("writes after the pause", 60, || acks_after(&log, Some("0-8191"), stopped)).await;
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    wait_until("the paused master killed by its agent", 60, || {
+        let gone = !proc_dir.exists();
+        async move { gone }
+    })
+    .await;
+    kill("-CONT", &pid);
+    for _ in 0..20 {
+        let reply = cli(&old_addr, &["SET", "ha:fenced", "x"]);
+        assert_ne!(reply, "OK", "the paused master accepted a write after it was replaced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    manager
+        .wait_for("the paused master back as a replica", |_, v| healthy(v), "/v1/shards")
+        .await;
+
+    // The manager stops for longer than the failover timeout: the data plane
+    // keeps serving, and the manager back fails nothing over.
+    let epoch_before = manager.get("/v1/cluster").await.1["epoch"].clone();
+    let url = manager.url.clone();
+    drop(manager);
+    let down = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(acks_after(&log, None, down + Duration::from_secs(3)).await, "writes stopped while the manager was down");
+    manager = start_manager(port, &dir.path().join("manager"));
+    assert_eq!(manager.url, url);
+    manager.wait_for("the manager again", |s, _| s == 200, "/v1/cluster").await;
+    let back = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(acks_after(&log, None, back + Duration::from_secs(2)).await);
+    assert_eq!(manager.get("/v1/cluster").await.1["epoch"], epoch_before, "no failover after the outage");
+
+    stop.store(true, Ordering::Relaxed);
+    writing.await.expect("writer");
+    let log = log.lock().expect("log");
+    let mut lost = 0;
+    for key in 0..KEYS {
+        let list = cli(&endpoint, &["LRANGE", &format!("ha:{key}"), "0", "-1"]);
+        let have: std::collections::HashSet<u64> = list.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        lost += log.acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
+    }
+    println!(
+        "sync: {} appends acknowledged, {} refused or failed, {lost} acknowledged appends lost",
+        log.acked.len(),
+        log.errors
+    );
+    assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
+    let (_, events) = manager.get("/v1/logs?limit=1000").await;
+    let failovers = events
+        .as_array()
+        .map_or(0, |e| e.iter().filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok").count());
+    assert_eq!(failovers, 5, "{events}");
+    drop(agents);
+}
