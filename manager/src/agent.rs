@@ -68,6 +68,10 @@ pub struct ShardSpec {
     /// an empty master (0: restart at once).
     #[serde(default)]
     pub restart_hold_ms: u64,
+    /// A master whose agent has not reached the manager for this long takes
+    /// writes only while a replica keeps up with it (0: never fenced).
+    #[serde(default)]
+    pub fence_after_ms: u64,
 }
 
 /// What an agent reports about one shard.

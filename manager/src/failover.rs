@@ -37,6 +37,13 @@ pub fn restart_hold_ms(failover_timeout_ms: i64) -> u64 {
     u64::try_from(failover_timeout_ms.saturating_mul(2).saturating_add(2_000)).unwrap_or(0)
 }
 
+/// How long an agent without contact with the manager lets a master take
+/// writes without a replica keeping up: past the failover timeout, so a
+/// master is fenced about when the manager may have replaced it.
+pub fn fence_after_ms(failover_timeout_ms: i64) -> u64 {
+    u64::try_from(failover_timeout_ms.saturating_add(1_000)).unwrap_or(0)
+}
+
 /// Why a failover happens.
 #[derive(Debug, Clone)]
 pub enum Trigger {

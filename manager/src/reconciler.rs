@@ -295,6 +295,11 @@ pub(crate) async fn load_specs(state: &AppState) -> anyhow::Result<Vec<(i64, Sha
                     } else {
                         0
                     },
+                    fence_after_ms: if r.replication && !replica {
+                        crate::failover::fence_after_ms(r.failover_timeout_ms)
+                    } else {
+                        0
+                    },
                 },
             ))
         })

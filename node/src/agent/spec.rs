@@ -129,6 +129,11 @@ pub struct ShardSpec {
     /// from a restarted, possibly empty master. 0: the usual backoff.
     #[serde(default)]
     pub restart_hold_ms: u64,
+    /// A master whose agent has not reached the manager for this many
+    /// milliseconds takes writes only while a replica keeps up with it
+    /// (the fencing lease). 0: never fenced.
+    #[serde(default)]
+    pub fence_after_ms: u64,
 }
 
 /// Why a spec is refused.
