@@ -47,7 +47,7 @@ pub(crate) fn agent_binary() -> PathBuf {
 }
 
 pub(crate) struct Manager {
-    _proc: Proc,
+    pub(crate) proc: Proc,
     pub(crate) url: String,
     http: reqwest::Client,
 }
@@ -63,7 +63,7 @@ pub(crate) fn start_manager(port: u16, data: &std::path::Path) -> Manager {
         .spawn()
         .expect("start tessera-manager");
     Manager {
-        _proc: Proc(child),
+        proc: Proc(child),
         url: format!("http://127.0.0.1:{port}"),
         http: reqwest::Client::new(),
     }

@@ -190,105 +190,169 @@ async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64
     }
 }
 
+/// One HA test at a time: each runs a whole cluster on this machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A manager, three agents, a proxy, a 2-shard replicated database and a
+/// client appending through the proxy.
+struct Cluster {
+    manager: Manager,
+    port: u16,
+    dir: tempfile::TempDir,
+    _agents: Vec<Proc>,
+    _proxy: Proc,
+    endpoint: String,
+    log: Arc<Mutex<Log>>,
+    stop: Arc<AtomicBool>,
+    writing: tokio::task::JoinHandle<()>,
+}
+
+impl Cluster {
+    async fn start(durability: &str) -> Cluster {
+        tessera_manager::install_crypto_provider();
+        let agent_bin = agent_binary();
+        let proxy_bin = proxy_binary();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let manager = start_manager(port, &dir.path().join("manager"));
+        manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
+        let (s, c) = manager
+            .call(reqwest::Method::PUT, "/v1/cluster", Some(json!({"failover_timeout_ms": 1000})))
+            .await;
+        assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
+        let mut agents = Vec::new();
+        for i in 0..3 {
+            let base = 20000 + (u32::from(port) * 11 + i * 50 + 7000) % 20000;
+            let child = Command::new(&agent_bin)
+                .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
+                .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+                .args(["--shard-ports", &format!("{base}-{}", base + 49)])
+                .arg("--data-dir")
+                .arg(dir.path().join(format!("agent{i}")))
+                .env("RUST_LOG", "error")
+                .spawn()
+                .expect("start tessera-agent");
+            agents.push(Proc(child));
+        }
+        manager
+            .wait_for(
+                "3 active nodes",
+                |_, v| {
+                    v.as_array()
+                        .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
+                },
+                "/v1/nodes",
+            )
+            .await;
+        let db_port = free_port();
+        let (s, db) = manager
+            .call(
+                reqwest::Method::POST,
+                "/v1/bdbs",
+                Some(json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
+                            "durability": durability, "port": db_port})),
+            )
+            .await;
+        assert_eq!(s, 200, "{db}");
+        assert_eq!(db["durability"], durability);
+        let bdb = format!("/v1/bdbs/{}", db["uid"]);
+        manager
+            .wait_for("an active database", |_, v| v["status"] == "active", &bdb)
+            .await;
+        manager
+            .wait_for("replicas in sync", |_, v| healthy(v), "/v1/shards")
+            .await;
+        let proxy = Proc(
+            Command::new(&proxy_bin)
+                .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
+                .env("RUST_LOG", "error")
+                .spawn()
+                .expect("start tessera-proxy"),
+        );
+        let endpoint = format!("127.0.0.1:{db_port}");
+        let log = Arc::new(Mutex::new(Log::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let writing = tokio::spawn(writer(endpoint.clone(), log.clone(), stop.clone()));
+        let start = Instant::now();
+        wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
+        Cluster {
+            manager,
+            port,
+            dir,
+            _agents: agents,
+            _proxy: proxy,
+            endpoint,
+            log,
+            stop,
+            writing,
+        }
+    }
+
+    /// SIGKILLs the master of each slot range in turn, `rounds` times: the
+    /// replica is promoted and writes resume each time. Returns the times
+    /// from kill to the first acknowledged write to that range.
+    async fn kill_masters(&self, rounds: usize) -> Vec<Duration> {
+        let mut times = Vec::new();
+        for round in 0..rounds {
+            let (before, _) = masters(&self.manager).await;
+            let range = if round % 2 == 0 { "0-8191" } else { "8192-16383" };
+            let (old_uid, old_addr) = before[range].clone();
+            kill("-KILL", &pid_of(&old_addr));
+            let killed = Instant::now();
+            wait_until("writes after the kill", 60, || acks_after(&self.log, Some(range), killed)).await;
+            times.push(killed.elapsed());
+            let (after, _) = masters(&self.manager).await;
+            assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
+            self.manager
+                .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
+                .await;
+        }
+        times
+    }
+
+    /// Stops the writer; returns (acknowledged, failed, acknowledged but missing).
+    async fn finish(self) -> (usize, u64, usize, Manager) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.writing.await.expect("writer");
+        let log = self.log.lock().expect("log");
+        let mut lost = 0;
+        for key in 0..KEYS {
+            let list = cli(&self.endpoint, &["LRANGE", &format!("ha:{key}"), "0", "-1"]);
+            let have: std::collections::HashSet<u64> = list.lines().filter_map(|l| l.trim().parse().ok()).collect();
+            lost += log.acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
+        }
+        (log.acked.len(), log.errors, lost, self.manager)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_database_fails_over_and_counts_what_it_lost() {
+    let _serial = SERIAL.lock().await;
+    let cluster = Cluster::start("async").await;
+    let times = cluster.kill_masters(2).await;
+    println!("async: kill to first acknowledged write: {times:?}");
+    let (acked, failed, lost, _) = cluster.finish().await;
+    println!("async: {acked} appends acknowledged, {failed} refused or failed, {lost} acknowledged appends lost");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
-    tessera_manager::install_crypto_provider();
-    let agent_bin = agent_binary();
-    let proxy_bin = proxy_binary();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut manager = start_manager(port, &dir.path().join("manager"));
-    manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
-    let (s, c) = manager
-        .call(reqwest::Method::PUT, "/v1/cluster", Some(json!({"failover_timeout_ms": 1000})))
-        .await;
-    assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
-
-    let mut agents = Vec::new();
-    for i in 0..3 {
-        let base = 20000 + (u32::from(port) * 11 + i * 50 + 7000) % 20000;
-        let child = Command::new(&agent_bin)
-            .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-            .args(["--shard-ports", &format!("{base}-{}", base + 49)])
-            .arg("--data-dir")
-            .arg(dir.path().join(format!("agent{i}")))
-            .env("RUST_LOG", "error")
-            .spawn()
-            .expect("start tessera-agent");
-        agents.push(Proc(child));
-    }
-    manager
-        .wait_for(
-            "3 active nodes",
-            |_, v| {
-                v.as_array()
-                    .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
-            },
-            "/v1/nodes",
-        )
-        .await;
-    let db_port = free_port();
-    let (s, db) = manager
-        .call(
-            reqwest::Method::POST,
-            "/v1/bdbs",
-            Some(json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
-                        "durability": "sync", "port": db_port})),
-        )
-        .await;
-    assert_eq!(s, 200, "{db}");
-    assert_eq!(db["durability"], "sync");
-    let bdb = format!("/v1/bdbs/{}", db["uid"]);
-    manager
-        .wait_for("an active database", |_, v| v["status"] == "active", &bdb)
-        .await;
-    manager
-        .wait_for("replicas in sync", |_, v| healthy(v), "/v1/shards")
-        .await;
-    let _proxy = Proc(
-        Command::new(&proxy_bin)
-            .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
-            .env("RUST_LOG", "error")
-            .spawn()
-            .expect("start tessera-proxy"),
-    );
-    let endpoint = format!("127.0.0.1:{db_port}");
-
-    let log = Arc::new(Mutex::new(Log::default()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writing = tokio::spawn(writer(endpoint.clone(), log.clone(), stop.clone()));
-    let start = Instant::now();
-    wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
-
-    // SIGKILL the master of each slot range in turn: writes resume each time.
-    let mut times = Vec::new();
-    for round in 0..4 {
-        let (before, _) = masters(&manager).await;
-        let range = if round % 2 == 0 { "0-8191" } else { "8192-16383" };
-        let (old_uid, old_addr) = before[range].clone();
-        kill("-KILL", &pid_of(&old_addr));
-        let killed = Instant::now();
-        wait_until("writes after the kill", 60, || acks_after(&log, Some(range), killed)).await;
-        times.push(killed.elapsed());
-        let (after, _) = masters(&manager).await;
-        assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
-        manager
-            .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
-            .await;
-    }
-    println!("kill to first acknowledged write: {times:?}");
-
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::start("sync").await;
+    let times = cluster.kill_masters(4).await;
+    println!("sync: kill to first acknowledged write: {times:?}");
+    let log = cluster.log.clone();
+    let manager = &cluster.manager;
     // SIGSTOP a master past the threshold: it is replaced, and its agent
     // kills it (a demoted master that cannot be told to follow); continued,
     // it never acknowledges a write.
-    let (before, _) = masters(&manager).await;
+    let (before, _) = masters(manager).await;
     let (old_uid, old_addr) = before["0-8191"].clone();
     let pid = pid_of(&old_addr);
     kill("-STOP", &pid);
     let stopped = Instant::now();
     wait_until("a new master for the paused one", 60, || async {
-        masters(&manager).await.0["0-8191"].0 != old_uid
+        masters(manager).await.0["0-8191"].0 != old_uid
     })
     .await;
     wait_until("writes after the pause", 60, || acks_after(&log, Some("0-8191"), stopped)).await;
@@ -309,40 +373,47 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
         .await;
 
     // The manager stops for longer than the failover timeout: the data plane
-    // keeps serving, and the manager back fails nothing over.
+    // keeps serving (the fencing lease sets in, but replicas keep up).
     let epoch_before = manager.get("/v1/cluster").await.1["epoch"].clone();
-    let url = manager.url.clone();
-    drop(manager);
+    let (now, shards) = masters(manager).await;
+    let master = now["0-8191"].1.clone();
+    let replica = shards
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["role"] == "replica" && s["assigned_slots"] == "0-8191"))
+        .and_then(|s| s["addr"].as_str())
+        .expect("a replica of 0-8191")
+        .to_owned();
+    let _ = cluster.manager.proc.0.kill();
     let down = Instant::now();
     tokio::time::sleep(Duration::from_secs(4)).await;
-    assert!(acks_after(&log, None, down + Duration::from_secs(3)).await, "writes stopped while the manager was down");
-    manager = start_manager(port, &dir.path().join("manager"));
-    assert_eq!(manager.url, url);
+    assert!(
+        acks_after(&log, None, down + Duration::from_secs(3)).await,
+        "writes stopped while the manager was down"
+    );
+    // Its replica stops too: cut off from both, the master refuses writes.
+    let replica_pid = pid_of(&replica);
+    kill("-STOP", &replica_pid);
+    wait_until("the cut-off master fenced", 60, || {
+        let reply = cli(&master, &["SET", "ha:fenced", "x"]);
+        async move { reply.contains("NOREPLICAS") }
+    })
+    .await;
+    kill("-CONT", &replica_pid);
+    cluster.manager = start_manager(cluster.port, &cluster.dir.path().join("manager"));
+    let manager = &cluster.manager;
     manager.wait_for("the manager again", |s, _| s == 200, "/v1/cluster").await;
     let back = Instant::now();
+    wait_until("writes after the outage", 60, || acks_after(&log, Some("0-8191"), back)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(acks_after(&log, None, back + Duration::from_secs(2)).await);
     assert_eq!(manager.get("/v1/cluster").await.1["epoch"], epoch_before, "no failover after the outage");
+    assert_eq!(cli(&master, &["SET", "ha:fenced", "y"]), "OK", "the fence is lifted");
 
-    stop.store(true, Ordering::Relaxed);
-    writing.await.expect("writer");
-    let log = log.lock().expect("log");
-    let mut lost = 0;
-    for key in 0..KEYS {
-        let list = cli(&endpoint, &["LRANGE", &format!("ha:{key}"), "0", "-1"]);
-        let have: std::collections::HashSet<u64> = list.lines().filter_map(|l| l.trim().parse().ok()).collect();
-        lost += log.acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
-    }
-    println!(
-        "sync: {} appends acknowledged, {} refused or failed, {lost} acknowledged appends lost",
-        log.acked.len(),
-        log.errors
-    );
+    let (acked, failed, lost, manager) = cluster.finish().await;
+    println!("sync: {acked} appends acknowledged, {failed} refused or failed, {lost} acknowledged appends lost");
     assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
     let (_, events) = manager.get("/v1/logs?limit=1000").await;
     let failovers = events
         .as_array()
         .map_or(0, |e| e.iter().filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok").count());
     assert_eq!(failovers, 5, "{events}");
-    drop(agents);
 }
