@@ -119,7 +119,10 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     replication::set_master(ctx.server, host.clone(), port);
-    tracing::info!("REPLICAOF {host}:{port} enabled (user request from 'id={}')", ctx.client.id);
+    tracing::info!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={}')",
+        ctx.client.id
+    );
     ctx.out.ok();
     Ok(())
 }
@@ -127,7 +130,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// REPLCONF option value …: what a replica says about itself, its ACKs,
 /// and GETACK from our master.
 fn replconf(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     for pair in args[1..].chunks(2) {

@@ -49,11 +49,6 @@ impl Jobs {
     pub fn get(&self, id: u64) -> Option<Rc<RefCell<Job>>> {
         self.current.as_ref().filter(|j| j.borrow().id == id).cloned()
     }
-
-    /// Whether a snapshot is being made (INFO `rdb_bgsave_in_progress`-like).
-    pub fn in_progress(&self) -> bool {
-        self.current.as_ref().is_some_and(|j| j.borrow().result.is_none())
-    }
 }
 
 /// The error a replica gets when we cannot serve a resync.
@@ -67,7 +62,11 @@ pub const NOMASTERLINK: &str = "NOMASTERLINK Can't SYNC while not connected with
 /// # Errors
 /// `-NOMASTERLINK` on a replica whose own link is down, or when the
 /// snapshot cannot be started.
-pub fn psync(server: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8])>) -> Result<Option<String>, String> {
+pub fn psync(
+    server: &mut Server,
+    client: &mut Client,
+    psync: Option<(&[u8], &[u8])>,
+) -> Result<Option<String>, String> {
     if server.repl.is_replica() && !server.repl.link_up() {
         return Err(NOMASTERLINK.to_string());
     }
@@ -198,7 +197,9 @@ async fn collect_pipe(reader: io::PipeReader) -> Result<Bytes, String> {
     let fd: std::os::fd::OwnedFd = reader.into();
     let mut rx = tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map_err(|e| format!("pipe: {e}"))?;
     let mut data = Vec::new();
-    rx.read_to_end(&mut data).await.map_err(|e| format!("reading the snapshot: {e}"))?;
+    rx.read_to_end(&mut data)
+        .await
+        .map_err(|e| format!("reading the snapshot: {e}"))?;
     Ok(Bytes::from(data))
 }
 
@@ -410,9 +411,11 @@ fn frame(data: &Bytes, diskless: bool) -> Vec<Bytes> {
 
 /// Whether replica `id` has not acknowledged for `repl-timeout` seconds.
 fn timed_out(server: &Server, id: u64) -> bool {
-    server.repl.replicas.get(&id).is_some_and(|r| {
-        r.state == ReplicaState::Online && r.ack_time.elapsed().as_secs() > server.config.repl_timeout
-    })
+    server
+        .repl
+        .replicas
+        .get(&id)
+        .is_some_and(|r| r.state == ReplicaState::Online && r.ack_time.elapsed().as_secs() > server.config.repl_timeout)
 }
 
 /// Writes what the socket takes now.

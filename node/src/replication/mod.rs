@@ -28,7 +28,6 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
-use bytes::Bytes;
 
 use crate::server::Server;
 use backlog::Backlog;
@@ -345,7 +344,8 @@ pub fn set_master(server: &mut Server, host: String, port: u16) {
         }
     }
     disconnect_replicas(server);
-    unblock_waiters(server);
+    // WAIT cannot be answered by replicas any more.
+    serve_waiters(server, true);
     server.repl.notify.notify_waiters();
 }
 
@@ -448,10 +448,6 @@ pub fn serve_waiters(server: &mut Server, all: bool) {
     }
 }
 
-fn unblock_waiters(server: &mut Server) {
-    serve_waiters(server, true);
-}
-
 /// INFO's replication section.
 pub fn info(server: &Server, w: &mut crate::info::Writer<'_>) {
     let repl = &server.repl;
@@ -480,7 +476,11 @@ pub fn info(server: &Server, w: &mut crate::info::Writer<'_>) {
                 w.field("master_sync_total_bytes", total);
                 w.field("master_sync_read_bytes", read);
                 w.field("master_sync_left_bytes", if total < 0 { -1 } else { total - read });
-                let perc = if total > 0 { read as f64 * 100.0 / total as f64 } else { 0.0 };
+                let perc = if total > 0 {
+                    read as f64 * 100.0 / total as f64
+                } else {
+                    0.0
+                };
                 w.field("master_sync_perc", format!("{perc:.2}"));
                 w.field("master_sync_last_io_seconds_ago", m.last_io.elapsed().as_secs());
             }
@@ -597,14 +597,6 @@ pub fn restore_from_aux(server: &mut Server, aux: &[(String, String)]) {
     repl.no_replicas_since = Instant::now();
 }
 
-/// Arguments of a command, for logging.
-pub fn show(args: &[Bytes]) -> String {
-    args.iter()
-        .map(|a| String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The replication checks before a command runs (Redis's
 /// `processCommand`): writes on a read-only replica, commands on a replica
 /// whose link is down with `replica-serve-stale-data no`, writes on a
@@ -637,8 +629,7 @@ pub fn admit(server: &Server, client: &crate::client::Client, cmd: &crate::cmd::
     } else if write
         && server.config.min_replicas_to_write > 0
         && server.config.min_replicas_max_lag > 0
-        && server.repl.good_replicas(server.config.min_replicas_max_lag)
-            < server.config.min_replicas_to_write as usize
+        && server.repl.good_replicas(server.config.min_replicas_max_lag) < server.config.min_replicas_to_write as usize
     {
         return Err(CommandError::Other(
             "NOREPLICAS Not enough good replicas to write.".into(),

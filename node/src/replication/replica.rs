@@ -247,7 +247,8 @@ async fn link(
     tracing::info!("Trying a partial resynchronization (request {replid}:{next}).");
     if failover {
         // The target promotes itself and continues our history.
-        conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"]).await?;
+        conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"])
+            .await?;
     } else {
         conn.send(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
     }
@@ -423,7 +424,9 @@ async fn apply_stream(
         }
         client
     };
-    tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization or finished a full one; streaming.");
+    tracing::info!(
+        "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization or finished a full one; streaming."
+    );
     let wake = client.borrow().wake.clone();
     let mut decoder = resp::RequestDecoder::new(server.borrow().request_limits());
     let mut ack = tokio::time::interval(Duration::from_secs(1));
@@ -435,7 +438,15 @@ async fn apply_stream(
     let mut out: Vec<u8> = Vec::new();
     loop {
         if !input.is_empty() {
-            apply(server, &client, &mut decoder, &mut input, &mut raw, &mut consumed, &mut out)?;
+            apply(
+                server,
+                &client,
+                &mut decoder,
+                &mut input,
+                &mut raw,
+                &mut consumed,
+                &mut out,
+            )?;
         }
         if !out.is_empty() {
             conn.stream

@@ -67,10 +67,14 @@ fn replicaof(replica: &Server, master: &Server) {
 fn wait_synced(master: &Server, replica: &Server) {
     let mut m = master.conn();
     let mut r = replica.conn();
-    wait_until(&format!("{replica:?} to catch up with {master:?}"), &[master, replica], || {
-        info(&mut r, "master_link_status").as_deref() == Some("up")
-            && info_i64(&mut r, "master_repl_offset") == info_i64(&mut m, "master_repl_offset")
-    });
+    wait_until(
+        &format!("{replica:?} to catch up with {master:?}"),
+        &[master, replica],
+        || {
+            info(&mut r, "master_link_status").as_deref() == Some("up")
+                && info_i64(&mut r, "master_repl_offset") == info_i64(&mut m, "master_repl_offset")
+        },
+    );
 }
 
 /// The logical content of the databases in [`DBS`]: key → type, value,
@@ -86,7 +90,9 @@ fn dataset(server: &Server) -> BTreeMap<(usize, String), String> {
                 panic!("SCAN reply")
             };
             cursor = text(&parts[0]);
-            let Frame::Array(keys) = &parts[1] else { panic!("SCAN keys") };
+            let Frame::Array(keys) = &parts[1] else {
+                panic!("SCAN keys")
+            };
             for k in keys {
                 let key = text(k);
                 let ty = text(&conn.cmd(&["TYPE", &key]));
@@ -128,7 +134,11 @@ fn assert_same_data(a: &Server, b: &Server) {
     if da != db {
         let only_a: Vec<_> = da.iter().filter(|(k, v)| db.get(*k) != Some(*v)).take(5).collect();
         let only_b: Vec<_> = db.iter().filter(|(k, v)| da.get(*k) != Some(*v)).take(5).collect();
-        panic!("datasets differ ({} vs {} keys)\n{a:?}: {only_a:?}\n{b:?}: {only_b:?}", da.len(), db.len());
+        panic!(
+            "datasets differ ({} vs {} keys)\n{a:?}: {only_a:?}\n{b:?}: {only_b:?}",
+            da.len(),
+            db.len()
+        );
     }
 }
 
@@ -257,17 +267,26 @@ fn replica_is_read_only_never_expires_keys_and_reports_its_role() {
     );
     assert_eq!(r.cmd(&["GET", "k"]), Frame::Bulk("v".into()));
     // ROLE on both sides.
-    let Frame::Array(role) = r.cmd(&["ROLE"]) else { panic!("ROLE") };
+    let Frame::Array(role) = r.cmd(&["ROLE"]) else {
+        panic!("ROLE")
+    };
     assert_eq!(text(&role[0]), "slave");
     assert_eq!(role[2], Frame::Integer(i64::from(master.port())));
     assert_eq!(text(&role[3]), "connected");
-    let Frame::Array(role) = m.cmd(&["ROLE"]) else { panic!("ROLE") };
+    let Frame::Array(role) = m.cmd(&["ROLE"]) else {
+        panic!("ROLE")
+    };
     assert_eq!(text(&role[0]), "master");
-    let Frame::Array(replicas) = &role[2] else { panic!("ROLE replicas") };
+    let Frame::Array(replicas) = &role[2] else {
+        panic!("ROLE replicas")
+    };
     assert_eq!(replicas.len(), 1);
     assert_eq!(info(&mut m, "connected_slaves").as_deref(), Some("1"));
     let line = info(&mut m, "slave0").expect("slave0");
-    assert!(line.contains(&format!("port={}", replica.port())) && line.contains("state=online"), "{line}");
+    assert!(
+        line.contains(&format!("port={}", replica.port())) && line.contains("state=online"),
+        "{line}"
+    );
     assert_eq!(
         info(&mut r, "master_replid"),
         info(&mut m, "master_replid"),
@@ -327,7 +346,11 @@ fn chains_and_promotions_resync_partially() {
     for r in [&a, &c, &d] {
         wait_synced(&b, r);
     }
-    assert_eq!(info_i64(&mut bc, "sync_full"), full_before, "no full resync after the promotion");
+    assert_eq!(
+        info_i64(&mut bc, "sync_full"),
+        full_before,
+        "no full resync after the promotion"
+    );
     assert_same_data(&b, &a);
     assert_same_data(&b, &c);
     assert_same_data(&b, &d);
@@ -445,7 +468,9 @@ fn a_hostile_master_cannot_leave_a_half_dataset() {
 }
 
 fn role_of(server: &Server) -> String {
-    let Frame::Array(role) = server.conn().cmd(&["ROLE"]) else { panic!("ROLE") };
+    let Frame::Array(role) = server.conn().cmd(&["ROLE"]) else {
+        panic!("ROLE")
+    };
     text(&role[0])
 }
 
@@ -514,8 +539,16 @@ fn failover_switches_roles_with_redis_server_either_side() {
     wait_synced(&a, &c);
     assert_same_data(&a, &b);
     assert_same_data(&a, &c);
-    assert_eq!(info_i64(&mut ac, "sync_full"), a_full_before, "replicas resynced partially");
-    assert_eq!(info_i64(&mut bc, "sync_full"), full_before, "the old master resynced partially");
+    assert_eq!(
+        info_i64(&mut ac, "sync_full"),
+        a_full_before,
+        "replicas resynced partially"
+    );
+    assert_eq!(
+        info_i64(&mut bc, "sync_full"),
+        full_before,
+        "the old master resynced partially"
+    );
 }
 
 #[test]
@@ -538,7 +571,11 @@ fn restarted_replica_and_master_continue_from_their_rdb() {
     let restarted = Server::tessera(&["--dir", &dir, "--replicaof", "127.0.0.1", &port]);
     wait_expired(&master, "two");
     wait_synced(&master, &restarted);
-    assert_eq!(info_i64(&mut m, "sync_full"), full_before, "the restarted replica resynced partially");
+    assert_eq!(
+        info_i64(&mut m, "sync_full"),
+        full_before,
+        "the restarted replica resynced partially"
+    );
     assert_same_data(&master, &restarted);
 
     // The master saves and dies; restarted, it keeps its old history as the
@@ -556,4 +593,88 @@ fn restarted_replica_and_master_continue_from_their_rdb() {
     wait_expired(&new_master, "three");
     wait_synced(&new_master, &restarted);
     assert_same_data(&new_master, &restarted);
+}
+
+/// PSYNC2 under churn (as Redis's psync2 test): five instances (one of them
+/// redis-server), a new master and a new random tree of replicas every
+/// cycle, links killed while writes go on. After the initial syncs, every
+/// resync must be partial; at the end all hold the same data and no
+/// acknowledged increment is lost.
+#[test]
+fn psync2_random_reparenting_converges_without_full_resyncs() {
+    use rand::{Rng, SeedableRng, seq::SliceRandom};
+    let redis = redis_or_skip!(&[]);
+    let mut nodes = vec![redis];
+    for _ in 0..4 {
+        nodes.push(Server::tessera(&[]));
+    }
+    let seed = rand::random::<u64>();
+    eprintln!("psync2 seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let all: Vec<&Server> = nodes.iter().collect();
+    let wait_all_synced = |master: usize| {
+        let mut conns: Vec<Conn> = nodes.iter().map(Server::conn).collect();
+        wait_until("every instance to reach the master's offset", &all, || {
+            let offset = info_i64(&mut conns[master], "master_repl_offset");
+            (0..nodes.len()).filter(|&i| i != master).all(|i| {
+                info(&mut conns[i], "master_link_status").as_deref() == Some("up")
+                    && info_i64(&mut conns[i], "master_repl_offset") == offset
+            })
+        });
+    };
+    let full_syncs = || -> i64 { nodes.iter().map(|n| info_i64(&mut n.conn(), "sync_full")).sum() };
+    let reparent = |rng: &mut rand::rngs::StdRng, master: usize| {
+        // A random tree: each instance follows one placed before it.
+        let mut order: Vec<usize> = (0..nodes.len()).filter(|&i| i != master).collect();
+        order.shuffle(rng);
+        let mut placed = vec![master];
+        for i in order {
+            let parent = placed[rng.random_range(0..placed.len())];
+            replicaof(&nodes[i], &nodes[parent]);
+            placed.push(i);
+        }
+    };
+    let mut master = 0;
+    let mut expected = 0;
+    reparent(&mut rng, master);
+    wait_all_synced(master);
+    let full_at_start = full_syncs();
+    for cycle in 0..12 {
+        let mut m = nodes[master].conn();
+        for i in 0..100 {
+            assert_eq!(m.cmd(&["INCR", "counter"]), Frame::Integer(expected + 1));
+            expected += 1;
+            m.cmd(&[
+                "SET",
+                &format!("k{}", rng.random_range(0..500)),
+                &format!("{cycle}:{i}"),
+            ]);
+            if i == 50 {
+                // Kill a random replica's link while writes go on.
+                let victim = (master + rng.random_range(1..nodes.len())) % nodes.len();
+                nodes[victim].conn().cmd(&["CLIENT", "KILL", "TYPE", "master"]);
+            }
+        }
+        wait_all_synced(master);
+        // A new master (any instance), then a new tree.
+        master = rng.random_range(0..nodes.len());
+        assert_eq!(
+            nodes[master].conn().cmd(&["REPLICAOF", "NO", "ONE"]),
+            Frame::Simple("OK".into())
+        );
+        reparent(&mut rng, master);
+        wait_all_synced(master);
+    }
+    assert_eq!(
+        full_syncs(),
+        full_at_start,
+        "a re-parenting needed a full resync (seed {seed})"
+    );
+    for n in &nodes {
+        assert_eq!(
+            n.conn().cmd(&["GET", "counter"]),
+            Frame::Bulk(expected.to_string().into())
+        );
+        assert_same_data(&nodes[master], n);
+    }
 }
