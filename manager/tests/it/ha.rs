@@ -310,17 +310,24 @@ impl Cluster {
         times
     }
 
-    /// Stops the writer; returns (acknowledged, failed, acknowledged but missing).
-    async fn finish(self) -> (usize, u64, usize, Manager) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.writing.await.expect("writer");
-        let log = self.log.lock().expect("log");
+    /// Acknowledged appends so far that are missing from their list.
+    fn lost(&self) -> usize {
+        let acked = self.log.lock().expect("log").acked.clone();
         let mut lost = 0;
         for key in 0..KEYS {
             let list = cli(&self.endpoint, &["LRANGE", &format!("ha:{key}"), "0", "-1"]);
             let have: std::collections::HashSet<u64> = list.lines().filter_map(|l| l.trim().parse().ok()).collect();
-            lost += log.acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
+            lost += acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
         }
+        lost
+    }
+
+    /// Stops the writer; returns (acknowledged, failed, acknowledged but missing).
+    async fn finish(mut self) -> (usize, u64, usize, Manager) {
+        self.stop.store(true, Ordering::Relaxed);
+        (&mut self.writing).await.expect("writer");
+        let lost = self.lost();
+        let log = self.log.lock().expect("log");
         (log.acked.len(), log.errors, lost, self.manager)
     }
 }
@@ -329,6 +336,24 @@ impl Cluster {
 async fn async_database_fails_over_and_counts_what_it_lost() {
     let _serial = SERIAL.lock().await;
     let cluster = Cluster::start("async").await;
+    // A planned failover of the whole database loses nothing, even async.
+    let (before, _) = masters(&cluster.manager).await;
+    let (s, action) = cluster
+        .manager
+        .call(reqwest::Method::POST, "/v1/bdbs/1/actions/failover", None)
+        .await;
+    assert_eq!(s, 200, "{action}");
+    let (after, _) = masters(&cluster.manager).await;
+    for range in ["0-8191", "8192-16383"] {
+        assert_ne!(before[range].0, after[range].0, "{range} has a new master");
+    }
+    let planned = Instant::now();
+    wait_until("writes after the planned failover", 60, || acks_after(&cluster.log, None, planned)).await;
+    assert_eq!(cluster.lost(), 0, "a planned failover lost acknowledged writes");
+    cluster
+        .manager
+        .wait_for("old masters back as replicas", |_, v| healthy(v), "/v1/shards")
+        .await;
     let times = cluster.kill_masters(2).await;
     println!("async: kill to first acknowledged write: {times:?}");
     let (acked, failed, lost, _) = cluster.finish().await;
