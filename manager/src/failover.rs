@@ -201,16 +201,21 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     state.publish_epoch(epoch);
     logs::record(state, "system", "shard_promoted", &format!("shard:{}", replica.uid), "ok").await;
     if let Trigger::Planned(_) = trigger {
-        // Demote before unpausing: the writes held by the pause are then
-        // refused by a replica instead of landing on a second master.
-        put(&master).await;
-        let _ = crate::shard_client::call(
+        // Demote (directly: the agent applies specs asynchronously) before
+        // unpausing, so the writes held by the pause are refused by a
+        // replica instead of landing on a second master.
+        let (host, port) = replica.addr.rsplit_once(':').unwrap_or((replica.addr.as_str(), ""));
+        let demoted = crate::shard_client::call(
             &master.addr,
             master.password.as_deref(),
-            &[&["CLIENT", "UNPAUSE"]],
+            &[&["REPLICAOF", host, port], &["CLIENT", "UNPAUSE"]],
             SHARD_CALL,
         )
         .await;
+        if let Err(e) = demoted {
+            tracing::warn!(shard = master.uid, "cannot demote the old master at once: {e:#}");
+        }
+        put(&master).await;
     } else if state.live().node_up(master.node_uid) {
         // A paused or hung master whose agent still answers: fence it now.
         tokio::spawn(put(&master));
