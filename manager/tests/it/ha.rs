@@ -442,3 +442,69 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
         .map_or(0, |e| e.iter().filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok").count());
     assert_eq!(failovers, 5, "{events}");
 }
+
+/// The HA settings and endpoints through the REST API, in process.
+#[tokio::test]
+async fn ha_settings_durability_and_failover_requests_are_validated() {
+    use crate::support::{Api, assert_error, cluster};
+    use axum::http::StatusCode;
+    let api = Api::new().await;
+    let (s, c) = api.admin("GET", "/v1/cluster", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((c["failover_timeout_ms"].as_i64(), c["node_lost_timeout_ms"].as_i64()), (Some(1500), Some(30000)));
+    let put = |body: Value| api.admin("PUT", "/v1/cluster", Some(body));
+    assert_error(&put(json!({"failover_timeout_ms": 50})).await, StatusCode::BAD_REQUEST, "invalid_failover_timeout");
+    assert_error(
+        &put(json!({"failover_timeout_ms": 5000, "node_lost_timeout_ms": 4000})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_node_lost_timeout",
+    );
+    let (s, c) = put(json!({"failover_timeout_ms": 800})).await;
+    assert_eq!((s, c["failover_timeout_ms"].as_i64()), (StatusCode::OK, Some(800)));
+
+    api.node("http://127.0.0.1:1", 4).await;
+    api.node("http://127.0.0.1:2", 4).await;
+    assert_error(
+        &api.admin("POST", "/v1/bdbs", Some(json!({"name": "s", "memory_size": 1 << 20, "durability": "sync"}))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_durability",
+    );
+    let (s, db) = api
+        .admin(
+            "POST",
+            "/v1/bdbs",
+            Some(json!({"name": "s", "memory_size": 1 << 20, "replication": true, "durability": "sync"})),
+        )
+        .await;
+    assert_eq!((s, &db["durability"]), (StatusCode::OK, &json!("sync")), "{db}");
+    let (_, topology) = api.call("GET", "/v1/internal/topology", Some(&cluster()), None).await;
+    assert_eq!(topology["databases"][0]["durability"], "sync");
+
+    assert_error(
+        &api.admin("POST", "/v1/shards/999/actions/failover", None).await,
+        StatusCode::NOT_FOUND,
+        "shard_not_found",
+    );
+    let (_, shards) = api.admin("GET", "/v1/shards", None).await;
+    let uid_of = |role: &str| {
+        shards
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["role"] == role))
+            .and_then(|s| s["uid"].as_i64())
+            .expect("shard")
+    };
+    assert_error(
+        &api.admin("POST", &format!("/v1/shards/{}/actions/failover", uid_of("replica")), None).await,
+        StatusCode::CONFLICT,
+        "not_a_master",
+    );
+    // No agent reports the replica running: nothing to promote, nothing changed.
+    assert_error(
+        &api.admin("POST", &format!("/v1/shards/{}/actions/failover", uid_of("master")), None).await,
+        StatusCode::CONFLICT,
+        "no_replica",
+    );
+    let (_, doc) = api.call("GET", "/v1/openapi.json", None, None).await;
+    assert!(doc["paths"]["/v1/bdbs/{uid}/actions/failover"].is_object());
+    assert!(doc["paths"]["/v1/shards/{uid}/actions/failover"].is_object());
+}
