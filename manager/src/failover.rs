@@ -113,7 +113,14 @@ pub async fn fail_over(state: &AppState, uid: i64, trigger: Trigger) -> ApiResul
         Ok(_) => "ok".to_owned(),
         Err(e) => logs::error_code(e),
     };
-    logs::record(state, trigger.user(), &format!("shard_failover_{}", trigger.kind()), &object, &outcome).await;
+    logs::record(
+        state,
+        trigger.user(),
+        &format!("shard_failover_{}", trigger.kind()),
+        &object,
+        &outcome,
+    )
+    .await;
     if let Ok(p) = &result {
         let seconds = started.elapsed().as_secs_f64();
         state.metrics.record_failover(p, trigger.kind(), seconds);
@@ -170,7 +177,11 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     }
     let mut tx = state.db.begin().await?;
     // Three steps: (bdb, idx, role) is unique.
-    for (role, shard) in [("demoting", master.uid), ("master", replica.uid), ("replica", master.uid)] {
+    for (role, shard) in [
+        ("demoting", master.uid),
+        ("master", replica.uid),
+        ("replica", master.uid),
+    ] {
         sqlx::query("UPDATE shards SET role = ? WHERE uid = ?")
             .bind(role)
             .bind(shard)
@@ -180,11 +191,12 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     let epoch = bump_epoch(&mut tx).await?;
     tx.commit().await?;
     let specs = crate::reconciler::load_specs(state).await?;
-    let urls: std::collections::HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT uid, agent_url FROM nodes")
-        .fetch_all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let urls: std::collections::HashMap<i64, String> =
+        sqlx::query_as::<_, (i64, String)>("SELECT uid, agent_url FROM nodes")
+            .fetch_all(&state.db)
+            .await?
+            .into_iter()
+            .collect();
     let put = |shard: &Placed| {
         let url = urls.get(&shard.node_uid).cloned();
         let spec = specs.iter().find(|(_, s)| s.uid == shard.uid).map(|(_, s)| s.clone());
@@ -199,7 +211,14 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     };
     put(&replica).await;
     state.publish_epoch(epoch);
-    logs::record(state, "system", "shard_promoted", &format!("shard:{}", replica.uid), "ok").await;
+    logs::record(
+        state,
+        "system",
+        "shard_promoted",
+        &format!("shard:{}", replica.uid),
+        "ok",
+    )
+    .await;
     if let Trigger::Planned(_) = trigger {
         // Demote (directly: the agent applies specs asynchronously) before
         // unpausing, so the writes held by the pause are refused by a
@@ -239,7 +258,12 @@ async fn catch_up(master: &Placed, replica: &Placed) -> ApiResult<()> {
         SHARD_CALL,
     )
     .await
-    .map_err(|e| ApiError::conflict("master_unreachable", format!("cannot pause writes on shard {}: {e:#}", master.uid)))?;
+    .map_err(|e| {
+        ApiError::conflict(
+            "master_unreachable",
+            format!("cannot pause writes on shard {}: {e:#}", master.uid),
+        )
+    })?;
     let deadline = Instant::now() + CATCH_UP;
     loop {
         let offsets = tokio::join!(
@@ -292,8 +316,19 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
             .fetch_one(&mut *tx)
             .await?;
         let Some((node, port)) = scheduler::place_one(&nodes, &busy, memory) else {
-            tracing::warn!(shard = shard.uid, node = node_uid, "no node can take the replica of a lost node");
-            logs::record(state, "system", "replica_recreate", &format!("shard:{}", shard.uid), "insufficient_resources").await;
+            tracing::warn!(
+                shard = shard.uid,
+                node = node_uid,
+                "no node can take the replica of a lost node"
+            );
+            logs::record(
+                state,
+                "system",
+                "replica_recreate",
+                &format!("shard:{}", shard.uid),
+                "insufficient_resources",
+            )
+            .await;
             continue;
         };
         sqlx::query("UPDATE shards SET node_uid = ?, port = ? WHERE uid = ?")
@@ -305,8 +340,21 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
         let epoch = bump_epoch(&mut tx).await?;
         tx.commit().await?;
         state.publish_epoch(epoch);
-        tracing::warn!(shard = shard.uid, from = node_uid, to = node, port, "replica re-created on another node");
-        logs::record(state, "system", "replica_recreate", &format!("shard:{}", shard.uid), "ok").await;
+        tracing::warn!(
+            shard = shard.uid,
+            from = node_uid,
+            to = node,
+            port,
+            "replica re-created on another node"
+        );
+        logs::record(
+            state,
+            "system",
+            "replica_recreate",
+            &format!("shard:{}", shard.uid),
+            "ok",
+        )
+        .await;
         moved += 1;
     }
     Ok(moved)
@@ -340,12 +388,16 @@ pub async fn bdb_failover(
     Path(uid): Path<i64>,
 ) -> ApiResult<Json<ActionStarted>> {
     caller.require(Permission::EditDb)?;
-    let masters: Vec<i64> = sqlx::query_scalar("SELECT uid FROM shards WHERE bdb_uid = ? AND role = 'master' ORDER BY idx")
-        .bind(uid)
-        .fetch_all(&state.db)
-        .await?;
+    let masters: Vec<i64> =
+        sqlx::query_scalar("SELECT uid FROM shards WHERE bdb_uid = ? AND role = 'master' ORDER BY idx")
+            .bind(uid)
+            .fetch_all(&state.db)
+            .await?;
     if masters.is_empty() {
-        return Err(ApiError::not_found("db_not_found", format!("there is no database {uid} with shards")));
+        return Err(ApiError::not_found(
+            "db_not_found",
+            format!("there is no database {uid} with shards"),
+        ));
     }
     let mut result = Ok(());
     for master in masters {
@@ -357,7 +409,12 @@ pub async fn bdb_failover(
     finish_action(&state, "bdb_failover", Some(uid), result).await
 }
 
-async fn finish_action(state: &AppState, name: &str, bdb: Option<i64>, result: ApiResult<()>) -> ApiResult<Json<ActionStarted>> {
+async fn finish_action(
+    state: &AppState,
+    name: &str,
+    bdb: Option<i64>,
+    result: ApiResult<()>,
+) -> ApiResult<Json<ActionStarted>> {
     let (status, error) = match &result {
         Ok(()) => ("completed", None),
         Err(e) => ("failed", Some(e.to_string())),

@@ -116,7 +116,10 @@ impl Metrics {
             )?,
             failovers: {
                 let c = CounterVec::new(
-                    Opts::new("tessera_failovers_total", "Failovers of master shards, by kind (automatic, planned)."),
+                    Opts::new(
+                        "tessera_failovers_total",
+                        "Failovers of master shards, by kind (automatic, planned).",
+                    ),
                     &["bdb", "kind"],
                 )?;
                 registry.register(Box::new(c.clone()))?;
@@ -135,7 +138,9 @@ impl Metrics {
     pub fn record_failover(&self, p: &crate::failover::Promoted, kind: &str, seconds: f64) {
         let bdb = p.bdb_uid.to_string();
         self.failovers.with_label_values(&[bdb.as_str(), kind]).inc();
-        self.last_failover_seconds.with_label_values(&[bdb.as_str()]).set(seconds);
+        self.last_failover_seconds
+            .with_label_values(&[bdb.as_str()])
+            .set(seconds);
     }
 
     fn reset(&self) {

@@ -15,7 +15,12 @@ use tokio::net::TcpStream;
 ///
 /// # Errors
 /// The shard is unreachable, too slow, or answers with an error.
-pub async fn call(addr: &str, password: Option<&str>, commands: &[&[&str]], timeout: Duration) -> anyhow::Result<Vec<Frame>> {
+pub async fn call(
+    addr: &str,
+    password: Option<&str>,
+    commands: &[&[&str]],
+    timeout: Duration,
+) -> anyhow::Result<Vec<Frame>> {
     tokio::time::timeout(timeout, async {
         let mut stream = TcpStream::connect(addr).await.context("connect")?;
         let mut all: Vec<&[&str]> = Vec::with_capacity(commands.len() + 1);
@@ -37,7 +42,10 @@ pub async fn call(addr: &str, password: Option<&str>, commands: &[&[&str]], time
         let mut decoder = FrameDecoder::new();
         let mut replies = Vec::with_capacity(all.len());
         while replies.len() < all.len() {
-            match decoder.next_frame(&mut buf).map_err(|e| anyhow::anyhow!("bad reply: {e}"))? {
+            match decoder
+                .next_frame(&mut buf)
+                .map_err(|e| anyhow::anyhow!("bad reply: {e}"))?
+            {
                 Some(Frame::Error(e)) => {
                     let cmd = all[replies.len()].first().copied().unwrap_or_default();
                     anyhow::bail!("{cmd} answered {}", String::from_utf8_lossy(&e));

@@ -148,13 +148,12 @@ impl Watchdog {
             .await?;
         let lost: Vec<i64> = {
             let live = state.live();
-            let is_lost = |uid: &i64| {
-                live.nodes
-                    .get(uid)
-                    .is_none_or(|n| n.last_seen.elapsed() >= lost_after)
-            };
+            let is_lost = |uid: &i64| live.nodes.get(uid).is_none_or(|n| n.last_seen.elapsed() >= lost_after);
             self.moved.retain(is_lost);
-            nodes.into_iter().filter(|n| is_lost(n) && !self.moved.contains(n)).collect()
+            nodes
+                .into_iter()
+                .filter(|n| is_lost(n) && !self.moved.contains(n))
+                .collect()
         };
         for node in lost {
             tracing::warn!(node, "node lost: re-creating its replicas elsewhere");

@@ -80,7 +80,16 @@ impl Link {
     /// last reply will arrive; with `acked`, once a replica has the writes.
     pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Frame> {
         let (reply, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = self.jobs.send(Job { bytes, skip, reply, acked }).await {
+        if let Err(mpsc::error::SendError(job)) = self
+            .jobs
+            .send(Job {
+                bytes,
+                skip,
+                reply,
+                acked,
+            })
+            .await
+        {
             let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
         }
         rx
@@ -226,7 +235,10 @@ async fn serve(
         push_job(w.job, &mut wbuf, &mut in_flight, &mut batch_acked);
     }
     let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, why: String| {
-        let lost = in_flight.drain(..).filter_map(|f| f.reply).chain(held.drain(..).map(|(r, _)| r));
+        let lost = in_flight
+            .drain(..)
+            .filter_map(|f| f.reply)
+            .chain(held.drain(..).map(|(r, _)| r));
         for reply in lost {
             let _ = reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
         }

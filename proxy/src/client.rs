@@ -755,7 +755,11 @@ impl Conn {
                 let watch = self.watch.take();
                 if tx.aborted {
                     if let Some(w) = watch {
-                        drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false).await);
+                        drop(
+                            w.link
+                                .send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false)
+                                .await,
+                        );
                     }
                     let text = b"EXECABORT Transaction discarded because of previous errors.";
                     return self.reply(error(text), class).await;
@@ -786,7 +790,11 @@ impl Conn {
                     return self.reply(error(b"ERR DISCARD without MULTI"), class).await;
                 }
                 if let Some(w) = self.watch.take() {
-                    drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false).await);
+                    drop(
+                        w.link
+                            .send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false)
+                            .await,
+                    );
                 }
                 self.reply(ok(), class).await
             }

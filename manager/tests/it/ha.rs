@@ -66,9 +66,7 @@ async fn writer(addr: String, log: Arc<Mutex<Log>>, stop: Arc<AtomicBool>) {
         let stream = match &mut conn {
             Some(s) => s,
             None => match TcpStream::connect(&addr).await {
-                Ok(s) => {
-                    conn.insert(BufReader::new(s))
-                }
+                Ok(s) => conn.insert(BufReader::new(s)),
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -147,7 +145,10 @@ async fn masters(manager: &Manager) -> (HashMap<String, (i64, String)>, Value) {
                 .map(|s| {
                     (
                         s["assigned_slots"].as_str().unwrap_or_default().to_owned(),
-                        (s["uid"].as_i64().unwrap_or_default(), s["addr"].as_str().unwrap_or_default().to_owned()),
+                        (
+                            s["uid"].as_i64().unwrap_or_default(),
+                            s["addr"].as_str().unwrap_or_default().to_owned(),
+                        ),
                     )
                 })
                 .collect()
@@ -160,22 +161,18 @@ async fn masters(manager: &Manager) -> (HashMap<String, (i64, String)>, Value) {
 fn healthy(shards: &Value) -> bool {
     shards.as_array().is_some_and(|a| {
         a.len() == 4
-            && a.iter().all(|s| {
-                s["status"] == "running" && (s["role"] == "master" || s["master_link_status"] == "up")
-            })
+            && a.iter()
+                .all(|s| s["status"] == "running" && (s["role"] == "master" || s["master_link_status"] == "up"))
     })
 }
 
 /// Whether a key of slot range `range` (`"lo-hi"`, all when `None`) had an
 /// append acknowledged after `t`.
 async fn acks_after(log: &Mutex<Log>, range: Option<&str>, t: Instant) -> bool {
-    let (lo, hi) = range
-        .and_then(|r| r.split_once('-'))
-        .map_or((0, 16383), |(a, b)| (a.parse().unwrap_or(0), b.parse().unwrap_or(16383)));
+    let (lo, hi) = range.and_then(|r| r.split_once('-')).map_or((0, 16383), |(a, b)| {
+        (a.parse().unwrap_or(0), b.parse().unwrap_or(16383))
+    });
     let log = log.lock().expect("log");
-    if log.errors > 0 && log.errors.is_multiple_of(50) {
-        println!("writer: {} errors, last {:?}", log.errors, log.last_error);
-    }
     (0..KEYS).any(|k| {
         let slot = resp::key_slot(format!("ha:{k}").as_bytes());
         (lo..=hi).contains(&slot) && log.last_ack[k].is_some_and(|a| a > t)
@@ -196,6 +193,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// A manager, three agents, a proxy, a 2-shard replicated database and a
 /// client appending through the proxy.
 struct Cluster {
+    durability: &'static str,
     manager: Manager,
     port: u16,
     dir: tempfile::TempDir,
@@ -208,7 +206,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    async fn start(durability: &str) -> Cluster {
+    async fn start(durability: &'static str) -> Cluster {
         tessera_manager::install_crypto_provider();
         let agent_bin = agent_binary();
         let proxy_bin = proxy_binary();
@@ -217,7 +215,11 @@ impl Cluster {
         let manager = start_manager(port, &dir.path().join("manager"));
         manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
         let (s, c) = manager
-            .call(reqwest::Method::PUT, "/v1/cluster", Some(json!({"failover_timeout_ms": 1000})))
+            .call(
+                reqwest::Method::PUT,
+                "/v1/cluster",
+                Some(json!({"failover_timeout_ms": 1000})),
+            )
             .await;
         assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
         let mut agents = Vec::new();
@@ -249,8 +251,10 @@ impl Cluster {
             .call(
                 reqwest::Method::POST,
                 "/v1/bdbs",
-                Some(json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
-                            "durability": durability, "port": db_port})),
+                Some(
+                    json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
+                            "durability": durability, "port": db_port}),
+                ),
             )
             .await;
         assert_eq!(s, 200, "{db}");
@@ -276,6 +280,7 @@ impl Cluster {
         let start = Instant::now();
         wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
         Cluster {
+            durability,
             manager,
             port,
             dir,
@@ -299,7 +304,10 @@ impl Cluster {
             let (old_uid, old_addr) = before[range].clone();
             kill("-KILL", &pid_of(&old_addr));
             let killed = Instant::now();
-            wait_until("writes after the kill", 60, || acks_after(&self.log, Some(range), killed)).await;
+            wait_until("writes after the kill", 60, || {
+                acks_after(&self.log, Some(range), killed)
+            })
+            .await;
             times.push(killed.elapsed());
             let (after, _) = masters(&self.manager).await;
             assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
@@ -328,6 +336,13 @@ impl Cluster {
         (&mut self.writing).await.expect("writer");
         let lost = self.lost();
         let log = self.log.lock().expect("log");
+        println!(
+            "{}: {} appends acknowledged, {} refused or failed (last: {:?}), {lost} acknowledged appends lost",
+            self.durability,
+            log.acked.len(),
+            log.errors,
+            log.last_error
+        );
         (log.acked.len(), log.errors, lost)
     }
 }
@@ -351,11 +366,17 @@ async fn async_database_fails_over_and_counts_what_it_lost() {
         assert_ne!(before[range].0, after[range].0, "{range} has a new master");
     }
     let planned = Instant::now();
-    wait_until("writes after the planned failover", 60, || acks_after(&cluster.log, None, planned)).await;
-    assert_eq!(cluster.lost(), lost_before, "a planned failover lost acknowledged writes");
+    wait_until("writes after the planned failover", 60, || {
+        acks_after(&cluster.log, None, planned)
+    })
+    .await;
+    assert_eq!(
+        cluster.lost(),
+        lost_before,
+        "a planned failover lost acknowledged writes"
+    );
     let mut cluster = cluster;
-    let (acked, failed, lost) = cluster.finish().await;
-    println!("async: {acked} appends acknowledged, {failed} refused or failed, {lost} acknowledged appends lost");
+    cluster.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,7 +399,10 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
         masters(manager).await.0["0-8191"].0 != old_uid
     })
     .await;
-    wait_until("writes after the pause", 60, || acks_after(&log, Some("0-8191"), stopped)).await;
+    wait_until("writes after the pause", 60, || {
+        acks_after(&log, Some("0-8191"), stopped)
+    })
+    .await;
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     wait_until("the paused master killed by its agent", 60, || {
         let gone = !proc_dir.exists();
@@ -402,7 +426,10 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     let master = now["0-8191"].1.clone();
     let replica = shards
         .as_array()
-        .and_then(|a| a.iter().find(|s| s["role"] == "replica" && s["assigned_slots"] == "0-8191"))
+        .and_then(|a| {
+            a.iter()
+                .find(|s| s["role"] == "replica" && s["assigned_slots"] == "0-8191")
+        })
         .and_then(|s| s["addr"].as_str())
         .expect("a replica of 0-8191")
         .to_owned();
@@ -424,21 +451,28 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     kill("-CONT", &replica_pid);
     cluster.manager = start_manager(cluster.port, &cluster.dir.path().join("manager"));
     let manager = &cluster.manager;
-    manager.wait_for("the manager again", |s, _| s == 200, "/v1/cluster").await;
+    manager
+        .wait_for("the manager again", |s, _| s == 200, "/v1/cluster")
+        .await;
     let back = Instant::now();
     wait_until("writes after the outage", 60, || acks_after(&log, Some("0-8191"), back)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(manager.get("/v1/cluster").await.1["epoch"], epoch_before, "no failover after the outage");
+    assert_eq!(
+        manager.get("/v1/cluster").await.1["epoch"],
+        epoch_before,
+        "no failover after the outage"
+    );
     assert_eq!(cli(&master, &["SET", "ha:fenced", "y"]), "OK", "the fence is lifted");
 
-    let (acked, failed, lost) = cluster.finish().await;
+    let (_, _, lost) = cluster.finish().await;
     let manager = &cluster.manager;
-    println!("sync: {acked} appends acknowledged, {failed} refused or failed, {lost} acknowledged appends lost");
     assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
     let (_, events) = manager.get("/v1/logs?limit=1000").await;
-    let failovers = events
-        .as_array()
-        .map_or(0, |e| e.iter().filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok").count());
+    let failovers = events.as_array().map_or(0, |e| {
+        e.iter()
+            .filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok")
+            .count()
+    });
     assert_eq!(failovers, 5, "{events}");
 }
 
@@ -450,9 +484,16 @@ async fn ha_settings_durability_and_failover_requests_are_validated() {
     let api = Api::new().await;
     let (s, c) = api.admin("GET", "/v1/cluster", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!((c["failover_timeout_ms"].as_i64(), c["node_lost_timeout_ms"].as_i64()), (Some(1500), Some(30000)));
+    assert_eq!(
+        (c["failover_timeout_ms"].as_i64(), c["node_lost_timeout_ms"].as_i64()),
+        (Some(1500), Some(30000))
+    );
     let put = |body: Value| api.admin("PUT", "/v1/cluster", Some(body));
-    assert_error(&put(json!({"failover_timeout_ms": 50})).await, StatusCode::BAD_REQUEST, "invalid_failover_timeout");
+    assert_error(
+        &put(json!({"failover_timeout_ms": 50})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_failover_timeout",
+    );
     assert_error(
         &put(json!({"failover_timeout_ms": 5000, "node_lost_timeout_ms": 4000})).await,
         StatusCode::BAD_REQUEST,
@@ -464,7 +505,12 @@ async fn ha_settings_durability_and_failover_requests_are_validated() {
     api.node("http://127.0.0.1:1", 4).await;
     api.node("http://127.0.0.1:2", 4).await;
     assert_error(
-        &api.admin("POST", "/v1/bdbs", Some(json!({"name": "s", "memory_size": 1 << 20, "durability": "sync"}))).await,
+        &api.admin(
+            "POST",
+            "/v1/bdbs",
+            Some(json!({"name": "s", "memory_size": 1 << 20, "durability": "sync"})),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "invalid_durability",
     );
@@ -493,13 +539,23 @@ async fn ha_settings_durability_and_failover_requests_are_validated() {
             .expect("shard")
     };
     assert_error(
-        &api.admin("POST", &format!("/v1/shards/{}/actions/failover", uid_of("replica")), None).await,
+        &api.admin(
+            "POST",
+            &format!("/v1/shards/{}/actions/failover", uid_of("replica")),
+            None,
+        )
+        .await,
         StatusCode::CONFLICT,
         "not_a_master",
     );
     // No agent reports the replica running: nothing to promote, nothing changed.
     assert_error(
-        &api.admin("POST", &format!("/v1/shards/{}/actions/failover", uid_of("master")), None).await,
+        &api.admin(
+            "POST",
+            &format!("/v1/shards/{}/actions/failover", uid_of("master")),
+            None,
+        )
+        .await,
         StatusCode::CONFLICT,
         "no_replica",
     );
@@ -516,23 +572,27 @@ async fn ha_settings_durability_and_failover_requests_are_validated() {
 #[ignore = "benchmark: run by scripts/bench/failover.sh"]
 async fn failover_benchmark() {
     let _serial = SERIAL.lock().await;
-    let kills: usize = std::env::var("HA_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let kills: usize = std::env::var("HA_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     for durability in ["async", "sync"] {
         let mut cluster = Cluster::start(durability).await;
         let mut times = cluster.kill_masters(kills).await;
         times.sort();
         let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)];
-        let (acked, failed, lost) = cluster.finish().await;
+        cluster.finish().await;
         println!(
-            "{durability}: kill to first acknowledged write over {kills} kills: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; \
-             {acked} appends acknowledged, {failed} failed, {lost} acknowledged lost",
+            "{durability}: kill to first acknowledged write over {kills} kills: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
             at(50).as_secs_f64() * 1000.0,
             at(99).as_secs_f64() * 1000.0,
             times.last().map_or(0.0, |t| t.as_secs_f64() * 1000.0),
         );
         let (host, port) = cluster.endpoint.split_once(':').expect("host:port");
         let out = Command::new("redis-benchmark")
-            .args(["-h", host, "-p", port, "-t", "set", "-n", "100000", "-c", "50", "-r", "100000", "-q"])
+            .args([
+                "-h", host, "-p", port, "-t", "set", "-n", "100000", "-c", "50", "-r", "100000", "-q",
+            ])
             .output()
             .expect("redis-benchmark");
         let text = String::from_utf8_lossy(&out.stdout);

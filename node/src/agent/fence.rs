@@ -77,7 +77,12 @@ pub async fn run(agent: Arc<Agent>) {
             let set = |to_write: &str, lag: String| {
                 vec![
                     vec!["CONFIG".into(), "SET".into(), "min-replicas-max-lag".into(), lag],
-                    vec!["CONFIG".into(), "SET".into(), "min-replicas-to-write".into(), to_write.into()],
+                    vec![
+                        "CONFIG".into(),
+                        "SET".into(),
+                        "min-replicas-to-write".into(),
+                        to_write.into(),
+                    ],
                 ]
             };
             if cut_off {
@@ -85,7 +90,10 @@ pub async fn run(agent: Arc<Agent>) {
                 let result = probe::call(addr, spec.password.as_deref(), &set("1", MAX_LAG_SECS.to_string())).await;
                 match result {
                     Ok(_) if fenced.insert(spec.uid) => {
-                        tracing::warn!(shard = spec.uid, "no contact with the manager: writes need a replica now");
+                        tracing::warn!(
+                            shard = spec.uid,
+                            "no contact with the manager: writes need a replica now"
+                        );
                     }
                     Ok(_) => {}
                     Err(e) => tracing::debug!(shard = spec.uid, "cannot fence: {e}"),

@@ -343,7 +343,11 @@ impl Supervisor {
                     tracing::info!(shard = uid, pid, demoted, "restarting the shard to apply its new spec");
                     // A demoted master that cannot be told to follow its
                     // successor must not take one more write: kill it.
-                    let reason = if demoted { proc.kill().await } else { proc.terminate().await };
+                    let reason = if demoted {
+                        proc.kill().await
+                    } else {
+                        proc.terminate().await
+                    };
                     self.update(|s| s.last_exit = Some(reason));
                 }
                 Ended::Stop(done) => {

@@ -28,7 +28,6 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
-
 use crate::server::Server;
 use backlog::Backlog;
 
