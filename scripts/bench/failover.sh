@@ -15,5 +15,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/../.."
 export HA_KILLS=${HA_KILLS:-20}
 cargo build --release -q -p tessera-node --bins -p tessera-proxy
-cargo test --release -q -p tessera-manager --test it ha::failover_benchmark -- --ignored --nocapture 2>&1 |
-    grep -E '^(async|sync):'
+OUT=$(mktemp /tmp/failover-bench.XXXXXX)
+trap 'rm -f "$OUT"' EXIT
+if ! cargo test --release -q -p tessera-manager --test it ha::failover_benchmark -- --ignored --nocapture >"$OUT" 2>&1; then
+    tail -n 40 "$OUT"
+    exit 1
+fi
+grep -E '^(async|sync):' "$OUT"
