@@ -458,6 +458,7 @@ mod tests {
             now_ms,
             lru_clock: 0,
             delete_expired: true,
+            expired_visible: false,
             touch: true,
             lfu: None,
         }

@@ -241,6 +241,7 @@ impl Server {
             // A replica never deletes expired keys itself: it waits for its
             // master's DEL.
             delete_expired: (self.pause.is_none() || self.pause_mode().is_none()) && !self.repl.is_replica(),
+            expired_visible: false,
             touch: true,
             lfu: self
                 .config

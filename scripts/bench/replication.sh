@@ -94,7 +94,8 @@ for who in redis tessera; do
     R[$who.set_ops_per_sec]=$ops
     # The replica must end up with the master's data.
     until [ "$(redis-cli -p "$rport" dbsize)" = "$(redis-cli -p "$mport" dbsize)" ]; do sleep 0.05; done
-    stop_all "$WORK"
+    kill "$(cat "$WORK/$who-master/pid")" "$(cat "$WORK/$who-replica/pid")"
+    rm -f "$WORK/$who-master/pid" "$WORK/$who-replica/pid"
 done
 
 printf '%-18s %14s %14s %8s\n' measure redis tessera ratio

@@ -1082,6 +1082,7 @@ mod tests {
             now_ms: 0,
             lru_clock: 0,
             delete_expired: true,
+            expired_visible: false,
             touch: true,
             lfu: None,
         };

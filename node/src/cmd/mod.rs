@@ -539,7 +539,8 @@ pub fn execute(server: &mut Server, client: &mut Client, args: &[Bytes]) {
     if args.is_empty() {
         return;
     }
-    let access = server.clock();
+    let mut access = server.clock();
+    access.expired_visible = client.repl.is_master;
     let mut out = std::mem::take(&mut client.out);
     let resp3 = client.resp3();
     let mut ran = None;

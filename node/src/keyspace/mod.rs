@@ -35,6 +35,9 @@ pub struct Access {
     /// Expired keys are deleted on access (false on a replica, which waits for
     /// its master's DEL but still hides them from reads).
     pub delete_expired: bool,
+    /// Keys past their expiry time are still found: the commands of our
+    /// master run so (it decides when a key expires, and says so with DEL).
+    pub expired_visible: bool,
     /// Whether to update the access stamp (false for `OBJECT`, `TYPE`-like
     /// introspection and `CLIENT NO-TOUCH`).
     pub touch: bool,
@@ -122,7 +125,7 @@ impl Db {
     /// Handles an expired key on access: deletes it when allowed. Returns true
     /// when the key is logically gone.
     fn expire_if_needed(&mut self, key: &[u8], access: &Access) -> bool {
-        if !self.is_expired(key, access.now_ms) {
+        if access.expired_visible || !self.is_expired(key, access.now_ms) {
             return false;
         }
         if access.delete_expired {
@@ -457,6 +460,7 @@ mod tests {
             now_ms,
             lru_clock: 1,
             delete_expired: true,
+            expired_visible: false,
             touch: true,
             lfu: None,
         }

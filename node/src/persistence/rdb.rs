@@ -1396,6 +1396,7 @@ mod tests {
             now_ms: 0,
             lru_clock: 0,
             delete_expired: true,
+            expired_visible: false,
             touch: true,
             lfu: None,
         };
@@ -1441,6 +1442,7 @@ mod tests {
             now_ms: 0,
             lru_clock: 0,
             delete_expired: true,
+            expired_visible: false,
             touch: true,
             lfu: None,
         };

@@ -268,6 +268,17 @@ pub async fn serve(
             let Some(r) = s.repl.replicas.get_mut(&id) else {
                 return Ok(());
             };
+            // What it has yet to get of the stream is its output buffer.
+            let lag = (s.repl.offset + 1 - r.next).max(0) as u64;
+            let limit = s.config.client_output_buffer_limit[crate::config::ClientClass::Replica as usize];
+            if limit.hard > 0 && lag > limit.hard {
+                tracing::warn!(
+                    "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits (replica {}:{} is {lag} bytes behind)",
+                    r.ip,
+                    r.port
+                );
+                return Ok(());
+            }
             match r.state {
                 ReplicaState::WaitBgsave => {
                     let job = s.repl.jobs.get(r.job);
@@ -299,16 +310,6 @@ pub async fn serve(
                     if out.len() < 64 * 1024
                         && let Some(b) = &s.repl.backlog
                     {
-                        let lag = (b.end() + 1 - r.next).max(0) as u64;
-                        let limit = s.config.client_output_buffer_limit[crate::config::ClientClass::Replica as usize];
-                        if limit.hard > 0 && lag > limit.hard {
-                            tracing::warn!(
-                                "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits (replica {}:{} is {lag} bytes behind)",
-                                r.ip,
-                                r.port
-                            );
-                            return Ok(());
-                        }
                         scratch.clear();
                         let n = b.read(r.next, 256 * 1024, &mut scratch);
                         r.next += n as i64;
@@ -453,6 +454,8 @@ fn replica_input(
             Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
         }
     }
+    // Released first: a failover completing now disconnects this replica too.
+    drop(c);
     super::serve_waiters(&mut s, false);
     super::failover::progress(&mut s);
     Ok(())

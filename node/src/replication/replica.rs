@@ -455,13 +455,11 @@ async fn apply_stream(
                 .map_err(|e| format!("Error writing to MASTER: {e}"))?;
             out.clear();
         }
-        let timeout = conn.timeout;
+        input.reserve(64 * 1024);
         tokio::select! {
-            r = tokio::time::timeout(timeout, conn.stream.read_buf(&mut input)) => {
+            r = conn.stream.read_buf(&mut input) => {
                 let before = raw.len();
-                let n = r
-                    .map_err(|_| "MASTER timeout: no data nor PING received...".to_string())?
-                    .map_err(|e| format!("I/O error reading from MASTER: {e}"))?;
+                let n = r.map_err(|e| format!("I/O error reading from MASTER: {e}"))?;
                 if n == 0 {
                     return Err("Connection with master lost.".into());
                 }
@@ -472,6 +470,10 @@ async fn apply_stream(
                 }
             }
             _ = ack.tick() => {
+                let silent = server.borrow().repl.master.as_ref().map(|m| m.last_io.elapsed());
+                if silent.is_some_and(|s| s > conn.timeout) {
+                    return Err("MASTER timeout: no data nor PING received...".into());
+                }
                 let offset = server.borrow().repl.offset.to_string();
                 crate::propagate::encode(&mut out, &[&b"REPLCONF"[..], b"ACK", offset.as_bytes()]);
             }

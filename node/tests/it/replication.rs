@@ -191,11 +191,23 @@ fn wait_expired(master: &Server, tag: &str) {
 
 #[test]
 fn redis_server_replicates_tessera_full_then_stream_then_partial() {
-    let master = Server::tessera(&[]);
+    for diskless in ["yes", "no"] {
+        redis_replicates_tessera(diskless);
+    }
+}
+
+fn redis_replicates_tessera(diskless: &str) {
+    let master = Server::tessera(&["--repl-diskless-sync", diskless]);
     let replica = redis_or_skip!(&[]);
     write_everything(&master, "before");
     replicaof(&replica, &master);
     wait_synced(&master, &replica);
+    let target = if diskless == "yes" { "replicas sockets" } else { "disk" };
+    let log = master.log_tail(50);
+    assert!(
+        log.contains(&format!("Starting BGSAVE for SYNC with target: {target}")),
+        "{log}"
+    );
     write_everything(&master, "live");
     wait_expired(&master, "live");
     wait_expired(&master, "before");
