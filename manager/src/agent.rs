@@ -63,6 +63,15 @@ pub struct ShardSpec {
     pub data_persistence: String,
     pub aof_policy: String,
     pub snapshot_policy: Vec<crate::bdbs::SnapshotRule>,
+    /// A master whose process ends on its own is restarted no sooner than
+    /// this, so that its replica is promoted first instead of resyncing from
+    /// an empty master (0: restart at once).
+    #[serde(default)]
+    pub restart_hold_ms: u64,
+    /// A master whose agent has not reached the manager for this long takes
+    /// writes only while a replica keeps up with it (0: never fenced).
+    #[serde(default)]
+    pub fence_after_ms: u64,
 }
 
 /// What an agent reports about one shard.

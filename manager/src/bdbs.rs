@@ -43,6 +43,18 @@ pub enum EvictionPolicy {
     VolatileTtl,
 }
 
+/// When a write is acknowledged to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Once the master has it (Redis's behaviour): a failover may lose the
+    /// last writes the replica had not received yet.
+    Async,
+    /// Once a replica has it too (the proxy waits with `WAIT 1`): a failover
+    /// loses no acknowledged write. Needs `replication`.
+    Sync,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
@@ -84,6 +96,7 @@ pub struct Bdb {
     pub eviction_policy: EvictionPolicy,
     pub authentication_redis_pass: Option<String>,
     pub tls_mode: TlsMode,
+    pub durability: Durability,
     /// `pending | active | active-change-pending | delete-pending | creation-failed`.
     pub status: String,
     pub shard_list: Vec<i64>,
@@ -115,6 +128,8 @@ pub struct BdbFields {
     /// The password clients send with AUTH; empty for none.
     pub authentication_redis_pass: Option<String>,
     pub tls_mode: Option<TlsMode>,
+    /// `async` (default) or `sync` (needs `replication`).
+    pub durability: Option<Durability>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -160,12 +175,13 @@ pub struct BdbRow {
     pub password: Option<String>,
     pub password_hash: Option<String>,
     pub tls_mode: String,
+    pub durability: String,
     pub status: String,
     pub created_time: String,
 }
 
 pub const SELECT_BDB: &str = "SELECT uid, name, memory_size, shards_count, replication, data_persistence, aof_policy, \
-     snapshot_policy, port, eviction_policy, password, password_hash, tls_mode, status, created_time FROM bdbs";
+     snapshot_policy, port, eviction_policy, password, password_hash, tls_mode, durability, status, created_time FROM bdbs";
 
 /// The text SQLite stores for a serde enum value.
 pub fn enum_text<T: Serialize>(v: &T) -> String {
@@ -195,6 +211,7 @@ struct Desired {
     eviction_policy: EvictionPolicy,
     password: Option<String>,
     tls_mode: TlsMode,
+    durability: Durability,
 }
 
 impl Desired {
@@ -211,6 +228,7 @@ impl Desired {
             eviction_policy: parse_text("eviction_policy", &r.eviction_policy)?,
             password: r.password.clone(),
             tls_mode: parse_text("tls_mode", &r.tls_mode)?,
+            durability: parse_text("durability", &r.durability)?,
         })
     }
 
@@ -247,6 +265,9 @@ impl Desired {
         }
         if let Some(v) = f.tls_mode {
             self.tls_mode = v;
+        }
+        if let Some(v) = f.durability {
+            self.durability = v;
         }
     }
 
@@ -305,6 +326,12 @@ impl Desired {
                 "authentication_redis_pass is at most 512 characters, without spaces, quotes or control characters",
             ));
         }
+        if self.durability == Durability::Sync && !self.replication {
+            return Err(ApiError::bad_request(
+                "invalid_durability",
+                "durability \"sync\" needs replication: true (a write waits for a replica)",
+            ));
+        }
         if self.tls_mode == TlsMode::Enabled && state.tls.is_none() {
             return Err(ApiError::not_acceptable(
                 "tls_not_configured",
@@ -349,6 +376,7 @@ impl BdbRow {
             eviction_policy: d.eviction_policy,
             authentication_redis_pass: self.password,
             tls_mode: d.tls_mode,
+            durability: d.durability,
             status: self.status,
             shard_list,
             created_time: self.created_time,
@@ -405,7 +433,7 @@ async fn endpoint_port(conn: &mut sqlx::SqliteConnection, asked: Option<u16>, ex
 
 /// Nodes with what they already hold: those that may receive new shards
 /// (up, not in maintenance) if `available_only`, else every node.
-async fn candidates(
+pub(crate) async fn candidates(
     state: &AppState,
     conn: &mut sqlx::SqliteConnection,
     available_only: bool,
@@ -541,6 +569,7 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
         eviction_policy: EvictionPolicy::VolatileLru,
         password: None,
         tls_mode: TlsMode::Disabled,
+        durability: Durability::Async,
     };
     d.apply(fields);
     d.validate(state)?;
@@ -577,8 +606,8 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
     }
     let uid: i64 = sqlx::query_scalar(
         "INSERT INTO bdbs (name, memory_size, shards_count, replication, data_persistence, aof_policy, snapshot_policy, \
-         port, eviction_policy, password, password_hash, tls_mode, status, created_time) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING uid",
+         port, eviction_policy, password, password_hash, tls_mode, durability, status, created_time) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING uid",
     )
     .bind(&d.name)
     .bind(d.memory_size)
@@ -592,6 +621,7 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
     .bind(&d.password)
     .bind(&password_hash)
     .bind(enum_text(&d.tls_mode))
+    .bind(enum_text(&d.durability))
     .fetch_one(&mut *tx)
     .await?;
     for p in &placement {
@@ -701,7 +731,7 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
     };
     sqlx::query(
         "UPDATE bdbs SET name = ?, memory_size = ?, data_persistence = ?, aof_policy = ?, snapshot_policy = ?, port = ?, \
-         eviction_policy = ?, password = ?, password_hash = ?, tls_mode = ?, status = ? WHERE uid = ?",
+         eviction_policy = ?, password = ?, password_hash = ?, tls_mode = ?, durability = ?, status = ? WHERE uid = ?",
     )
     .bind(&d.name)
     .bind(d.memory_size)
@@ -713,6 +743,7 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
     .bind(&d.password)
     .bind(&password_hash)
     .bind(enum_text(&d.tls_mode))
+    .bind(enum_text(&d.durability))
     .bind(status)
     .bind(uid)
     .execute(&mut *tx)

@@ -22,6 +22,12 @@ pub struct Cluster {
     pub created_time: String,
     /// The topology epoch: grows with every change of routing state.
     pub epoch: i64,
+    /// A master shard that fails the manager's probes (or whose process is
+    /// reported down) for this long is failed over to its replica.
+    pub failover_timeout_ms: i64,
+    /// A node without heartbeats for this long is lost: the replicas it held
+    /// are re-created on other nodes when capacity allows.
+    pub node_lost_timeout_ms: i64,
 }
 
 /// Changes to the cluster settings.
@@ -29,7 +35,16 @@ pub struct Cluster {
 #[serde(deny_unknown_fields)]
 pub struct ClusterUpdate {
     pub name: Option<String>,
+    /// 200 to 60000.
+    pub failover_timeout_ms: Option<i64>,
+    /// 1000 to 86400000, and more than `failover_timeout_ms`.
+    pub node_lost_timeout_ms: Option<i64>,
 }
+
+/// Bounds of `failover_timeout_ms`.
+pub const FAILOVER_TIMEOUT_MS: std::ops::RangeInclusive<i64> = 200..=60_000;
+/// Bounds of `node_lost_timeout_ms`.
+pub const NODE_LOST_TIMEOUT_MS: std::ops::RangeInclusive<i64> = 1_000..=86_400_000;
 
 /// A per-second series.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,11 +55,11 @@ pub struct Stats<T> {
 }
 
 async fn load(state: &AppState) -> ApiResult<Cluster> {
-    Ok(
-        sqlx::query_as("SELECT name, created_time, epoch FROM cluster WHERE id = 1")
-            .fetch_one(&state.db)
-            .await?,
+    Ok(sqlx::query_as(
+        "SELECT name, created_time, epoch, failover_timeout_ms, node_lost_timeout_ms FROM cluster WHERE id = 1",
     )
+    .fetch_one(&state.db)
+    .await?)
 }
 
 /// The cluster settings.
@@ -65,18 +80,48 @@ pub async fn put_cluster(
 ) -> ApiResult<Json<Cluster>> {
     caller.require(Permission::EditCluster)?;
     let result = async {
+        if let Some(name) = &update.name
+            && (name.is_empty() || name.len() > 128 || name.chars().any(char::is_control))
+        {
+            return Err(ApiError::bad_request(
+                "invalid_name",
+                "a cluster name is 1 to 128 printable characters",
+            ));
+        }
+        let current = load(&state).await?;
+        let failover = update.failover_timeout_ms.unwrap_or(current.failover_timeout_ms);
+        let lost = update.node_lost_timeout_ms.unwrap_or(current.node_lost_timeout_ms);
+        if !FAILOVER_TIMEOUT_MS.contains(&failover) {
+            return Err(ApiError::bad_request(
+                "invalid_failover_timeout",
+                format!(
+                    "failover_timeout_ms must be between {} and {}",
+                    FAILOVER_TIMEOUT_MS.start(),
+                    FAILOVER_TIMEOUT_MS.end()
+                ),
+            ));
+        }
+        if !NODE_LOST_TIMEOUT_MS.contains(&lost) || lost <= failover {
+            return Err(ApiError::bad_request(
+                "invalid_node_lost_timeout",
+                format!(
+                    "node_lost_timeout_ms must be between {} and {} and more than failover_timeout_ms",
+                    NODE_LOST_TIMEOUT_MS.start(),
+                    NODE_LOST_TIMEOUT_MS.end()
+                ),
+            ));
+        }
         if let Some(name) = &update.name {
-            if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-                return Err(ApiError::bad_request(
-                    "invalid_name",
-                    "a cluster name is 1 to 128 printable characters",
-                ));
-            }
             sqlx::query("UPDATE cluster SET name = ? WHERE id = 1")
                 .bind(name)
                 .execute(&state.db)
                 .await?;
         }
+        sqlx::query("UPDATE cluster SET failover_timeout_ms = ?, node_lost_timeout_ms = ? WHERE id = 1")
+            .bind(failover)
+            .bind(lost)
+            .execute(&state.db)
+            .await?;
         load(&state).await
     }
     .await;

@@ -152,6 +152,8 @@ pub struct TopologyDb {
     pub password_hash: Option<String>,
     pub read_policy: String,
     pub max_connections: i64,
+    /// `async` or `sync`: whether the proxy acknowledges a write only once a replica has it.
+    pub durability: String,
     pub shards: Vec<TopologyShard>,
 }
 
@@ -201,6 +203,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         tls_mode: String,
         password_hash: Option<String>,
         shards_count: i64,
+        durability: String,
     }
     #[derive(sqlx::FromRow)]
     struct Shard {
@@ -214,7 +217,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         .fetch_one(&mut *tx)
         .await?;
     let dbs: Vec<Db> = sqlx::query_as(
-        "SELECT uid, name, port, tls_mode, password_hash, shards_count FROM bdbs \
+        "SELECT uid, name, port, tls_mode, password_hash, shards_count, durability FROM bdbs \
          WHERE status NOT IN ('delete-pending', 'creation-failed') ORDER BY uid",
     )
     .fetch_all(&mut *tx)
@@ -265,6 +268,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
                 password_hash: d.password_hash,
                 read_policy: "master".to_owned(),
                 max_connections: 10_000,
+                durability: d.durability,
                 shards,
             }
         })

@@ -13,6 +13,8 @@
 //!   [`shards`], [`cluster`], [`users`], [`actions`], [`logs`], [`internal`]
 //!   (agents and proxies), [`metrics`], [`openapi`].
 //! * [`console`] — the web console, on top of the resources' handlers.
+//! * [`watchdog`] (failure detection), [`failover`] (promotion, planned
+//!   failover, replica re-creation).
 //! * [`scheduler`] (placement, pure), [`reconciler`] (the loop), [`agent`]
 //!   (the agent API client), [`shard_client`] (RESP to shards), [`state`].
 
@@ -25,6 +27,7 @@ pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod failover;
 pub mod internal;
 pub mod logs;
 pub mod metrics;
@@ -37,6 +40,7 @@ pub mod shards;
 pub mod state;
 pub mod tls;
 pub mod users;
+pub mod watchdog;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -149,6 +153,7 @@ pub fn app(state: AppState) -> Router {
         .merge(logs::router())
         .merge(internal::router())
         .merge(console::router())
+        .merge(failover::router())
         .route("/metrics", get(metrics::scrape))
         .route("/v1/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::not_found("not_found", "no such endpoint") })
@@ -169,6 +174,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let reconciler = tokio::spawn(reconciler::Reconciler::default().run(state.clone()));
+    let watchdog = tokio::spawn(watchdog::Watchdog::default().run(state.clone()));
     let app = app(state.clone());
     let result = match tls {
         Some(tls) => {
@@ -182,6 +188,7 @@ pub async fn run(
         }
     };
     reconciler.abort();
+    watchdog.abort();
     state.db.close().await;
     result.context("the HTTP server failed")
 }

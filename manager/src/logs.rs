@@ -56,7 +56,8 @@ pub async fn audit<T>(
     result
 }
 
-fn error_code(e: &ApiError) -> String {
+/// The `error_code` an error answers with.
+pub fn error_code(e: &ApiError) -> String {
     match e {
         ApiError::BadRequest { code, .. }
         | ApiError::NotFound { code, .. }

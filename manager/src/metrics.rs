@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use prometheus::{Encoder, GaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{CounterVec, Encoder, GaugeVec, Opts, Registry, TextEncoder};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -33,6 +33,8 @@ pub struct Metrics {
     shard_used_memory: GaugeVec,
     shard_restarts: GaugeVec,
     shard_persistence_ok: GaugeVec,
+    failovers: CounterVec,
+    last_failover_seconds: GaugeVec,
 }
 
 impl Metrics {
@@ -112,8 +114,33 @@ impl Metrics {
                 "1 if the shard's last RDB save or AOF write succeeded, else 0.",
                 &["shard", "bdb", "node", "kind"],
             )?,
+            failovers: {
+                let c = CounterVec::new(
+                    Opts::new(
+                        "tessera_failovers_total",
+                        "Failovers of master shards, by kind (automatic, planned).",
+                    ),
+                    &["bdb", "kind"],
+                )?;
+                registry.register(Box::new(c.clone()))?;
+                c
+            },
+            last_failover_seconds: gauge(
+                "tessera_last_failover_duration_seconds",
+                "Time of the database's last failover: from failure detected (or request) to the new master promoted and published.",
+                &["bdb"],
+            )?,
             registry,
         })
+    }
+
+    /// Counts a failover and its duration.
+    pub fn record_failover(&self, p: &crate::failover::Promoted, kind: &str, seconds: f64) {
+        let bdb = p.bdb_uid.to_string();
+        self.failovers.with_label_values(&[bdb.as_str(), kind]).inc();
+        self.last_failover_seconds
+            .with_label_values(&[bdb.as_str()])
+            .set(seconds);
     }
 
     fn reset(&self) {

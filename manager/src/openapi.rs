@@ -13,6 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         crate::cluster::get_cluster, crate::cluster::put_cluster, crate::cluster::cluster_stats, crate::cluster::bdb_stats,
         crate::nodes::list, crate::nodes::get_one, crate::nodes::action,
         crate::shards::list, crate::shards::get_one,
+        crate::failover::shard_failover, crate::failover::bdb_failover,
         crate::users::list, crate::users::get_one, crate::users::post, crate::users::put, crate::users::delete, crate::users::authorize,
         crate::actions::list, crate::actions::get_one,
         crate::logs::list,

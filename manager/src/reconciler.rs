@@ -35,6 +35,8 @@ struct SpecRow {
     aof_policy: String,
     snapshot_policy: String,
     master: Option<String>,
+    replication: bool,
+    failover_timeout_ms: i64,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -258,12 +260,13 @@ async fn set_status(state: &AppState, uid: i64, status: &str) -> Result<(), sqlx
 }
 
 /// Every shard SQLite wants running, with the node it belongs on.
-async fn load_specs(state: &AppState) -> anyhow::Result<Vec<(i64, ShardSpec)>> {
+pub(crate) async fn load_specs(state: &AppState) -> anyhow::Result<Vec<(i64, ShardSpec)>> {
     let rows: Vec<SpecRow> = sqlx::query_as(
         "SELECT s.uid, s.bdb_uid, s.role, s.node_uid, s.port, b.memory_size, b.shards_count, b.eviction_policy, b.password, \
          b.data_persistence, b.aof_policy, b.snapshot_policy, \
          (SELECT n.addr || ':' || m.port FROM shards m JOIN nodes n ON n.uid = m.node_uid \
-          WHERE m.bdb_uid = s.bdb_uid AND m.idx = s.idx AND m.role = 'master') AS master \
+          WHERE m.bdb_uid = s.bdb_uid AND m.idx = s.idx AND m.role = 'master') AS master, \
+         b.replication, (SELECT failover_timeout_ms FROM cluster WHERE id = 1) AS failover_timeout_ms \
          FROM shards s JOIN bdbs b ON b.uid = s.bdb_uid \
          WHERE b.status NOT IN ('delete-pending', 'creation-failed') ORDER BY s.uid",
     )
@@ -287,6 +290,16 @@ async fn load_specs(state: &AppState) -> anyhow::Result<Vec<(i64, ShardSpec)>> {
                     data_persistence: r.data_persistence,
                     aof_policy: r.aof_policy,
                     snapshot_policy,
+                    restart_hold_ms: if r.replication && !replica {
+                        crate::failover::restart_hold_ms(r.failover_timeout_ms)
+                    } else {
+                        0
+                    },
+                    fence_after_ms: if r.replication && !replica {
+                        crate::failover::fence_after_ms(r.failover_timeout_ms)
+                    } else {
+                        0
+                    },
                 },
             ))
         })

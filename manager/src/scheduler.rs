@@ -93,6 +93,18 @@ fn free_port(node: &Candidate, used: &HashSet<u16>) -> Option<u16> {
     (node.ports[0]..=node.ports[1]).find(|p| !used.contains(p))
 }
 
+/// A node and port for one more shard needing `memory` bytes, on none of
+/// the nodes in `exclude` (those holding the same slot range): the node with
+/// the most unallocated memory, its lowest free port.
+pub fn place_one(nodes: &[Candidate], exclude: &[i64], memory: i64) -> Option<(i64, u16)> {
+    nodes
+        .iter()
+        .filter(|n| !exclude.contains(&n.uid) && n.total_memory - n.allocated >= memory)
+        .filter_map(|n| free_port(n, &n.used_ports).map(|p| (n, p)))
+        .max_by_key(|(n, _)| (n.total_memory - n.allocated, -n.uid))
+        .map(|(n, p)| (n.uid, p))
+}
+
 /// The inclusive slot range of shard `idx` of `count` (docs/architecture.md).
 pub fn slot_range(idx: i64, count: i64) -> (i64, i64) {
     (idx * 16384 / count, (idx + 1) * 16384 / count - 1)

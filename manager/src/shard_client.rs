@@ -1,39 +1,94 @@
-//! The few RESP commands the manager sends to shards itself (FLUSHALL for
-//! `PUT /v1/bdbs/{uid}/flush`), over a plain connection.
+//! The RESP commands the manager sends to shards itself: FLUSHALL for
+//! `PUT /v1/bdbs/{uid}/flush`, and the watchdog's and failover's PING,
+//! INFO replication and CLIENT PAUSE/UNPAUSE. One short connection per call.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use bytes::BytesMut;
+use resp::{Frame, FrameDecoder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Runs `AUTH password` (if any) and `FLUSHALL` on the shard at `addr`.
+/// Runs `commands` on the shard at `addr` (after `AUTH password` if any)
+/// within `timeout`, and returns their replies.
 ///
 /// # Errors
-/// The shard is unreachable or answers with an error.
-pub async fn flushall(addr: &str, password: Option<&str>) -> anyhow::Result<()> {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        let stream = TcpStream::connect(addr).await.context("connect")?;
-        let mut stream = BufReader::new(stream);
+/// The shard is unreachable, too slow, or answers with an error.
+pub async fn call(
+    addr: &str,
+    password: Option<&str>,
+    commands: &[&[&str]],
+    timeout: Duration,
+) -> anyhow::Result<Vec<Frame>> {
+    tokio::time::timeout(timeout, async {
+        let mut stream = TcpStream::connect(addr).await.context("connect")?;
+        let mut all: Vec<&[&str]> = Vec::with_capacity(commands.len() + 1);
+        let auth;
         if let Some(p) = password {
-            command(&mut stream, &["AUTH", p]).await?;
+            auth = ["AUTH", p];
+            all.push(&auth);
         }
-        command(&mut stream, &["FLUSHALL"]).await
+        all.extend_from_slice(commands);
+        let mut out = BytesMut::new();
+        for cmd in &all {
+            resp::encode::array_len(&mut out, cmd.len());
+            for arg in *cmd {
+                resp::encode::bulk(&mut out, arg.as_bytes());
+            }
+        }
+        stream.write_all(&out).await.context("write")?;
+        let mut buf = BytesMut::with_capacity(8 * 1024);
+        let mut decoder = FrameDecoder::new();
+        let mut replies = Vec::with_capacity(all.len());
+        while replies.len() < all.len() {
+            match decoder
+                .next_frame(&mut buf)
+                .map_err(|e| anyhow::anyhow!("bad reply: {e}"))?
+            {
+                Some(Frame::Error(e)) => {
+                    let cmd = all[replies.len()].first().copied().unwrap_or_default();
+                    anyhow::bail!("{cmd} answered {}", String::from_utf8_lossy(&e));
+                }
+                Some(frame) => replies.push(frame),
+                None => {
+                    if stream.read_buf(&mut buf).await.context("read")? == 0 {
+                        anyhow::bail!("the shard closed the connection");
+                    }
+                }
+            }
+        }
+        if password.is_some() {
+            replies.remove(0);
+        }
+        Ok(replies)
     })
     .await
-    .context("the shard did not answer within 10 s")?
+    .with_context(|| format!("the shard at {addr} did not answer within {timeout:?}"))?
 }
 
-async fn command(stream: &mut BufReader<TcpStream>, args: &[&str]) -> anyhow::Result<()> {
-    let mut request = format!("*{}\r\n", args.len());
-    for a in args {
-        request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-    }
-    stream.get_mut().write_all(request.as_bytes()).await.context("write")?;
-    let mut line = String::new();
-    stream.read_line(&mut line).await.context("read")?;
-    match line.strip_prefix('+') {
-        Some(_) => Ok(()),
-        None => anyhow::bail!("{}", line.trim_end()),
-    }
+/// Runs `FLUSHALL` on the shard at `addr`.
+///
+/// # Errors
+/// As [`call`].
+pub async fn flushall(addr: &str, password: Option<&str>) -> anyhow::Result<()> {
+    call(addr, password, &[&["FLUSHALL"]], Duration::from_secs(10))
+        .await
+        .map(drop)
+}
+
+/// The shard's `master_repl_offset` (INFO replication).
+///
+/// # Errors
+/// As [`call`], or an INFO reply without the field.
+pub async fn repl_offset(addr: &str, password: Option<&str>, timeout: Duration) -> anyhow::Result<i64> {
+    let replies = call(addr, password, &[&["INFO", "replication"]], timeout).await?;
+    let text = match replies.first() {
+        Some(Frame::Bulk(text) | Frame::Verbatim { text, .. }) => String::from_utf8_lossy(text).into_owned(),
+        other => anyhow::bail!("INFO answered {other:?}"),
+    };
+    text.lines()
+        .find_map(|l| l.trim_end().strip_prefix("master_repl_offset:"))
+        .and_then(|v| v.parse().ok())
+        .context("INFO replication has no master_repl_offset")
 }

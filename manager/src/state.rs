@@ -39,6 +39,8 @@ pub struct Shared {
     pub reconcile: Notify,
     /// The current topology epoch; topology long-polls wait on it.
     pub epoch: watch::Sender<i64>,
+    /// Held by a failover or replica move: one change of roles at a time.
+    pub failover_lock: tokio::sync::Mutex<()>,
     live: Mutex<Live>,
     sessions: Mutex<HashMap<String, Session>>,
 }
@@ -123,6 +125,7 @@ impl AppState {
             metrics: Metrics::new()?,
             reconcile: Notify::new(),
             epoch: watch::Sender::new(epoch),
+            failover_lock: tokio::sync::Mutex::new(()),
             live: Mutex::new(Live::default()),
             sessions: Mutex::new(HashMap::new()),
         })))

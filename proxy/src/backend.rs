@@ -5,6 +5,12 @@
 //! changes, in-flight replies are drained from the old master and waiting
 //! jobs go to the new one, failing only after [`CONNECT_WAIT`]. This module
 //! owns backend sockets; it knows nothing about commands.
+//!
+//! Durability `sync`: a job marked `acked` (a write of a `sync` database)
+//! gets its reply only once a replica has it. Every write of the link's
+//! batch is followed by one `WAIT 1 <SYNC_WAIT_MS>` (group commit); the
+//! replies of its acked jobs are held until WAIT answers, then passed on if
+//! a replica acknowledged, or replaced by [`NOT_REPLICATED`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,6 +36,13 @@ const WRITE_BATCH: usize = 64 * 1024;
 /// The error a client sees when its shard is unreachable (an upstream error:
 /// the request was not sent, so nothing was applied).
 pub const UNAVAILABLE: &[u8] = b"ERR shard unavailable, try again";
+/// How long a `sync` write waits for a replica's acknowledgement.
+pub const SYNC_WAIT_MS: u64 = 1000;
+/// The error a `sync` write gets when no replica acknowledged it in time
+/// (applied on the master, maybe lost by a failover: not acknowledged).
+pub const NOT_REPLICATED: &[u8] =
+    b"NOREPLICAS write not acknowledged by a replica in time (durability sync); it may or may not be applied";
+
 /// The error a client sees when the connection died after sending (an
 /// upstream error: the request may or may not have been applied).
 pub const CONNECTION_LOST: &[u8] = b"ERR connection to shard lost before it answered";
@@ -44,6 +57,8 @@ pub struct Job {
     pub skip: usize,
     /// Where the reply goes; a dropped receiver is fine.
     pub reply: oneshot::Sender<Frame>,
+    /// Reply only once a replica has the write (durability `sync`).
+    pub acked: bool,
 }
 
 /// A shared, self-reconnecting pipelined connection to one shard.
@@ -62,10 +77,19 @@ impl Link {
     }
 
     /// Queues `bytes` (holding `skip + 1` requests) and returns where the
-    /// last reply will arrive.
-    pub async fn send(&self, bytes: Bytes, skip: usize) -> oneshot::Receiver<Frame> {
+    /// last reply will arrive; with `acked`, once a replica has the writes.
+    pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Frame> {
         let (reply, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = self.jobs.send(Job { bytes, skip, reply }).await {
+        if let Err(mpsc::error::SendError(job)) = self
+            .jobs
+            .send(Job {
+                bytes,
+                skip,
+                reply,
+                acked,
+            })
+            .await
+        {
             let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
         }
         rx
@@ -164,10 +188,29 @@ enum End {
     Failed(String),
 }
 
-/// A sent job awaiting its reply.
+/// A sent job awaiting its reply, or the WAIT closing a batch with acked jobs.
 struct InFlight {
     skip: usize,
-    reply: oneshot::Sender<Frame>,
+    /// None for a WAIT.
+    reply: Option<oneshot::Sender<Frame>>,
+    acked: bool,
+}
+
+impl InFlight {
+    fn job(job: Job) -> InFlight {
+        InFlight {
+            skip: job.skip,
+            reply: Some(job.reply),
+            acked: job.acked,
+        }
+    }
+}
+
+/// Appends a job to the batch being written.
+fn push_job(job: Job, wbuf: &mut BytesMut, in_flight: &mut VecDeque<InFlight>, acked: &mut bool) {
+    wbuf.extend_from_slice(&job.bytes);
+    *acked |= job.acked;
+    in_flight.push_back(InFlight::job(job));
 }
 
 async fn serve(
@@ -184,24 +227,41 @@ async fn serve(
     let mut wbuf = BytesMut::with_capacity(WRITE_BATCH);
     let mut draining: Option<Instant> = None;
     let mut closed = false;
+    // The batch in wbuf holds an acked job: close it with a WAIT.
+    let mut batch_acked = false;
+    // Replies of acked jobs waiting for their batch's WAIT.
+    let mut held: Vec<(oneshot::Sender<Frame>, Frame)> = Vec::new();
     for w in waiting.drain(..) {
-        wbuf.extend_from_slice(&w.job.bytes);
-        in_flight.push_back(InFlight {
-            skip: w.job.skip,
-            reply: w.job.reply,
-        });
+        push_job(w.job, &mut wbuf, &mut in_flight, &mut batch_acked);
     }
-    let fail = |in_flight: &mut VecDeque<InFlight>, why: String| {
-        for f in in_flight.drain(..) {
-            let _ = f.reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
+    let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, why: String| {
+        let lost = in_flight
+            .drain(..)
+            .filter_map(|f| f.reply)
+            .chain(held.drain(..).map(|(r, _)| r));
+        for reply in lost {
+            let _ = reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
         }
         End::Failed(why)
     };
     loop {
+        if batch_acked {
+            let timeout = SYNC_WAIT_MS.to_string();
+            resp::encode::array_len(&mut wbuf, 3);
+            for arg in [&b"WAIT"[..], b"1", timeout.as_bytes()] {
+                resp::encode::bulk(&mut wbuf, arg);
+            }
+            in_flight.push_back(InFlight {
+                skip: 0,
+                reply: None,
+                acked: false,
+            });
+            batch_acked = false;
+        }
         if !wbuf.is_empty() {
             metrics.backend_bytes_out.inc_by(wbuf.len() as u64);
             if let Err(e) = stream.write_all(&wbuf).await {
-                return fail(&mut in_flight, e.to_string());
+                return fail(&mut in_flight, &mut held, e.to_string());
             }
             wbuf.clear();
         }
@@ -210,7 +270,7 @@ async fn serve(
         }
         // Nobody sends any more and nobody waits for what is in flight (a
         // dedicated link whose client left during a blocking command).
-        if closed && in_flight.iter().all(|f| f.reply.is_closed()) {
+        if closed && held.is_empty() && in_flight.iter().all(|f| f.reply.as_ref().is_none_or(|r| r.is_closed())) {
             return End::Closed;
         }
         let drain_deadline = draining.map_or_else(|| Instant::now() + Duration::from_secs(3600), |d| d + DRAIN_WAIT);
@@ -218,24 +278,31 @@ async fn serve(
             biased;
             read = stream.read_buf(&mut rbuf) => {
                 match read {
-                    Ok(0) => return fail(&mut in_flight, "shard closed the connection".into()),
-                    Err(e) => return fail(&mut in_flight, e.to_string()),
+                    Ok(0) => return fail(&mut in_flight, &mut held, "shard closed the connection".into()),
+                    Err(e) => return fail(&mut in_flight, &mut held, e.to_string()),
                     Ok(n) => metrics.backend_bytes_in.inc_by(n as u64),
                 }
                 loop {
                     match decoder.next_frame(&mut rbuf) {
                         Ok(Some(frame)) => {
                             let Some(front) = in_flight.front_mut() else {
-                                return fail(&mut in_flight, "reply without a request".into());
+                                return fail(&mut in_flight, &mut held, "reply without a request".into());
                             };
                             if front.skip > 0 {
                                 front.skip -= 1;
                             } else if let Some(done) = in_flight.pop_front() {
-                                let _ = done.reply.send(frame);
+                                match done.reply {
+                                    // An error was not applied: nothing to wait for.
+                                    Some(reply) if done.acked && !matches!(frame, Frame::Error(_)) => held.push((reply, frame)),
+                                    Some(reply) => {
+                                        let _ = reply.send(frame);
+                                    }
+                                    None => release(&mut held, &frame),
+                                }
                             }
                         }
                         Ok(None) => break,
-                        Err(e) => return fail(&mut in_flight, format!("bad reply from shard: {e}")),
+                        Err(e) => return fail(&mut in_flight, &mut held, format!("bad reply from shard: {e}")),
                     }
                 }
             }
@@ -244,12 +311,10 @@ async fn serve(
                     closed = true;
                     continue;
                 };
-                wbuf.extend_from_slice(&job.bytes);
-                in_flight.push_back(InFlight { skip: job.skip, reply: job.reply });
+                push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
                 while wbuf.len() < WRITE_BATCH {
                     let Ok(job) = jobs.try_recv() else { break };
-                    wbuf.extend_from_slice(&job.bytes);
-                    in_flight.push_back(InFlight { skip: job.skip, reply: job.reply });
+                    push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
                 }
             }
             changed = addr.changed(), if draining.is_none() && *watching => {
@@ -260,8 +325,21 @@ async fn serve(
                 }
             }
             () = tokio::time::sleep_until(drain_deadline.into()), if draining.is_some() => {
-                return fail(&mut in_flight, "old master did not answer in time".into());
+                return fail(&mut in_flight, &mut held, "old master did not answer in time".into());
             }
         }
+    }
+}
+
+/// Passes the held replies on if `wait` (the reply of `WAIT 1`) says a
+/// replica has the writes, else answers them with [`NOT_REPLICATED`].
+fn release(held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, wait: &Frame) {
+    let replicated = matches!(wait, Frame::Integer(n) if *n >= 1);
+    for (reply, frame) in held.drain(..) {
+        let _ = reply.send(if replicated {
+            frame
+        } else {
+            Frame::Error(Bytes::from_static(NOT_REPLICATED))
+        });
     }
 }

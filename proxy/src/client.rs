@@ -310,6 +310,11 @@ impl Conn {
         }
     }
 
+    /// Whether a command's reply waits for a replica (a write of a `sync` database).
+    fn acked(&self, name: &[u8]) -> bool {
+        routing::is_write(name) && self.db.sync()
+    }
+
     fn protocol(&self) -> u8 {
         if self.resp3 { 3 } else { 2 }
     }
@@ -371,7 +376,7 @@ impl Conn {
                         .entry(shard)
                         .or_insert_with(|| routes.dedicated(shard, protocol))
                         .clone();
-                    let rx = link.send(request_bytes(&args), 0).await;
+                    let rx = link.send(request_bytes(&args), 0, self.acked(&name)).await;
                     self.emit(Out::Wait(rx, self.meta(Class::Blocking))).await;
                 } else {
                     self.forward_with(&routes, shard, &args, Class::Single).await;
@@ -389,7 +394,7 @@ impl Conn {
         self.switch_to(false).await;
         let rx = routes
             .link(shard, self.protocol(), self.id)
-            .send(request_bytes(args), 0)
+            .send(request_bytes(args), 0, self.acked(&args[0]))
             .await;
         self.emit(Out::Wait(rx, self.meta(class))).await;
     }
@@ -433,7 +438,7 @@ impl Conn {
             receivers.push(
                 routes
                     .link(*shard, self.protocol(), self.id)
-                    .send(bytes.freeze(), 0)
+                    .send(bytes.freeze(), 0, self.acked(&args[0]))
                     .await,
             );
         }
@@ -454,7 +459,7 @@ impl Conn {
             receivers.push(
                 routes
                     .link(shard, self.protocol(), self.id)
-                    .send(bytes.clone(), 0)
+                    .send(bytes.clone(), 0, self.acked(&args[0]))
                     .await,
             );
         }
@@ -477,7 +482,7 @@ impl Conn {
         self.switch_to(false).await;
         let rx = routes
             .link(shard as usize, self.protocol(), self.id)
-            .send(request_bytes(&args), 0)
+            .send(request_bytes(&args), 0, false)
             .await;
         self.emit(Out::Merge(
             Merge::Scan { shard, shards },
@@ -750,17 +755,22 @@ impl Conn {
                 let watch = self.watch.take();
                 if tx.aborted {
                     if let Some(w) = watch {
-                        drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0).await);
+                        drop(
+                            w.link
+                                .send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false)
+                                .await,
+                        );
                     }
                     let text = b"EXECABORT Transaction discarded because of previous errors.";
                     return self.reply(error(text), class).await;
                 }
                 encode_request(std::iter::once(&b"EXEC"[..]), &mut tx.queued);
                 let skip = tx.count + 1;
+                let acked = self.acked(b"exec");
                 let rx = match watch {
                     Some(w) => {
                         self.switch_to(true).await;
-                        w.link.send(tx.queued.freeze(), skip).await
+                        w.link.send(tx.queued.freeze(), skip, acked).await
                     }
                     None => {
                         self.switch_to(false).await;
@@ -769,7 +779,7 @@ impl Conn {
                         // One job: no other client's request lands inside it.
                         routes
                             .link(shard, self.protocol(), self.id)
-                            .send(tx.queued.freeze(), skip)
+                            .send(tx.queued.freeze(), skip, acked)
                             .await
                     }
                 };
@@ -780,13 +790,17 @@ impl Conn {
                     return self.reply(error(b"ERR DISCARD without MULTI"), class).await;
                 }
                 if let Some(w) = self.watch.take() {
-                    drop(w.link.send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0).await);
+                    drop(
+                        w.link
+                            .send(request_bytes(&[Bytes::from_static(b"UNWATCH")]), 0, false)
+                            .await,
+                    );
                 }
                 self.reply(ok(), class).await
             }
             "unwatch" if args.len() == 1 => {
                 if let Some(w) = self.watch.take() {
-                    drop(w.link.send(request_bytes(&args), 0).await);
+                    drop(w.link.send(request_bytes(&args), 0, false).await);
                 }
                 self.reply(ok(), class).await
             }
@@ -811,7 +825,7 @@ impl Conn {
                 });
                 let link = watch.link.clone();
                 self.switch_to(true).await;
-                let rx = link.send(request_bytes(&args), 0).await;
+                let rx = link.send(request_bytes(&args), 0, false).await;
                 self.emit(Out::Wait(rx, self.meta(class))).await
             }
             _ => self.reply(arity_error(&args[0]), class).await,

@@ -94,6 +94,10 @@ pub struct Database {
     /// Most client connections at once (0 = unlimited).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// `async` (default): a write is acknowledged when the master has it;
+    /// `sync`: once a replica has it too (`WAIT 1`).
+    #[serde(default)]
+    pub durability: Durability,
     /// The shards, covering all 16384 slots.
     pub shards: Vec<Shard>,
 }
@@ -111,6 +115,17 @@ pub enum TlsMode {
     Disabled,
     /// TLS only; plaintext clients are refused.
     Enabled,
+}
+
+/// When a write is acknowledged to the client.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// When the master has it.
+    #[default]
+    Async,
+    /// When a replica has it too.
+    Sync,
 }
 
 /// Where reads go.
@@ -327,9 +342,10 @@ master = "127.0.0.1:30002"
     fn topology_json_parses() {
         let json = r#"{"epoch": 12, "databases": [{"uid": 3, "name": "cache", "port": 12000,
             "tls_mode": "disabled", "tls": null, "password_hash": null, "read_policy": "master",
-            "max_connections": 10000, "shards": [{"slots": [0, 16383], "master": "127.0.0.1:1", "replicas": []}]}]}"#;
+            "max_connections": 10000, "durability": "sync", "shards": [{"slots": [0, 16383], "master": "127.0.0.1:1", "replicas": []}]}]}"#;
         let t: Topology = serde_json::from_str(json).expect("topology");
         assert_eq!(t.epoch, 12);
+        assert_eq!(t.databases[0].durability, Durability::Sync);
         validate_databases(&t.databases).expect("valid");
     }
 }

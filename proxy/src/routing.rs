@@ -296,6 +296,122 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
     }
 }
 
+/// Whether a command may write (Redis 7.0's `write` flag, plus EXEC, EVAL
+/// and FCALL, whose bodies may write): what durability `sync` waits for.
+pub fn is_write(name: &[u8]) -> bool {
+    let mut lower = [0u8; 24];
+    if name.len() > lower.len() {
+        return false;
+    }
+    for (d, s) in lower.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..name.len()],
+        b"set"
+            | b"setnx"
+            | b"setex"
+            | b"psetex"
+            | b"append"
+            | b"incr"
+            | b"decr"
+            | b"incrby"
+            | b"decrby"
+            | b"incrbyfloat"
+            | b"getset"
+            | b"getdel"
+            | b"getex"
+            | b"setrange"
+            | b"setbit"
+            | b"bitfield"
+            | b"bitop"
+            | b"mset"
+            | b"msetnx"
+            | b"del"
+            | b"unlink"
+            | b"expire"
+            | b"pexpire"
+            | b"expireat"
+            | b"pexpireat"
+            | b"persist"
+            | b"restore"
+            | b"sort"
+            | b"copy"
+            | b"rename"
+            | b"renamenx"
+            | b"flushdb"
+            | b"flushall"
+            | b"lpush"
+            | b"rpush"
+            | b"lpushx"
+            | b"rpushx"
+            | b"lpop"
+            | b"rpop"
+            | b"lset"
+            | b"linsert"
+            | b"lrem"
+            | b"ltrim"
+            | b"lmove"
+            | b"rpoplpush"
+            | b"lmpop"
+            | b"blpop"
+            | b"brpop"
+            | b"blmove"
+            | b"brpoplpush"
+            | b"blmpop"
+            | b"hset"
+            | b"hsetnx"
+            | b"hmset"
+            | b"hdel"
+            | b"hincrby"
+            | b"hincrbyfloat"
+            | b"sadd"
+            | b"srem"
+            | b"spop"
+            | b"smove"
+            | b"sinterstore"
+            | b"sunionstore"
+            | b"sdiffstore"
+            | b"zadd"
+            | b"zincrby"
+            | b"zrem"
+            | b"zremrangebyscore"
+            | b"zremrangebyrank"
+            | b"zremrangebylex"
+            | b"zpopmin"
+            | b"zpopmax"
+            | b"bzpopmin"
+            | b"bzpopmax"
+            | b"zmpop"
+            | b"bzmpop"
+            | b"zunionstore"
+            | b"zinterstore"
+            | b"zdiffstore"
+            | b"zrangestore"
+            | b"pfadd"
+            | b"pfmerge"
+            | b"pfcount"
+            | b"geoadd"
+            | b"georadius"
+            | b"georadiusbymember"
+            | b"geosearchstore"
+            | b"xadd"
+            | b"xdel"
+            | b"xtrim"
+            | b"xack"
+            | b"xclaim"
+            | b"xautoclaim"
+            | b"xgroup"
+            | b"xsetid"
+            | b"xreadgroup"
+            | b"exec"
+            | b"eval"
+            | b"evalsha"
+            | b"fcall"
+            | b"function"
+    )
+}
+
 /// The one slot all `keys` hash to; `None` for no keys.
 ///
 /// # Errors
@@ -367,6 +483,22 @@ mod tests {
         assert_eq!(one_slot(&args("{u}a {u}b")), Ok(Some(resp::key_slot(b"u"))));
         assert_eq!(one_slot(&args("a b")), Err(RouteError::CrossSlot));
         assert_eq!(one_slot(&[]), Ok(None));
+    }
+
+    #[test]
+    fn writes() {
+        for w in ["SET", "lpush", "Exec", "zadd", "del"] {
+            assert!(is_write(w.as_bytes()), "{w}");
+        }
+        for r in [
+            "GET",
+            "lrange",
+            "ping",
+            "zrangebyscore",
+            "a-very-long-unknown-command-name",
+        ] {
+            assert!(!is_write(r.as_bytes()), "{r}");
+        }
     }
 
     #[test]

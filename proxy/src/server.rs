@@ -193,6 +193,11 @@ impl Db {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Whether writes wait for a replica (durability `sync`).
+    pub fn sync(&self) -> bool {
+        self.settings.read().expect("settings lock").config.durability == crate::config::Durability::Sync
+    }
+
     /// Whether clients must authenticate.
     pub fn needs_password(&self) -> bool {
         self.settings.read().expect("settings lock").password != Password::None

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const TOKEN: &str = "e2e-cluster-token";
+pub(crate) const TOKEN: &str = "e2e-cluster-token";
 const PASSWORD: &str = "e2e-admin-password";
 
 /// A child process killed on drop.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 }
 
 /// `tessera-agent` (and `tessera-node` beside it) from this workspace's target dir.
-fn agent_binary() -> PathBuf {
+pub(crate) fn agent_binary() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_BIN_EXE_tessera-manager"))
         .parent()
         .expect("target dir")
@@ -46,13 +46,13 @@ fn agent_binary() -> PathBuf {
     agent
 }
 
-struct Manager {
-    _proc: Proc,
-    url: String,
+pub(crate) struct Manager {
+    pub(crate) proc: Proc,
+    pub(crate) url: String,
     http: reqwest::Client,
 }
 
-fn start_manager(port: u16, data: &std::path::Path) -> Manager {
+pub(crate) fn start_manager(port: u16, data: &std::path::Path) -> Manager {
     let child = Command::new(env!("CARGO_BIN_EXE_tessera-manager"))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data)
@@ -63,14 +63,14 @@ fn start_manager(port: u16, data: &std::path::Path) -> Manager {
         .spawn()
         .expect("start tessera-manager");
     Manager {
-        _proc: Proc(child),
+        proc: Proc(child),
         url: format!("http://127.0.0.1:{port}"),
         http: reqwest::Client::new(),
     }
 }
 
 impl Manager {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -87,11 +87,11 @@ impl Manager {
         }
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn wait_for(&self, what: &str, mut ok: impl FnMut(u16, &Value) -> bool, path: &str) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, mut ok: impl FnMut(u16, &Value) -> bool, path: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (s, v) = self.get(path).await;
@@ -104,7 +104,7 @@ impl Manager {
     }
 }
 
-fn redis_cli(addr: &str, password: &str, args: &[&str]) -> String {
+pub(crate) fn redis_cli(addr: &str, password: &str, args: &[&str]) -> String {
     let (host, port) = addr.split_once(':').expect("host:port");
     let out = Command::new("redis-cli")
         .args(["-h", host, "-p", port, "-a", password, "--no-auth-warning"])

@@ -3,6 +3,7 @@
 
 mod api;
 mod e2e;
+mod ha;
 mod reconcile;
 mod support;
 mod tls;

@@ -80,6 +80,7 @@ async fn heartbeat(agent: &Agent, client: &reqwest::Client, base: &str, uid: u64
             .json(&agent.heartbeat())
             .send()
             .await;
+        agent.record_contact(matches!(&sent, Ok(r) if r.status().is_success()));
         let problem = match sent {
             Ok(r) if r.status().is_success() => None,
             Ok(r) if r.status() == StatusCode::NOT_FOUND => {

@@ -16,6 +16,7 @@
 //! - [`api`]: the HTTP API and its bearer-token check.
 //! - [`metrics`]: the Prometheus text of `/metrics`.
 //! - [`manager`]: registration and heartbeats.
+//! - [`fence`]: the fencing lease of master shards cut off from the manager.
 //!
 //! # Files
 //! `<data-dir>/node.json` holds the node's uid; `<data-dir>/shards/<uid>/`
@@ -23,6 +24,7 @@
 
 pub mod api;
 pub mod conf;
+pub mod fence;
 pub mod host;
 pub mod manager;
 pub mod metrics;
@@ -123,6 +125,7 @@ pub struct Agent {
     uid: Mutex<Option<u64>>,
     shards: Mutex<BTreeMap<u64, ShardHandle>>,
     host: Mutex<HostStats>,
+    contact: Mutex<fence::Contact>,
 }
 
 /// The node's identity file.
@@ -178,6 +181,21 @@ impl Agent {
             free_disk: host.free_disk,
             shard_ports: [self.config.shard_ports.lo, self.config.shard_ports.hi],
         }
+    }
+
+    /// Contact with the manager (the fencing lease).
+    pub fn contact(&self) -> fence::Contact {
+        *lock(&self.contact)
+    }
+
+    /// Records whether a heartbeat reached the manager.
+    pub fn record_contact(&self, ok: bool) {
+        lock(&self.contact).record(ok);
+    }
+
+    /// Every shard's desired spec.
+    pub fn shard_specs(&self) -> Vec<ShardSpec> {
+        lock(&self.shards).values().map(|h| h.spec().clone()).collect()
     }
 
     /// Every shard's status, by uid.
@@ -365,6 +383,7 @@ pub async fn run(
         uid: Mutex::new(uid),
         shards: Mutex::new(BTreeMap::new()),
         host: Mutex::new(first),
+        contact: Mutex::new(fence::Contact::new()),
     });
     tracing::info!(
         listen = %listener.local_addr()?,
@@ -386,11 +405,13 @@ pub async fn run(
         })
     };
     let heartbeats = tokio::spawn(manager::run(agent.clone()));
+    let fencing = tokio::spawn(fence::run(agent.clone()));
     let served = axum::serve(listener, api::router(agent.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     sampling.abort();
     heartbeats.abort();
+    fencing.abort();
     if agent.config.stop_shards_on_exit {
         let shards = std::mem::take(&mut *lock(&agent.shards));
         for handle in shards.into_values() {

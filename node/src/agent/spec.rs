@@ -123,6 +123,17 @@ pub struct ShardSpec {
     pub aof_policy: AofPolicy,
     #[serde(default)]
     pub snapshot_policy: Vec<SnapshotPoint>,
+    /// A master whose process ends on its own is restarted no sooner than
+    /// this many milliseconds (unless a new spec comes first), so that the
+    /// manager promotes its replica rather than letting the replica resync
+    /// from a restarted, possibly empty master. 0: the usual backoff.
+    #[serde(default)]
+    pub restart_hold_ms: u64,
+    /// A master whose agent has not reached the manager for this many
+    /// milliseconds takes writes only while a replica keeps up with it
+    /// (the fencing lease). 0: never fenced.
+    #[serde(default)]
+    pub fence_after_ms: u64,
 }
 
 /// Why a spec is refused.

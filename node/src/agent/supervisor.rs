@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE};
 use super::probe::{self, ShardStats};
-use super::spec::{ShardSpec, ShardStatus, Status};
+use super::spec::{Role, ShardSpec, ShardStatus, Status};
 
 /// First restart delay; it doubles on each crash up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -213,6 +213,14 @@ impl Proc {
         }
     }
 
+    /// SIGKILL (it works on a stopped process too); waits for the end.
+    async fn kill(&mut self) -> String {
+        if let Some(pid) = self.pid().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
+        self.wait().await
+    }
+
     /// SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]; waits for the end.
     async fn terminate(&mut self) -> String {
         let Some(pid) = self.pid().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) else {
@@ -259,8 +267,9 @@ fn adoptable(dir: &Path) -> Option<u32> {
 enum Ended {
     /// The process ended on its own.
     Exited(String),
-    /// The spec changed in a way only a restart applies.
-    Restart,
+    /// The spec changed in a way only a restart applies; `demoted` when a
+    /// master is to become a replica.
+    Restart { demoted: bool },
     /// Stop requested.
     Stop(oneshot::Sender<()>),
     /// The handle is gone: leave the process alone.
@@ -318,7 +327,8 @@ impl Supervisor {
                     if started.elapsed() >= RESET_AFTER {
                         backoff = MIN_BACKOFF;
                     }
-                    tracing::warn!(shard = uid, pid, %reason, "shard process ended; restarting in {backoff:?}");
+                    let delay = self.restart_delay(backoff);
+                    tracing::warn!(shard = uid, pid, %reason, "shard process ended; restarting in {delay:?}");
                     self.update(|s| {
                         s.status = Status::Restarting;
                         s.pid = None;
@@ -326,14 +336,20 @@ impl Supervisor {
                         s.last_exit = Some(reason);
                         s.stats = None;
                     });
-                    if let Some(end) = self.pause(backoff).await {
+                    if let Some(end) = self.pause(delay).await {
                         return self.finish(end);
                     }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
-                Ended::Restart => {
-                    tracing::info!(shard = uid, pid, "restarting the shard to apply its new spec");
-                    let reason = proc.terminate().await;
+                Ended::Restart { demoted } => {
+                    tracing::info!(shard = uid, pid, demoted, "restarting the shard to apply its new spec");
+                    // A demoted master that cannot be told to follow its
+                    // successor must not take one more write: kill it.
+                    let reason = if demoted {
+                        proc.kill().await
+                    } else {
+                        proc.terminate().await
+                    };
                     self.update(|s| s.last_exit = Some(reason));
                 }
                 Ended::Stop(done) => {
@@ -399,12 +415,23 @@ impl Supervisor {
                     Some(Command::Reconfigure(spec)) => {
                         let old = std::mem::replace(&mut self.spec, spec);
                         if !self.apply_live(&old).await {
-                            return Ended::Restart;
+                            let demoted = old.role == Role::Master && self.spec.role == Role::Replica;
+                            return Ended::Restart { demoted };
                         }
                     }
                 },
                 () = tokio::time::sleep(delay) => self.probe().await,
             }
+        }
+    }
+
+    /// The wait before restarting a process that ended on its own: the
+    /// backoff, or a master's `restart_hold_ms` if longer.
+    fn restart_delay(&self, backoff: Duration) -> Duration {
+        if self.spec.role == Role::Master {
+            backoff.max(Duration::from_millis(self.spec.restart_hold_ms))
+        } else {
+            backoff
         }
     }
 

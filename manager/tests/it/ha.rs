@@ -1,0 +1,602 @@
+//! Fault injection with real processes: a manager, three agents with their
+//! tessera-node shards, and a tessera-proxy following the topology. A client
+//! appends to per-key lists through the proxy and records every
+//! acknowledged append; masters are SIGKILLed and SIGSTOPped and the manager
+//! is stopped for a while. At the end every acknowledged append of a `sync`
+//! database must be in its list.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::e2e::{Manager, Proc, TOKEN, agent_binary, free_port, start_manager};
+
+const KEYS: usize = 8;
+
+/// `tessera-proxy` from this workspace's target dir.
+fn proxy_binary() -> PathBuf {
+    let proxy = agent_binary().with_file_name("tessera-proxy");
+    if !proxy.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "tessera-proxy"])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "cannot build tessera-proxy");
+    }
+    proxy
+}
+
+/// What the writer saw.
+#[derive(Default)]
+struct Log {
+    /// Acknowledged appends: (key index, value).
+    acked: Vec<(usize, u64)>,
+    /// When the last acknowledged append to each key was sent.
+    last_ack: [Option<Instant>; KEYS],
+    errors: u64,
+    last_error: Option<String>,
+}
+
+/// One RESP request and its one-line reply (`:n`, `+OK`, `-ERR …`).
+async fn request(stream: &mut BufReader<TcpStream>, args: &[&str]) -> std::io::Result<String> {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.get_mut().write_all(out.as_bytes()).await?;
+    let mut line = String::new();
+    if stream.read_line(&mut line).await? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(line.trim_end().to_owned())
+}
+
+/// Appends `0, 1, 2, …` round-robin to `ha:{k}` through the proxy until `stop`.
+async fn writer(addr: String, log: Arc<Mutex<Log>>, stop: Arc<AtomicBool>) {
+    let mut next = 0u64;
+    let mut conn: Option<BufReader<TcpStream>> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let stream = match &mut conn {
+            Some(s) => s,
+            None => match TcpStream::connect(&addr).await {
+                Ok(s) => conn.insert(BufReader::new(s)),
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let key = (next % KEYS as u64) as usize;
+        let value = next.to_string();
+        let sent = Instant::now();
+        let reply = tokio::time::timeout(
+            Duration::from_secs(5),
+            request(stream, &["RPUSH", &format!("ha:{key}"), &value]),
+        )
+        .await;
+        match reply {
+            Ok(Ok(line)) if line.starts_with(':') => {
+                let mut log = log.lock().expect("log");
+                log.acked.push((key, next));
+                log.last_ack[key] = Some(sent);
+            }
+            Ok(Ok(line)) => {
+                {
+                    let mut log = log.lock().expect("log");
+                    log.errors += 1;
+                    log.last_error = Some(line);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => {
+                let mut log = log.lock().expect("log");
+                log.errors += 1;
+                log.last_error = Some(format!("{other:?}"));
+                conn = None;
+            }
+        }
+        next += 1;
+    }
+}
+
+fn kill(signal: &str, pid: &str) {
+    // The process may be gone already: that is fine.
+    let _ = Command::new("kill")
+        .args([signal, pid])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill");
+}
+
+/// `redis-cli` without a password (the proxy does not authenticate to
+/// shards yet, so the database has none).
+fn cli(addr: &str, args: &[&str]) -> String {
+    let (host, port) = addr.split_once(':').expect("host:port");
+    let out = Command::new("redis-cli")
+        .args(["-h", host, "-p", port])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn pid_of(addr: &str) -> String {
+    cli(addr, &["INFO", "server"])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("process_id:").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no process_id from {addr}"))
+}
+
+/// `idx` (0 or 1, by slot range) → (uid, addr) of its master, and the shards' JSON.
+async fn masters(manager: &Manager) -> (HashMap<String, (i64, String)>, Value) {
+    let (_, shards) = manager.get("/v1/shards").await;
+    let map = shards
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| s["role"] == "master")
+                .map(|s| {
+                    (
+                        s["assigned_slots"].as_str().unwrap_or_default().to_owned(),
+                        (
+                            s["uid"].as_i64().unwrap_or_default(),
+                            s["addr"].as_str().unwrap_or_default().to_owned(),
+                        ),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (map, shards)
+}
+
+/// Every shard running and every replica's link up.
+fn healthy(shards: &Value) -> bool {
+    shards.as_array().is_some_and(|a| {
+        a.len() == 4
+            && a.iter()
+                .all(|s| s["status"] == "running" && (s["role"] == "master" || s["master_link_status"] == "up"))
+    })
+}
+
+/// Whether a key of slot range `range` (`"lo-hi"`, all when `None`) had an
+/// append acknowledged after `t`.
+async fn acks_after(log: &Mutex<Log>, range: Option<&str>, t: Instant) -> bool {
+    let (lo, hi) = range.and_then(|r| r.split_once('-')).map_or((0, 16383), |(a, b)| {
+        (a.parse().unwrap_or(0), b.parse().unwrap_or(16383))
+    });
+    let log = log.lock().expect("log");
+    (0..KEYS).any(|k| {
+        let slot = resp::key_slot(format!("ha:{k}").as_bytes());
+        (lo..=hi).contains(&slot) && log.last_ack[k].is_some_and(|a| a > t)
+    })
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64, mut f: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One HA test at a time: each runs a whole cluster on this machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A manager, three agents, a proxy, a 2-shard replicated database and a
+/// client appending through the proxy.
+struct Cluster {
+    durability: &'static str,
+    manager: Manager,
+    port: u16,
+    dir: tempfile::TempDir,
+    _agents: Vec<Proc>,
+    _proxy: Proc,
+    endpoint: String,
+    log: Arc<Mutex<Log>>,
+    stop: Arc<AtomicBool>,
+    writing: tokio::task::JoinHandle<()>,
+}
+
+impl Cluster {
+    async fn start(durability: &'static str) -> Cluster {
+        tessera_manager::install_crypto_provider();
+        let agent_bin = agent_binary();
+        let proxy_bin = proxy_binary();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let manager = start_manager(port, &dir.path().join("manager"));
+        manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
+        let (s, c) = manager
+            .call(
+                reqwest::Method::PUT,
+                "/v1/cluster",
+                Some(json!({"failover_timeout_ms": 1000})),
+            )
+            .await;
+        assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
+        let mut agents = Vec::new();
+        for i in 0..3 {
+            let base = 20000 + (u32::from(port) * 11 + i * 50 + 7000) % 20000;
+            let child = Command::new(&agent_bin)
+                .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
+                .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+                .args(["--shard-ports", &format!("{base}-{}", base + 49)])
+                .arg("--data-dir")
+                .arg(dir.path().join(format!("agent{i}")))
+                .env("RUST_LOG", "error")
+                .spawn()
+                .expect("start tessera-agent");
+            agents.push(Proc(child));
+        }
+        manager
+            .wait_for(
+                "3 active nodes",
+                |_, v| {
+                    v.as_array()
+                        .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
+                },
+                "/v1/nodes",
+            )
+            .await;
+        let db_port = free_port();
+        let (s, db) = manager
+            .call(
+                reqwest::Method::POST,
+                "/v1/bdbs",
+                Some(
+                    json!({"name": "ha", "memory_size": 64 << 20, "shards_count": 2, "replication": true,
+                            "durability": durability, "port": db_port}),
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{db}");
+        assert_eq!(db["durability"], durability);
+        let bdb = format!("/v1/bdbs/{}", db["uid"]);
+        manager
+            .wait_for("an active database", |_, v| v["status"] == "active", &bdb)
+            .await;
+        manager
+            .wait_for("replicas in sync", |_, v| healthy(v), "/v1/shards")
+            .await;
+        let proxy = Proc(
+            Command::new(&proxy_bin)
+                .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
+                .env("RUST_LOG", "error")
+                .spawn()
+                .expect("start tessera-proxy"),
+        );
+        let endpoint = format!("127.0.0.1:{db_port}");
+        let log = Arc::new(Mutex::new(Log::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let writing = tokio::spawn(writer(endpoint.clone(), log.clone(), stop.clone()));
+        let start = Instant::now();
+        wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
+        Cluster {
+            durability,
+            manager,
+            port,
+            dir,
+            _agents: agents,
+            _proxy: proxy,
+            endpoint,
+            log,
+            stop,
+            writing,
+        }
+    }
+
+    /// SIGKILLs the master of each slot range in turn, `rounds` times: the
+    /// replica is promoted and writes resume each time. Returns the times
+    /// from kill to the first acknowledged write to that range.
+    async fn kill_masters(&self, rounds: usize) -> Vec<Duration> {
+        let mut times = Vec::new();
+        for round in 0..rounds {
+            let (before, _) = masters(&self.manager).await;
+            let range = if round % 2 == 0 { "0-8191" } else { "8192-16383" };
+            let (old_uid, old_addr) = before[range].clone();
+            kill("-KILL", &pid_of(&old_addr));
+            let killed = Instant::now();
+            wait_until("writes after the kill", 60, || {
+                acks_after(&self.log, Some(range), killed)
+            })
+            .await;
+            times.push(killed.elapsed());
+            let (after, _) = masters(&self.manager).await;
+            assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
+            self.manager
+                .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
+                .await;
+        }
+        times
+    }
+
+    /// Acknowledged appends so far that are missing from their list.
+    fn lost(&self) -> usize {
+        let acked = self.log.lock().expect("log").acked.clone();
+        let mut lost = 0;
+        for key in 0..KEYS {
+            let list = cli(&self.endpoint, &["LRANGE", &format!("ha:{key}"), "0", "-1"]);
+            let have: std::collections::HashSet<u64> = list.lines().filter_map(|l| l.trim().parse().ok()).collect();
+            lost += acked.iter().filter(|(k, v)| *k == key && !have.contains(v)).count();
+        }
+        lost
+    }
+
+    /// Stops the writer; returns (acknowledged, failed, acknowledged but missing).
+    async fn finish(&mut self) -> (usize, u64, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        (&mut self.writing).await.expect("writer");
+        let lost = self.lost();
+        let log = self.log.lock().expect("log");
+        println!(
+            "{}: {} appends acknowledged, {} refused or failed (last: {:?}), {lost} acknowledged appends lost",
+            self.durability,
+            log.acked.len(),
+            log.errors,
+            log.last_error
+        );
+        (log.acked.len(), log.errors, lost)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_database_fails_over_and_counts_what_it_lost() {
+    let _serial = SERIAL.lock().await;
+    let cluster = Cluster::start("async").await;
+    let times = cluster.kill_masters(2).await;
+    println!("async: kill to first acknowledged write: {times:?}");
+    // A planned failover of the whole database loses nothing, even async.
+    let lost_before = cluster.lost();
+    let (before, _) = masters(&cluster.manager).await;
+    let (s, action) = cluster
+        .manager
+        .call(reqwest::Method::POST, "/v1/bdbs/1/actions/failover", None)
+        .await;
+    assert_eq!(s, 200, "{action}");
+    let (after, _) = masters(&cluster.manager).await;
+    for range in ["0-8191", "8192-16383"] {
+        assert_ne!(before[range].0, after[range].0, "{range} has a new master");
+    }
+    let planned = Instant::now();
+    wait_until("writes after the planned failover", 60, || {
+        acks_after(&cluster.log, None, planned)
+    })
+    .await;
+    assert_eq!(
+        cluster.lost(),
+        lost_before,
+        "a planned failover lost acknowledged writes"
+    );
+    let mut cluster = cluster;
+    cluster.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::start("sync").await;
+    let times = cluster.kill_masters(4).await;
+    println!("sync: kill to first acknowledged write: {times:?}");
+    let log = cluster.log.clone();
+    let manager = &cluster.manager;
+    // SIGSTOP a master past the threshold: it is replaced, and its agent
+    // kills it (a demoted master that cannot be told to follow); continued,
+    // it never acknowledges a write.
+    let (before, _) = masters(manager).await;
+    let (old_uid, old_addr) = before["0-8191"].clone();
+    let pid = pid_of(&old_addr);
+    kill("-STOP", &pid);
+    let stopped = Instant::now();
+    wait_until("a new master for the paused one", 60, || async {
+        masters(manager).await.0["0-8191"].0 != old_uid
+    })
+    .await;
+    wait_until("writes after the pause", 60, || {
+        acks_after(&log, Some("0-8191"), stopped)
+    })
+    .await;
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    wait_until("the paused master killed by its agent", 60, || {
+        let gone = !proc_dir.exists();
+        async move { gone }
+    })
+    .await;
+    kill("-CONT", &pid);
+    for _ in 0..20 {
+        let reply = cli(&old_addr, &["SET", "ha:fenced", "x"]);
+        assert_ne!(reply, "OK", "the paused master accepted a write after it was replaced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    manager
+        .wait_for("the paused master back as a replica", |_, v| healthy(v), "/v1/shards")
+        .await;
+
+    // The manager stops for longer than the failover timeout: the data plane
+    // keeps serving (the fencing lease sets in, but replicas keep up).
+    let epoch_before = manager.get("/v1/cluster").await.1["epoch"].clone();
+    let (now, shards) = masters(manager).await;
+    let master = now["0-8191"].1.clone();
+    let replica = shards
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|s| s["role"] == "replica" && s["assigned_slots"] == "0-8191")
+        })
+        .and_then(|s| s["addr"].as_str())
+        .expect("a replica of 0-8191")
+        .to_owned();
+    let _ = cluster.manager.proc.0.kill();
+    let down = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        acks_after(&log, None, down + Duration::from_secs(3)).await,
+        "writes stopped while the manager was down"
+    );
+    // Its replica stops too: cut off from both, the master refuses writes.
+    let replica_pid = pid_of(&replica);
+    kill("-STOP", &replica_pid);
+    wait_until("the cut-off master fenced", 60, || {
+        let reply = cli(&master, &["SET", "ha:fenced", "x"]);
+        async move { reply.contains("NOREPLICAS") }
+    })
+    .await;
+    kill("-CONT", &replica_pid);
+    cluster.manager = start_manager(cluster.port, &cluster.dir.path().join("manager"));
+    let manager = &cluster.manager;
+    manager
+        .wait_for("the manager again", |s, _| s == 200, "/v1/cluster")
+        .await;
+    let back = Instant::now();
+    wait_until("writes after the outage", 60, || acks_after(&log, Some("0-8191"), back)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        manager.get("/v1/cluster").await.1["epoch"],
+        epoch_before,
+        "no failover after the outage"
+    );
+    assert_eq!(cli(&master, &["SET", "ha:fenced", "y"]), "OK", "the fence is lifted");
+
+    let (_, _, lost) = cluster.finish().await;
+    let manager = &cluster.manager;
+    assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
+    let (_, events) = manager.get("/v1/logs?limit=1000").await;
+    let failovers = events.as_array().map_or(0, |e| {
+        e.iter()
+            .filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok")
+            .count()
+    });
+    assert_eq!(failovers, 5, "{events}");
+}
+
+/// The HA settings and endpoints through the REST API, in process.
+#[tokio::test]
+async fn ha_settings_durability_and_failover_requests_are_validated() {
+    use crate::support::{Api, assert_error, cluster};
+    use axum::http::StatusCode;
+    let api = Api::new().await;
+    let (s, c) = api.admin("GET", "/v1/cluster", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (c["failover_timeout_ms"].as_i64(), c["node_lost_timeout_ms"].as_i64()),
+        (Some(1500), Some(30000))
+    );
+    let put = |body: Value| api.admin("PUT", "/v1/cluster", Some(body));
+    assert_error(
+        &put(json!({"failover_timeout_ms": 50})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_failover_timeout",
+    );
+    assert_error(
+        &put(json!({"failover_timeout_ms": 5000, "node_lost_timeout_ms": 4000})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_node_lost_timeout",
+    );
+    let (s, c) = put(json!({"failover_timeout_ms": 800})).await;
+    assert_eq!((s, c["failover_timeout_ms"].as_i64()), (StatusCode::OK, Some(800)));
+
+    api.node("http://127.0.0.1:1", 4).await;
+    api.node("http://127.0.0.1:2", 4).await;
+    assert_error(
+        &api.admin(
+            "POST",
+            "/v1/bdbs",
+            Some(json!({"name": "s", "memory_size": 1 << 20, "durability": "sync"})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_durability",
+    );
+    let (s, db) = api
+        .admin(
+            "POST",
+            "/v1/bdbs",
+            Some(json!({"name": "s", "memory_size": 1 << 20, "replication": true, "durability": "sync"})),
+        )
+        .await;
+    assert_eq!((s, &db["durability"]), (StatusCode::OK, &json!("sync")), "{db}");
+    let (_, topology) = api.call("GET", "/v1/internal/topology", Some(&cluster()), None).await;
+    assert_eq!(topology["databases"][0]["durability"], "sync");
+
+    assert_error(
+        &api.admin("POST", "/v1/shards/999/actions/failover", None).await,
+        StatusCode::NOT_FOUND,
+        "shard_not_found",
+    );
+    let (_, shards) = api.admin("GET", "/v1/shards", None).await;
+    let uid_of = |role: &str| {
+        shards
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["role"] == role))
+            .and_then(|s| s["uid"].as_i64())
+            .expect("shard")
+    };
+    assert_error(
+        &api.admin(
+            "POST",
+            &format!("/v1/shards/{}/actions/failover", uid_of("replica")),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_a_master",
+    );
+    // No agent reports the replica running: nothing to promote, nothing changed.
+    assert_error(
+        &api.admin(
+            "POST",
+            &format!("/v1/shards/{}/actions/failover", uid_of("master")),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "no_replica",
+    );
+    let (_, doc) = api.call("GET", "/v1/openapi.json", None, None).await;
+    assert!(doc["paths"]["/v1/bdbs/{uid}/actions/failover"].is_object());
+    assert!(doc["paths"]["/v1/shards/{uid}/actions/failover"].is_object());
+}
+
+/// The figures of scripts/bench/failover.sh: time from a master's SIGKILL to
+/// the first acknowledged write through the proxy over `HA_KILLS` kills
+/// (default 20), and SET through the proxy with redis-benchmark, for an
+/// `async` and a `sync` database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by scripts/bench/failover.sh"]
+async fn failover_benchmark() {
+    let _serial = SERIAL.lock().await;
+    let kills: usize = std::env::var("HA_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for durability in ["async", "sync"] {
+        let mut cluster = Cluster::start(durability).await;
+        let mut times = cluster.kill_masters(kills).await;
+        times.sort();
+        let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)];
+        cluster.finish().await;
+        println!(
+            "{durability}: kill to first acknowledged write over {kills} kills: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+            at(50).as_secs_f64() * 1000.0,
+            at(99).as_secs_f64() * 1000.0,
+            times.last().map_or(0.0, |t| t.as_secs_f64() * 1000.0),
+        );
+        let (host, port) = cluster.endpoint.split_once(':').expect("host:port");
+        let out = Command::new("redis-benchmark")
+            .args([
+                "-h", host, "-p", port, "-t", "set", "-n", "100000", "-c", "50", "-r", "100000", "-q",
+            ])
+            .output()
+            .expect("redis-benchmark");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.rsplit('\r').next().unwrap_or_default().trim();
+        println!("{durability}: redis-benchmark through the proxy: {line}");
+    }
+}

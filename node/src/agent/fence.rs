@@ -1,0 +1,112 @@
+//! The fencing lease: a master shard whose agent has not reached the manager
+//! for its spec's `fence_after_ms` refuses writes unless a replica keeps up
+//! with it (`CONFIG SET min-replicas-to-write 1`, `min-replicas-max-lag`
+//! [`MAX_LAG_SECS`]). A master cut off from both the manager and its
+//! replicas, which the manager has likely replaced, so stops taking writes
+//! within `fence_after_ms` + [`MAX_LAG_SECS`]; a master that only lost the
+//! manager keeps serving through its replica. Lifted once heartbeats have
+//! gone through [`UNFENCE_AFTER`] times in a row, which gives the manager
+//! time to demote a master it replaced first.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Agent;
+use super::probe;
+use super::spec::Role;
+
+/// How often the lease is checked.
+const CHECK_EVERY: Duration = Duration::from_millis(250);
+/// `min-replicas-max-lag` while fenced, in seconds.
+pub const MAX_LAG_SECS: u64 = 2;
+/// Successful heartbeats in a row before a fence is lifted.
+pub const UNFENCE_AFTER: u32 = 2;
+
+/// Contact with the manager, as the heartbeat loop records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact {
+    /// The last heartbeat the manager accepted (or the agent's start).
+    pub last_ok: Instant,
+    /// Accepted heartbeats since the last failure.
+    pub streak: u32,
+}
+
+impl Contact {
+    /// A lease that starts now.
+    pub fn new() -> Contact {
+        Contact {
+            last_ok: Instant::now(),
+            streak: 0,
+        }
+    }
+
+    /// Records a heartbeat's outcome.
+    pub fn record(&mut self, ok: bool) {
+        if ok {
+            self.last_ok = Instant::now();
+            self.streak = self.streak.saturating_add(1);
+        } else {
+            self.streak = 0;
+        }
+    }
+}
+
+impl Default for Contact {
+    fn default() -> Contact {
+        Contact::new()
+    }
+}
+
+/// Applies and lifts fences until aborted.
+pub async fn run(agent: Arc<Agent>) {
+    let mut fenced: HashSet<u64> = HashSet::new();
+    let mut tick = tokio::time::interval(CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let contact = agent.contact();
+        for spec in agent.shard_specs() {
+            if spec.role != Role::Master || spec.fence_after_ms == 0 {
+                fenced.remove(&spec.uid);
+                continue;
+            }
+            let addr = SocketAddr::new(agent.bind, spec.port);
+            let cut_off = contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms);
+            let set = |to_write: &str, lag: String| {
+                vec![
+                    vec!["CONFIG".into(), "SET".into(), "min-replicas-max-lag".into(), lag],
+                    vec![
+                        "CONFIG".into(),
+                        "SET".into(),
+                        "min-replicas-to-write".into(),
+                        to_write.into(),
+                    ],
+                ]
+            };
+            if cut_off {
+                // Every tick: a restarted shard comes back unfenced.
+                let result = probe::call(addr, spec.password.as_deref(), &set("1", MAX_LAG_SECS.to_string())).await;
+                match result {
+                    Ok(_) if fenced.insert(spec.uid) => {
+                        tracing::warn!(
+                            shard = spec.uid,
+                            "no contact with the manager: writes need a replica now"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(shard = spec.uid, "cannot fence: {e}"),
+                }
+            } else if contact.streak >= UNFENCE_AFTER && fenced.contains(&spec.uid) {
+                match probe::call(addr, spec.password.as_deref(), &set("0", "10".into())).await {
+                    Ok(_) => {
+                        fenced.remove(&spec.uid);
+                        tracing::info!(shard = spec.uid, "manager reachable again: fence lifted");
+                    }
+                    Err(e) => tracing::debug!(shard = spec.uid, "cannot lift the fence: {e}"),
+                }
+            }
+        }
+    }
+}
