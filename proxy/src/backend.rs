@@ -3,8 +3,11 @@
 //! written in arrival order and replies matched in FIFO order. The link
 //! reconnects by itself and follows its shard's master address: when it
 //! changes, in-flight replies are drained from the old master and waiting
-//! jobs go to the new one, failing only after [`CONNECT_WAIT`]. This module
-//! owns backend sockets; it knows nothing about commands.
+//! jobs go to the new one, failing only after [`CONNECT_WAIT`]. Each new
+//! connection first sends `AUTH <password>` when the shards have one (and
+//! `HELLO 3` for RESP3) before any job; a changed password moves the link to
+//! a fresh connection the same way a changed address does. This module owns
+//! backend sockets; it knows nothing about commands.
 //!
 //! Durability `sync`: a job marked `acked` (a write of a `sync` database)
 //! gets its reply only once a replica has it. Every write of the link's
@@ -22,6 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::config::Secret;
 use crate::metrics::DbMetrics;
 
 /// How long a job waits for a reachable master before it fails.
@@ -47,6 +51,15 @@ pub const NOT_REPLICATED: &[u8] =
 /// upstream error: the request may or may not have been applied).
 pub const CONNECTION_LOST: &[u8] = b"ERR connection to shard lost before it answered";
 
+/// Where a link connects: a shard's master and the password it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `host:port`.
+    pub addr: String,
+    /// Sent with `AUTH` on connect.
+    pub password: Option<Secret>,
+}
+
 /// One request (or an atomic run of requests) for a link.
 #[derive(Debug)]
 pub struct Job {
@@ -68,9 +81,9 @@ pub struct Link {
 }
 
 impl Link {
-    /// Starts a link to the address `addr` holds (and follows), speaking RESP
+    /// Starts a link to the target `addr` holds (and follows), speaking RESP
     /// `protocol` (2, or 3 after `HELLO 3`).
-    pub fn spawn(addr: watch::Receiver<String>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
+    pub fn spawn(addr: watch::Receiver<Target>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
         let (tx, rx) = mpsc::channel(LINK_QUEUE);
         tokio::spawn(run(addr, protocol, rx, metrics));
         Link { jobs: tx }
@@ -96,23 +109,41 @@ impl Link {
     }
 }
 
-/// Connects to `addr`, switching to RESP3 when `protocol` is 3.
-async fn connect(addr: &str, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
-    let mut stream = TcpStream::connect(addr).await?;
+/// Connects to `target`, authenticating when it has a password and
+/// switching to RESP3 when `protocol` is 3.
+async fn connect(target: &Target, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
+    let mut stream = TcpStream::connect(&target.addr).await?;
     stream.set_nodelay(true)?;
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut handshake = BytesMut::new();
+    let mut replies = 0;
+    if let Some(password) = &target.password {
+        resp::encode::array_len(&mut handshake, 2);
+        resp::encode::bulk(&mut handshake, b"AUTH");
+        resp::encode::bulk(&mut handshake, password.0.as_bytes());
+        replies += 1;
+    }
     if protocol == 3 {
-        stream.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n").await?;
-        let mut decoder = FrameDecoder::new();
-        loop {
-            if let Some(frame) = decoder.next_frame(&mut buf).map_err(std::io::Error::other)? {
-                if let Frame::Error(e) = frame {
-                    return Err(std::io::Error::other(String::from_utf8_lossy(&e).into_owned()));
-                }
-                break;
+        resp::encode::array_len(&mut handshake, 2);
+        resp::encode::bulk(&mut handshake, b"HELLO");
+        resp::encode::bulk(&mut handshake, b"3");
+        replies += 1;
+    }
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    if replies == 0 {
+        return Ok((stream, buf));
+    }
+    stream.write_all(&handshake).await?;
+    let mut decoder = FrameDecoder::new();
+    while replies > 0 {
+        match decoder.next_frame(&mut buf).map_err(std::io::Error::other)? {
+            Some(Frame::Error(e)) => {
+                return Err(std::io::Error::other(String::from_utf8_lossy(&e).into_owned()));
             }
-            if stream.read_buf(&mut buf).await? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            Some(_) => replies -= 1,
+            None => {
+                if stream.read_buf(&mut buf).await? == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
             }
         }
     }
@@ -125,7 +156,7 @@ struct Waiting {
     since: Instant,
 }
 
-async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Receiver<Job>, metrics: Arc<DbMetrics>) {
+async fn run(mut addr: watch::Receiver<Target>, protocol: u8, mut jobs: mpsc::Receiver<Job>, metrics: Arc<DbMetrics>) {
     let mut waiting: VecDeque<Waiting> = VecDeque::new();
     // False once the topology side dropped the address: keep the last one.
     let mut watching = true;
@@ -136,7 +167,7 @@ async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Re
         let (stream, rbuf) = match connect(&target, protocol).await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(shard = %target, "cannot connect to shard: {e}");
+                tracing::warn!(shard = %target.addr, "cannot connect to shard: {e}");
                 let retry = tokio::time::sleep(Duration::from_millis(100));
                 tokio::pin!(retry);
                 loop {
@@ -158,7 +189,7 @@ async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Re
                 continue;
             }
         };
-        tracing::debug!(shard = %target, protocol, "connected to shard");
+        tracing::debug!(shard = %target.addr, protocol, "connected to shard");
         metrics.backend_connections.inc();
         let end = serve(
             stream,
@@ -173,8 +204,8 @@ async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Re
         metrics.backend_connections.dec();
         match end {
             End::Closed => return,
-            End::Moved => tracing::info!(from = %target, "shard master changed, reconnecting"),
-            End::Failed(e) => tracing::warn!(shard = %target, "shard connection failed: {e}"),
+            End::Moved => tracing::info!(from = %target.addr, "shard master or password changed, reconnecting"),
+            End::Failed(e) => tracing::warn!(shard = %target.addr, "shard connection failed: {e}"),
         }
     }
 }
@@ -182,7 +213,7 @@ async fn run(mut addr: watch::Receiver<String>, protocol: u8, mut jobs: mpsc::Re
 enum End {
     /// Every sender is gone and nothing is in flight.
     Closed,
-    /// The master address changed.
+    /// The master address or the password changed.
     Moved,
     /// The connection failed; in-flight jobs were answered with an error.
     Failed(String),
@@ -216,7 +247,7 @@ fn push_job(job: Job, wbuf: &mut BytesMut, in_flight: &mut VecDeque<InFlight>, a
 async fn serve(
     mut stream: TcpStream,
     mut rbuf: BytesMut,
-    addr: &mut watch::Receiver<String>,
+    addr: &mut watch::Receiver<Target>,
     watching: &mut bool,
     jobs: &mut mpsc::Receiver<Job>,
     waiting: &mut VecDeque<Waiting>,

@@ -88,6 +88,10 @@ pub struct Database {
     /// argon2 PHC hash of the password.
     #[serde(default)]
     pub password_hash: Option<String>,
+    /// Password the proxy sends with `AUTH` on every connection it opens to
+    /// the shards (their `requirepass`); none: the shards need no `AUTH`.
+    #[serde(default)]
+    pub shard_password: Option<Secret>,
     /// `master` (default) or `replica`.
     #[serde(default)]
     pub read_policy: ReadPolicy,
@@ -104,6 +108,17 @@ pub struct Database {
 
 fn default_max_connections() -> usize {
     10_000
+}
+
+/// A password kept out of logs: `Debug` prints `<redacted>`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// TLS endpoint setting.
@@ -345,6 +360,12 @@ master = "127.0.0.1:30002"
             "max_connections": 10000, "durability": "sync", "shards": [{"slots": [0, 16383], "master": "127.0.0.1:1", "replicas": []}]}]}"#;
         let t: Topology = serde_json::from_str(json).expect("topology");
         assert_eq!(t.epoch, 12);
+        assert_eq!(t.databases[0].shard_password, None);
+        let with = json.replace("\"password_hash\": null", "\"password_hash\": null, \"shard_password\": \"pw\"");
+        let t: Topology = serde_json::from_str(&with).expect("topology");
+        let secret = t.databases[0].shard_password.clone().expect("shard password");
+        assert_eq!(secret.0, "pw");
+        assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(t.databases[0].durability, Durability::Sync);
         validate_databases(&t.databases).expect("valid");
     }

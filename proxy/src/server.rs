@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::backend::Link;
+use crate::backend::{Link, Target};
 use crate::client;
 use crate::config::{ConfigError, Database, TlsMode};
 use crate::metrics::{DbMetrics, Metrics};
@@ -33,18 +33,18 @@ pub struct ClientLimits {
     pub backend_connections: usize,
 }
 
-/// One shard's route: its master address (followed by its links) and the
-/// shared links, opened on first use.
+/// One shard's route: its master address and password (followed by its
+/// links) and the shared links, opened on first use.
 #[derive(Debug)]
 pub struct ShardRoute {
-    addr: watch::Sender<String>,
+    target: watch::Sender<Target>,
     links: [OnceLock<Vec<Link>>; 2],
 }
 
 impl ShardRoute {
-    /// A receiver of the master address, for a dedicated link.
-    pub fn addr(&self) -> watch::Receiver<String> {
-        self.addr.subscribe()
+    /// A receiver of the target, for a link.
+    pub fn target(&self) -> watch::Receiver<Target> {
+        self.target.subscribe()
     }
 }
 
@@ -66,7 +66,7 @@ impl Routes {
             .shards
             .iter()
             .map(|s| ShardRoute {
-                addr: watch::Sender::new(master_of(db, s)),
+                target: watch::Sender::new(target_of(db, s)),
                 links: Default::default(),
             })
             .collect();
@@ -89,7 +89,7 @@ impl Routes {
         let route = &self.shards[shard];
         let links = route.links[usize::from(protocol == 3)].get_or_init(|| {
             (0..self.links_per_shard)
-                .map(|_| Link::spawn(route.addr(), protocol, self.metrics.clone()))
+                .map(|_| Link::spawn(route.target(), protocol, self.metrics.clone()))
                 .collect()
         });
         &links[(client_id as usize) % links.len()]
@@ -97,12 +97,12 @@ impl Routes {
 
     /// A link of its own to `shard`, following its master.
     pub fn dedicated(&self, shard: usize, protocol: u8) -> Link {
-        Link::spawn(self.shards[shard].addr(), protocol, self.metrics.clone())
+        Link::spawn(self.shards[shard].target(), protocol, self.metrics.clone())
     }
 
     /// Current master address of `shard`.
     pub fn master(&self, shard: usize) -> String {
-        self.shards[shard].addr.borrow().clone()
+        self.shards[shard].target.borrow().addr.clone()
     }
 
     fn same_layout(&self, db: &Database) -> bool {
@@ -111,9 +111,12 @@ impl Routes {
 }
 
 /// Where a shard's traffic goes: its master (`read_policy = "replica"` is
-/// accepted but reads still go to the master).
-fn master_of(_db: &Database, shard: &crate::config::Shard) -> String {
-    shard.master.clone()
+/// accepted but reads still go to the master), with the shards' password.
+fn target_of(db: &Database, shard: &crate::config::Shard) -> Target {
+    Target {
+        addr: shard.master.clone(),
+        password: db.shard_password.clone(),
+    }
 }
 
 /// How a client proves itself: nothing, a password, or an argon2 hash.
@@ -338,10 +341,10 @@ impl Proxy {
         let routes = served.routes();
         if routes.same_layout(db) {
             for (route, shard) in routes.shards.iter().zip(&db.shards) {
-                route.addr.send_if_modified(|addr| {
-                    let master = master_of(db, shard);
-                    let changed = *addr != master;
-                    *addr = master;
+                route.target.send_if_modified(|target| {
+                    let wanted = target_of(db, shard);
+                    let changed = *target != wanted;
+                    *target = wanted;
                     changed
                 });
             }
