@@ -150,6 +150,9 @@ pub struct TopologyDb {
     pub tls_mode: String,
     pub tls: Option<TopologyTls>,
     pub password_hash: Option<String>,
+    /// The shards' `requirepass`, which the proxy sends with `AUTH` on each
+    /// link it opens to them; null when the database has no password.
+    pub shard_password: Option<String>,
     pub read_policy: String,
     pub max_connections: i64,
     /// `async` or `sync`: whether the proxy acknowledges a write only once a replica has it.
@@ -202,6 +205,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         port: i64,
         tls_mode: String,
         password_hash: Option<String>,
+        password: Option<String>,
         shards_count: i64,
         durability: String,
     }
@@ -217,7 +221,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         .fetch_one(&mut *tx)
         .await?;
     let dbs: Vec<Db> = sqlx::query_as(
-        "SELECT uid, name, port, tls_mode, password_hash, shards_count, durability FROM bdbs \
+        "SELECT uid, name, port, tls_mode, password_hash, password, shards_count, durability FROM bdbs \
          WHERE status NOT IN ('delete-pending', 'creation-failed') ORDER BY uid",
     )
     .fetch_all(&mut *tx)
@@ -266,6 +270,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
                 tls_mode: d.tls_mode,
                 tls,
                 password_hash: d.password_hash,
+                shard_password: d.password,
                 read_policy: "master".to_owned(),
                 max_connections: 10_000,
                 durability: d.durability,

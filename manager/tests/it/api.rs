@@ -411,6 +411,7 @@ async fn bdb_lifecycle_actions_logs_and_topology() {
     assert_eq!(t["name"], "cache");
     assert_eq!(t["port"], 12000);
     assert!(t["password_hash"].as_str().is_some_and(|h| h.starts_with("$argon2id$")));
+    assert_eq!(t["shard_password"], "s3cret");
     assert_eq!(t["shards"][0]["slots"], json!([0, 8191]));
     assert_eq!(t["shards"][1]["slots"], json!([8192, 16383]));
     assert_eq!(t["shards"][1]["replicas"].as_array().map(Vec::len), Some(1));

@@ -46,6 +46,19 @@ pub(crate) fn agent_binary() -> PathBuf {
     agent
 }
 
+/// `tessera-proxy` from this workspace's target dir.
+pub(crate) fn proxy_binary() -> PathBuf {
+    let proxy = agent_binary().with_file_name("tessera-proxy");
+    if !proxy.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "tessera-proxy"])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "cannot build tessera-proxy");
+    }
+    proxy
+}
+
 pub(crate) struct Manager {
     pub(crate) proc: Proc,
     pub(crate) url: String,
@@ -106,8 +119,14 @@ impl Manager {
 
 pub(crate) fn redis_cli(addr: &str, password: &str, args: &[&str]) -> String {
     let (host, port) = addr.split_once(':').expect("host:port");
+    let auth: &[&str] = if password.is_empty() {
+        &[]
+    } else {
+        &["-a", password, "--no-auth-warning"]
+    };
     let out = Command::new("redis-cli")
-        .args(["-h", host, "-p", port, "-a", password, "--no-auth-warning"])
+        .args(["-h", host, "-p", port])
+        .args(auth)
         .args(args)
         .output()
         .expect("redis-cli");
@@ -184,6 +203,32 @@ async fn manager_and_three_agents_run_a_replicated_database() {
         assert_eq!(redis_cli(addr, "dbpass", &["PING"]), "PONG", "{addr}");
     }
     assert_eq!(redis_cli(&masters[0], "dbpass", &["SET", "k", "v"]), "OK");
+
+    // Through a proxy following the topology: it authenticates to the
+    // shards; its clients authenticate to it with the same password.
+    let proxy = Proc(
+        Command::new(proxy_binary())
+            .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("start tessera-proxy"),
+    );
+    let endpoint = format!("127.0.0.1:{}", db["port"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while redis_cli(&endpoint, "dbpass", &["PING"]) != "PONG" {
+        assert!(Instant::now() < deadline, "the proxy does not serve {endpoint}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(redis_cli(&endpoint, "", &["GET", "k"]).contains("NOAUTH"));
+    // Keys on both shards ({a} hashes to 15495, {b} to 3300).
+    for (key, value) in [("{a}1", "x"), ("{b}1", "y")] {
+        assert_eq!(redis_cli(&endpoint, "dbpass", &["SET", key, value]), "OK");
+    }
+    assert_eq!(
+        redis_cli(&endpoint, "dbpass", &["MGET", "{a}1", "{b}1"]),
+        "x\ny"
+    );
+    drop(proxy);
 
     // Restart the manager: the same database and shards, nothing created twice.
     drop(manager);

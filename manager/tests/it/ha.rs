@@ -16,22 +16,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::e2e::{Manager, Proc, TOKEN, agent_binary, free_port, start_manager};
+use crate::e2e::{Manager, Proc, TOKEN, agent_binary, free_port, proxy_binary, start_manager};
 
 const KEYS: usize = 8;
-
-/// `tessera-proxy` from this workspace's target dir.
-fn proxy_binary() -> PathBuf {
-    let proxy = agent_binary().with_file_name("tessera-proxy");
-    if !proxy.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "tessera-proxy"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "cannot build tessera-proxy");
-    }
-    proxy
-}
 
 /// What the writer saw.
 #[derive(Default)]
@@ -115,8 +102,7 @@ fn kill(signal: &str, pid: &str) {
         .expect("kill");
 }
 
-/// `redis-cli` without a password (the proxy does not authenticate to
-/// shards yet, so the database has none).
+/// `redis-cli` without a password (the database has none).
 fn cli(addr: &str, args: &[&str]) -> String {
     let (host, port) = addr.split_once(':').expect("host:port");
     let out = Command::new("redis-cli")

@@ -78,3 +78,40 @@ fn resp3_replies_come_in_resp3() {
     assert!(matches!(c.cmd(&["HELLO", "2"]), Frame::Array(_)));
     assert_eq!(c.cmd(&["ZSCORE", "z", "m"]), bulk("1.5"));
 }
+
+/// Sets `requirepass` on a running shard.
+fn require_password(shard: &Process, password: &str) {
+    assert_eq!(
+        shard.conn().cmd(&["CONFIG", "SET", "requirepass", password]),
+        simple("OK")
+    );
+    assert!(err_text(&shard.conn().cmd(&["GET", "k"])).starts_with("NOAUTH"));
+}
+
+#[test]
+fn shards_with_a_password_are_authenticated_to() {
+    let cluster = Cluster::with("", "password = \"front\"\nshard_password = \"back\"");
+    // Links open on first use: the shards want the password from now on.
+    for shard in &cluster.shards {
+        require_password(shard, "back");
+    }
+    let mut c = cluster.conn();
+    assert_eq!(err_text(&c.cmd(&["GET", "k"])), "NOAUTH Authentication required.");
+    assert_eq!(c.cmd(&["AUTH", "front"]), simple("OK"));
+    let keys: Vec<String> = (0..3).map(|shard| key_on(shard, 7)).collect();
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(c.cmd(&["SET", key, &format!("v{i}")]), simple("OK"));
+    }
+    let mut mget = vec!["MGET"];
+    mget.extend(keys.iter().map(String::as_str));
+    let values = Frame::Array(vec![bulk("v0"), bulk("v1"), bulk("v2")]);
+    assert_eq!(c.cmd(&mget), values);
+    // RESP3 links authenticate too.
+    let mut d = cluster.conn();
+    assert!(matches!(
+        d.cmd(&["HELLO", "3", "AUTH", "default", "front"]),
+        Frame::Map(_)
+    ));
+    assert_eq!(d.cmd(&mget), values);
+    assert_eq!(d.cmd(&["GET", &keys[2]]), bulk("v2"));
+}

@@ -98,6 +98,14 @@ fn database(name: &str, port: u16, master: u16) -> String {
     )
 }
 
+/// `database` whose shards want `password`.
+fn with_shard_password(database: &str, password: &str) -> String {
+    database.replace(
+        "\"password_hash\": null",
+        &format!("\"password_hash\": null, \"shard_password\": \"{password}\""),
+    )
+}
+
 fn start_proxy(manager: &Manager, token: &str) -> Process {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera-proxy"))
         .args([
@@ -159,4 +167,38 @@ fn a_wrong_token_is_refused_and_serves_nothing() {
     let _proxy = start_proxy(&manager, "wrong");
     eventually("a refused poll", || manager.unauthorized() > 0);
     assert!(Conn::try_connect(p1).is_err());
+}
+
+#[test]
+fn links_authenticate_again_when_the_shard_password_changes() {
+    let manager = Manager::start();
+    let a = node();
+    assert_eq!(
+        a.conn().cmd(&["CONFIG", "SET", "requirepass", "p1"]),
+        simple("OK")
+    );
+    let p1 = free_port();
+    let db = database("one", p1, a.port);
+    manager.set(1, &with_shard_password(&db, "p1"));
+    let _proxy = start_proxy(&manager, TOKEN);
+    eventually("database one", || {
+        Conn::try_connect(p1).is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok())
+    });
+    let mut client = Conn::connect(p1);
+    assert_eq!(client.cmd(&["SET", "k", "v"]), simple("OK"));
+    // A wrong password: the links reconnect with it and the shard refuses.
+    manager.set(2, &with_shard_password(&db, "wrong"));
+    eventually("the links using the new password", || {
+        matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"ERR shard unavailable"))
+    });
+    // The right one again: the same client goes on.
+    manager.set(3, &with_shard_password(&db, "p1"));
+    eventually("the links using the right password", || {
+        client.cmd(&["GET", "k"]) == bulk("v")
+    });
+    // Without a password the shard answers NOAUTH, passed on as it is.
+    manager.set(4, &db);
+    eventually("the links without a password", || {
+        matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"NOAUTH"))
+    });
 }
