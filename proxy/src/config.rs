@@ -361,7 +361,10 @@ master = "127.0.0.1:30002"
         let t: Topology = serde_json::from_str(json).expect("topology");
         assert_eq!(t.epoch, 12);
         assert_eq!(t.databases[0].shard_password, None);
-        let with = json.replace("\"password_hash\": null", "\"password_hash\": null, \"shard_password\": \"pw\"");
+        let with = json.replace(
+            "\"password_hash\": null",
+            "\"password_hash\": null, \"shard_password\": \"pw\"",
+        );
         let t: Topology = serde_json::from_str(&with).expect("topology");
         let secret = t.databases[0].shard_password.clone().expect("shard password");
         assert_eq!(secret.0, "pw");

@@ -224,10 +224,7 @@ async fn manager_and_three_agents_run_a_replicated_database() {
     for (key, value) in [("{a}1", "x"), ("{b}1", "y")] {
         assert_eq!(redis_cli(&endpoint, "dbpass", &["SET", key, value]), "OK");
     }
-    assert_eq!(
-        redis_cli(&endpoint, "dbpass", &["MGET", "{a}1", "{b}1"]),
-        "x\ny"
-    );
+    assert_eq!(redis_cli(&endpoint, "dbpass", &["MGET", "{a}1", "{b}1"]), "x\ny");
     drop(proxy);
 
     // Restart the manager: the same database and shards, nothing created twice.

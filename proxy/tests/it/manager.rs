@@ -173,10 +173,7 @@ fn a_wrong_token_is_refused_and_serves_nothing() {
 fn links_authenticate_again_when_the_shard_password_changes() {
     let manager = Manager::start();
     let a = node();
-    assert_eq!(
-        a.conn().cmd(&["CONFIG", "SET", "requirepass", "p1"]),
-        simple("OK")
-    );
+    assert_eq!(a.conn().cmd(&["CONFIG", "SET", "requirepass", "p1"]), simple("OK"));
     let p1 = free_port();
     let db = database("one", p1, a.port);
     manager.set(1, &with_shard_password(&db, "p1"));
@@ -188,9 +185,10 @@ fn links_authenticate_again_when_the_shard_password_changes() {
     assert_eq!(client.cmd(&["SET", "k", "v"]), simple("OK"));
     // A wrong password: the links reconnect with it and the shard refuses.
     manager.set(2, &with_shard_password(&db, "wrong"));
-    eventually("the links using the new password", || {
-        matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"ERR shard unavailable"))
-    });
+    eventually(
+        "the links using the new password",
+        || matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"ERR shard unavailable")),
+    );
     // The right one again: the same client goes on.
     manager.set(3, &with_shard_password(&db, "p1"));
     eventually("the links using the right password", || {
@@ -198,7 +196,8 @@ fn links_authenticate_again_when_the_shard_password_changes() {
     });
     // Without a password the shard answers NOAUTH, passed on as it is.
     manager.set(4, &db);
-    eventually("the links without a password", || {
-        matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"NOAUTH"))
-    });
+    eventually(
+        "the links without a password",
+        || matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"NOAUTH")),
+    );
 }
