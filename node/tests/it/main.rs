@@ -22,6 +22,7 @@
 //!   subscribers, the `redis` crate's async pub/sub.
 //! - [`multi`]: seeded random interleavings of WATCH/MULTI/EXEC between
 //!   connections.
+//! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE against redis-server.
 //! - [`persistence`]: RDB files and DUMP payloads exchanged with
 //!   redis-server and redis-check-rdb, BGSAVE, MISCONF, a crash during BGSAVE.
 //! - [`eviction`]: maxmemory policies under write load, OOM errors, LRU/LFU
@@ -38,6 +39,7 @@
 mod support;
 mod agent;
 mod aof;
+mod digest;
 mod blocking;
 mod clients;
 mod diff;
