@@ -39,10 +39,10 @@
 mod support;
 mod agent;
 mod aof;
-mod digest;
 mod blocking;
 mod clients;
 mod diff;
+mod digest;
 mod eviction;
 mod hashes;
 mod keys;
