@@ -170,6 +170,10 @@ const EVICTION: [(&str, &str); 8] = [
     ("noeviction", "noeviction"),
 ];
 const TLS: [(&str, &str); 2] = [("disabled", "Disabled"), ("enabled", "Enabled")];
+const DURABILITY: [(&str, &str); 2] = [
+    ("async", "Async: acknowledged once the master has it"),
+    ("sync", "Sync: acknowledged once a replica has it too"),
+];
 
 /// The database form as typed: strings, so a bad value comes back as typed.
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +203,8 @@ pub struct DbForm {
     #[serde(default)]
     pub tls_mode: String,
     #[serde(default)]
+    pub durability: String,
+    #[serde(default)]
     pub port: String,
 }
 
@@ -217,6 +223,7 @@ impl Default for DbForm {
             eviction_policy: "volatile-lru".to_owned(),
             password: String::new(),
             tls_mode: "disabled".to_owned(),
+            durability: "async".to_owned(),
             port: String::new(),
         }
     }
@@ -232,6 +239,7 @@ pub struct FieldErrors {
     pub port: Option<String>,
     pub password: Option<String>,
     pub tls: Option<String>,
+    pub durability: Option<String>,
     pub general: Option<String>,
 }
 
@@ -244,6 +252,7 @@ impl FieldErrors {
             || self.port.is_some()
             || self.password.is_some()
             || self.tls.is_some()
+            || self.durability.is_some()
             || self.general.is_some()
     }
 
@@ -264,6 +273,7 @@ impl FieldErrors {
             "invalid_port" | "port_unavailable" => &mut f.port,
             "invalid_password" => &mut f.password,
             "tls_not_configured" => &mut f.tls,
+            "invalid_durability" => &mut f.durability,
             _ => &mut f.general,
         };
         *slot = Some(text);
@@ -291,6 +301,7 @@ impl DbForm {
             eviction_policy: bdbs::enum_text(&b.eviction_policy),
             password: String::new(),
             tls_mode: bdbs::enum_text(&b.tls_mode),
+            durability: bdbs::enum_text(&b.durability),
             port: b.port.to_string(),
         }
     }
@@ -341,6 +352,7 @@ impl DbForm {
             eviction_policy: choice(&self.eviction_policy),
             authentication_redis_pass: Some(self.password.clone()).filter(|p| creating || !p.is_empty()),
             tls_mode: choice(&self.tls_mode),
+            durability: choice(&self.durability),
         })
     }
 }
@@ -357,6 +369,7 @@ struct FormPage {
     aof: Vec<Opt>,
     eviction: Vec<Opt>,
     tls: Vec<Opt>,
+    durability: Vec<Opt>,
 }
 
 fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErrors) -> FormPage {
@@ -371,6 +384,7 @@ fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErr
         aof: options(&AOF, &form.aof_policy),
         eviction: options(&EVICTION, &form.eviction_policy),
         tls: options(&TLS, &form.tls_mode),
+        durability: options(&DURABILITY, &form.durability),
         form,
         errors,
     }
