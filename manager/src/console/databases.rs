@@ -38,6 +38,7 @@ impl After {
             "updated" => Some("Changes saved; the shards are being reconfigured."),
             "deleted" => Some("Database deleted; its shards are being removed."),
             "flushed" => Some("Every key of the database was removed."),
+            "failed-over" => Some("Failover done: the shard's replica is now its master."),
             "user-created" => Some("User created."),
             "user-updated" => Some("User updated."),
             _ => None,
@@ -496,6 +497,8 @@ pub struct ShardRow {
     pub ops: String,
     /// Replication offset bytes behind the master (replicas only).
     pub lag: String,
+    /// A master with a replica to hand over to.
+    pub can_fail_over: bool,
 }
 
 pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
@@ -505,6 +508,9 @@ pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
             let master = shards
                 .iter()
                 .find(|m| m.bdb_uid == s.bdb_uid && m.role == "master" && m.assigned_slots == s.assigned_slots);
+            let has_replica = shards
+                .iter()
+                .any(|r| r.bdb_uid == s.bdb_uid && r.role != "master" && r.assigned_slots == s.assigned_slots);
             let lag = match master {
                 Some(m) if s.role != "master" => page::bytes((m.repl_offset - s.repl_offset).max(0)),
                 _ => "—".to_owned(),
@@ -521,6 +527,7 @@ pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
                 keys: page::number(s.keys as f64),
                 ops: page::number(s.ops_per_sec),
                 lag,
+                can_fail_over: s.role == "master" && has_replica,
             }
         })
         .collect()
@@ -686,6 +693,19 @@ pub async fn flush(
     console.require(Permission::EditDb)?;
     bdbs::flush(State(state), console.caller.clone(), crate::error::Path(uid)).await?;
     Ok(Redirect::to(&format!("/console/databases/{uid}?done=flushed")).into_response())
+}
+
+/// A planned failover of one master shard of database `uid`.
+pub async fn fail_over_shard(
+    State(state): State<AppState>,
+    console: Console,
+    Path((uid, shard)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult<Response> {
+    console.check_csrf(&form.csrf)?;
+    console.require(Permission::EditDb)?;
+    crate::failover::shard_failover(State(state), console.caller.clone(), crate::error::Path(shard)).await?;
+    Ok(Redirect::to(&format!("/console/databases/{uid}?done=failed-over")).into_response())
 }
 
 /// An action's progress as JSON, for the page's progress bar.
