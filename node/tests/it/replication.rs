@@ -690,3 +690,62 @@ fn psync2_random_reparenting_converges_without_full_resyncs() {
         assert_same_data(&nodes[master], n);
     }
 }
+
+/// A diskless full resync while the master takes writes: the stream must not
+/// be glued to the snapshot's end mark (the replica finds the end of the RDB
+/// by the mark), so it starts only after the replica's first ACK.
+#[test]
+fn diskless_full_resync_under_write_load_completes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let master = Server::tessera(&["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
+    let replica = Server::tessera(&[]);
+    let mut m = master.conn();
+    for batch in 0..20 {
+        let mut args = vec!["MSET".to_string()];
+        for i in 0..1000 {
+            args.push(format!("k{batch}:{i}"));
+            args.push("x".repeat(64));
+        }
+        assert_eq!(m.cmd(&args), Frame::Simple("OK".into()));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        let mut c = master.conn();
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..20 {
+                    i += 1;
+                    c.send(&["SET", &format!("load:{}", i % 1000), &i.to_string()]);
+                }
+                for _ in 0..20 {
+                    c.recv();
+                }
+            }
+        })
+    };
+    for round in 0..3 {
+        replicaof(&replica, &master);
+        let mut r = replica.conn();
+        wait_until(
+            &format!("the full resync of round {round}"),
+            &[&master, &replica],
+            || {
+                info(&mut r, "master_link_status").as_deref() == Some("up")
+                    && info(&mut r, "master_sync_in_progress").as_deref() == Some("0")
+            },
+        );
+        assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::Simple("OK".into()));
+        // A new history: the next REPLICAOF resyncs fully again.
+        r.cmd(&["SET", "diverged", &round.to_string()]);
+    }
+    replicaof(&replica, &master);
+    stop.store(true, Ordering::Relaxed);
+    load.join().expect("the load thread");
+    wait_synced(&master, &replica);
+    assert!(info_i64(&mut master.conn(), "sync_full") >= 3, "full resyncs were made");
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["DBSIZE"]), m.cmd(&["DBSIZE"]));
+}
