@@ -376,15 +376,21 @@ async fn admin_commands_answer_with_documented_exit_codes() {
     assert_eq!(tessera(dir, &["node", "maintenance", "99", "on"]).0, 4);
     assert_eq!(tessera(dir, &["node", "maintenance", "1", "maybe"]).0, 2);
 
-    // failover: the manager either runs it or says why; never a crash or a usage error.
-    let (code, _, err) = tessera(dir, &["failover", "default"]);
-    assert!(code == 0 || code == 4 || code == 5, "failover: {code} {err}");
+    // failover: the default database is replicated, so its replica takes over.
+    let (code, out, err) = tessera(dir, &["failover", "default"]);
+    assert_eq!(code, 0, "failover: {out} {err}");
+    assert!(out.starts_with("database 1 failed over\n"), "{out}");
     assert_eq!(tessera(dir, &["failover", "nope"]).0, 4);
 
     // events: what was done above, most recent first.
     let (code, out, _) = tessera(dir, &["events", "--limit", "50"]);
     assert_eq!(code, 0);
-    for action in ["bdb_create", "bdb_delete", "node_maintenance_on"] {
+    for action in [
+        "bdb_create",
+        "bdb_delete",
+        "node_maintenance_on",
+        "shard_failover_planned",
+    ] {
         assert!(out.contains(action), "{action} missing in:\n{out}");
     }
     assert_eq!(

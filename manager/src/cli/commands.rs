@@ -329,23 +329,27 @@ pub async fn db(client: &Client, out: Output, cmd: DbCommand) -> Result<(), CliE
     Ok(())
 }
 
-/// `tessera failover DB [--shard UID…]`: promotes replicas of the database's
-/// masters (`POST /v1/bdbs/{uid}/actions/failover`).
+/// `tessera failover DB [--shard UID…]`: a planned failover of the
+/// database's master shards (`POST /v1/bdbs/{uid}/actions/failover`), or of
+/// the named master shards only (`POST /v1/shards/{uid}/actions/failover`).
 ///
 /// # Errors
-/// A failed call; a manager without the endpoint answers 404.
+/// A failed call: an unknown database or shard, or a shard without a replica
+/// to promote.
 pub async fn failover(client: &Client, out: Output, db: &str, shards: &[i64]) -> Result<(), CliError> {
     let uid = db_uid(client, db).await?;
-    let body = if shards.is_empty() {
-        json!({})
-    } else {
-        json!({"shard_uids": shards})
-    };
-    let path = format!("/v1/bdbs/{uid}/actions/failover");
-    let answer = client.call(Method::POST, &path, Some(&body)).await?;
-    out.print(&answer, |a| {
-        format!("failover of database {uid} started\n{}", fields(a))
-    });
+    if shards.is_empty() {
+        let answer = client
+            .call(Method::POST, &format!("/v1/bdbs/{uid}/actions/failover"), None)
+            .await?;
+        out.print(&answer, |a| format!("database {uid} failed over\n{}", fields(a)));
+    }
+    for shard in shards {
+        let answer = client
+            .call(Method::POST, &format!("/v1/shards/{shard}/actions/failover"), None)
+            .await?;
+        out.print(&answer, |a| format!("shard {shard} failed over\n{}", fields(a)));
+    }
     Ok(())
 }
 

@@ -38,6 +38,7 @@ impl After {
             "updated" => Some("Changes saved; the shards are being reconfigured."),
             "deleted" => Some("Database deleted; its shards are being removed."),
             "flushed" => Some("Every key of the database was removed."),
+            "failed-over" => Some("Failover done: the shard's replica is now its master."),
             "user-created" => Some("User created."),
             "user-updated" => Some("User updated."),
             _ => None,
@@ -170,6 +171,10 @@ const EVICTION: [(&str, &str); 8] = [
     ("noeviction", "noeviction"),
 ];
 const TLS: [(&str, &str); 2] = [("disabled", "Disabled"), ("enabled", "Enabled")];
+const DURABILITY: [(&str, &str); 2] = [
+    ("async", "Async: acknowledged once the master has it"),
+    ("sync", "Sync: acknowledged once a replica has it too"),
+];
 
 /// The database form as typed: strings, so a bad value comes back as typed.
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +204,8 @@ pub struct DbForm {
     #[serde(default)]
     pub tls_mode: String,
     #[serde(default)]
+    pub durability: String,
+    #[serde(default)]
     pub port: String,
 }
 
@@ -217,6 +224,7 @@ impl Default for DbForm {
             eviction_policy: "volatile-lru".to_owned(),
             password: String::new(),
             tls_mode: "disabled".to_owned(),
+            durability: "async".to_owned(),
             port: String::new(),
         }
     }
@@ -232,6 +240,7 @@ pub struct FieldErrors {
     pub port: Option<String>,
     pub password: Option<String>,
     pub tls: Option<String>,
+    pub durability: Option<String>,
     pub general: Option<String>,
 }
 
@@ -244,6 +253,7 @@ impl FieldErrors {
             || self.port.is_some()
             || self.password.is_some()
             || self.tls.is_some()
+            || self.durability.is_some()
             || self.general.is_some()
     }
 
@@ -264,6 +274,7 @@ impl FieldErrors {
             "invalid_port" | "port_unavailable" => &mut f.port,
             "invalid_password" => &mut f.password,
             "tls_not_configured" => &mut f.tls,
+            "invalid_durability" => &mut f.durability,
             _ => &mut f.general,
         };
         *slot = Some(text);
@@ -291,6 +302,7 @@ impl DbForm {
             eviction_policy: bdbs::enum_text(&b.eviction_policy),
             password: String::new(),
             tls_mode: bdbs::enum_text(&b.tls_mode),
+            durability: bdbs::enum_text(&b.durability),
             port: b.port.to_string(),
         }
     }
@@ -341,6 +353,7 @@ impl DbForm {
             eviction_policy: choice(&self.eviction_policy),
             authentication_redis_pass: Some(self.password.clone()).filter(|p| creating || !p.is_empty()),
             tls_mode: choice(&self.tls_mode),
+            durability: choice(&self.durability),
         })
     }
 }
@@ -357,6 +370,7 @@ struct FormPage {
     aof: Vec<Opt>,
     eviction: Vec<Opt>,
     tls: Vec<Opt>,
+    durability: Vec<Opt>,
 }
 
 fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErrors) -> FormPage {
@@ -371,6 +385,7 @@ fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErr
         aof: options(&AOF, &form.aof_policy),
         eviction: options(&EVICTION, &form.eviction_policy),
         tls: options(&TLS, &form.tls_mode),
+        durability: options(&DURABILITY, &form.durability),
         form,
         errors,
     }
@@ -482,6 +497,8 @@ pub struct ShardRow {
     pub ops: String,
     /// Replication offset bytes behind the master (replicas only).
     pub lag: String,
+    /// A master with a replica to hand over to.
+    pub can_fail_over: bool,
 }
 
 pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
@@ -491,6 +508,9 @@ pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
             let master = shards
                 .iter()
                 .find(|m| m.bdb_uid == s.bdb_uid && m.role == "master" && m.assigned_slots == s.assigned_slots);
+            let has_replica = shards
+                .iter()
+                .any(|r| r.bdb_uid == s.bdb_uid && r.role != "master" && r.assigned_slots == s.assigned_slots);
             let lag = match master {
                 Some(m) if s.role != "master" => page::bytes((m.repl_offset - s.repl_offset).max(0)),
                 _ => "—".to_owned(),
@@ -507,6 +527,7 @@ pub fn shard_rows(shards: &[Shard]) -> Vec<ShardRow> {
                 keys: page::number(s.keys as f64),
                 ops: page::number(s.ops_per_sec),
                 lag,
+                can_fail_over: s.role == "master" && has_replica,
             }
         })
         .collect()
@@ -672,6 +693,19 @@ pub async fn flush(
     console.require(Permission::EditDb)?;
     bdbs::flush(State(state), console.caller.clone(), crate::error::Path(uid)).await?;
     Ok(Redirect::to(&format!("/console/databases/{uid}?done=flushed")).into_response())
+}
+
+/// A planned failover of one master shard of database `uid`.
+pub async fn fail_over_shard(
+    State(state): State<AppState>,
+    console: Console,
+    Path((uid, shard)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult<Response> {
+    console.check_csrf(&form.csrf)?;
+    console.require(Permission::EditDb)?;
+    crate::failover::shard_failover(State(state), console.caller.clone(), crate::error::Path(shard)).await?;
+    Ok(Redirect::to(&format!("/console/databases/{uid}?done=failed-over")).into_response())
 }
 
 /// An action's progress as JSON, for the page's progress bar.

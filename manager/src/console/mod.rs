@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
             get(databases::delete_confirm).post(databases::delete),
         )
         .route("/console/databases/{uid}/flush", post(databases::flush))
+        .route(
+            "/console/databases/{uid}/shards/{shard}/failover",
+            post(databases::fail_over_shard),
+        )
         .route("/console/actions/{uid}", get(databases::action))
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{uid}", post(users::change))

@@ -1016,6 +1016,9 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let lazy = flush_in_background(ctx, args)?;
     ctx.server.touch_watched_flush(None);
     let n: usize = ctx.server.dbs.iter_mut().map(|db| flush(db, lazy)).sum();
+    // A snapshot of the data just dropped is worthless: stop it (not
+    // counted as a failed save), as Redis does.
+    crate::persistence::snapshot::kill_child(ctx.server);
     ctx.server.dirty += n as u64 + 1;
     ctx.propagate_as(args.to_vec());
     ctx.out.ok();

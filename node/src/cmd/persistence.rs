@@ -154,6 +154,17 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if ctx.server.persistence.in_progress() {
         return Err(CommandError::err("Background save already in progress"));
     }
+    if ctx.server.aof.rewrite_in_progress() {
+        if args.len() == 2 {
+            ctx.server.persistence.scheduled = true;
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CommandError::err(
+            "Another child process is active (AOF?): can't BGSAVE right now. \
+             Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
+    }
     snapshot::bgsave(ctx.server).map_err(|_| CommandError::Other("ERR".into()))?;
     ctx.out.simple("Background saving started");
     Ok(())

@@ -834,6 +834,17 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             tracing::info!("DB reloaded by DEBUG RELOAD");
             ctx.out.ok();
         }
+        2 if arg::is(sub, "digest") => {
+            let digest = crate::persistence::digest::dataset(&ctx.server.dbs);
+            ctx.out.simple(&crate::persistence::digest::hex(&digest));
+        }
+        _ if arg::is(sub, "digest-value") => {
+            ctx.out.array(args.len() - 2);
+            for key in &args[2..] {
+                let digest = crate::persistence::digest::value(ctx.db(), key);
+                ctx.out.simple(&crate::persistence::digest::hex(&digest));
+            }
+        }
         2 if arg::is(sub, "change-repl-id") => {
             ctx.server.repl.replid = crate::server::random_hex_id();
             ctx.out.ok();
@@ -913,6 +924,10 @@ fn debug_help(out: &mut Reply<'_>) {
             "CHANGE-REPL-ID",
             "    Change the replication IDs of the instance.",
             "    Dangerous: should be used only for testing the replication subsystem.",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
             "ERROR <string>",
             "    Return a Redis protocol error with <string> as message. Useful for clients",
             "    unit tests to simulate Redis errors.",

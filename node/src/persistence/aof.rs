@@ -22,7 +22,7 @@ use std::time::Instant;
 use anyhow::Context;
 use bytes::Bytes;
 
-use super::fork;
+use super::{fork, rdb};
 use crate::config::AppendFsync;
 use crate::keyspace::{Db, Value};
 use crate::propagate::encode;
@@ -181,7 +181,7 @@ pub struct Aof {
     /// SET appendonly yes until the first base is written.
     manifest_live: bool,
     rewrite: Option<Rewrite>,
-    /// A rewrite asked for while one runs starts when it ends.
+    /// A rewrite asked for while a background save runs starts when it ends.
     pub rewrite_scheduled: bool,
     /// Size of the AOF (base and incremental files), for INFO and the
     /// automatic rewrite.
@@ -621,11 +621,14 @@ pub fn cron(server: &mut Server) {
             }
         }
     }
-    if server.aof.rewrite.is_none() && server.aof.file.is_some() {
+    // One child at a time: a scheduled or automatic rewrite waits for a
+    // background save to end.
+    if server.aof.rewrite.is_none() && !server.persistence.in_progress() {
         let c = &server.config;
         let base = server.aof.base_size.max(1);
         let growth = server.aof.current_size.saturating_sub(base) * 100 / base;
-        let auto = c.auto_aof_rewrite_percentage > 0
+        let auto = server.aof.file.is_some()
+            && c.auto_aof_rewrite_percentage > 0
             && server.aof.current_size > c.auto_aof_rewrite_min_size
             && growth >= u64::from(c.auto_aof_rewrite_percentage);
         if server.aof.rewrite_scheduled || auto {
@@ -664,7 +667,8 @@ pub fn start_rewrite(server: &mut Server) -> io::Result<()> {
     let now_ms = crate::server::unix_ms();
     let dbs = &server.dbs;
     let child_temp = temp.clone();
-    let pid = fork::fork_child(|| match write_base_file(dbs, now_ms, &child_temp) {
+    let delay = server.config.rdb_key_save_delay;
+    let pid = fork::fork_child(|| match write_base_file(dbs, now_ms, delay, &child_temp) {
         Ok(()) => 0,
         Err(_) => 1,
     })?;
@@ -678,11 +682,11 @@ pub fn start_rewrite(server: &mut Server) -> io::Result<()> {
 }
 
 /// The child's work: the dataset into `path`, fsynced.
-fn write_base_file(dbs: &[Db], now_ms: i64, path: &Path) -> io::Result<()> {
+fn write_base_file(dbs: &[Db], now_ms: i64, key_save_delay: i32, path: &Path) -> io::Result<()> {
     let mut f = io::BufWriter::new(File::create(path)?);
     let mut buf = Vec::with_capacity(64 * 1024);
     for (i, db) in dbs.iter().enumerate() {
-        write_db(i, db, now_ms, &mut buf, &mut |chunk: &mut Vec<u8>| {
+        write_db(i, db, now_ms, key_save_delay, &mut buf, &mut |chunk: &mut Vec<u8>| {
             let r = f.write_all(chunk);
             chunk.clear();
             r
@@ -695,18 +699,20 @@ fn write_base_file(dbs: &[Db], now_ms: i64, path: &Path) -> io::Result<()> {
 /// The whole dataset as commands into `out` (the start-up base).
 fn write_dataset(dbs: &[Db], now_ms: i64, out: &mut Vec<u8>) {
     for (i, db) in dbs.iter().enumerate() {
-        let _ = write_db(i, db, now_ms, out, &mut |_: &mut Vec<u8>| Ok(()));
+        let _ = write_db(i, db, now_ms, 0, out, &mut |_: &mut Vec<u8>| Ok(()));
     }
 }
 
 /// One database as commands (SELECT, then per key the commands that build
 /// its value, in batches of [`ITEMS_PER_CMD`], and its PEXPIREAT), as
 /// Redis's `rewriteAppendOnlyFileRio`; keys already expired are skipped.
-/// `spill` is called when `buf` grows past 64 KiB.
+/// `spill` is called when `buf` grows past 64 KiB; `key_save_delay` as in
+/// [`rdb::key_save_delay`].
 fn write_db(
     index: usize,
     db: &Db,
     now_ms: i64,
+    key_save_delay: i32,
     buf: &mut Vec<u8>,
     spill: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -720,6 +726,7 @@ fn write_db(
         if expire.is_some_and(|at| at < now_ms) {
             continue;
         }
+        rdb::key_save_delay(key_save_delay);
         match &obj.value {
             Value::Str(s) => encode(buf, &[&b"SET"[..], key, &s.to_bytes()]),
             Value::List(l) => batches(buf, b"RPUSH", key, l.len(), l.iter().map(|e| vec![e.to_vec()])),
@@ -831,13 +838,18 @@ fn install_base(server: &mut Server, temp: &Path) -> io::Result<()> {
 // ---------------------------------------------------------------------------
 // Commands and configuration.
 
-/// BGREWRITEAOF: starts a rewrite now, or schedules it when one runs.
+/// BGREWRITEAOF: starts a rewrite now, or schedules it while a background
+/// save runs.
 ///
 /// # Errors
 /// The reply error when the rewrite cannot start.
 pub fn bgrewriteaof(server: &mut Server) -> Result<&'static str, String> {
     if server.aof.rewrite.is_some() {
         return Err("ERR Background append only file rewriting already in progress".into());
+    }
+    if server.persistence.in_progress() {
+        server.aof.rewrite_scheduled = true;
+        return Ok("Background append only file rewriting scheduled");
     }
     start_rewrite(server).map_err(|e| {
         server.aof.last_rewrite_ok = false;

@@ -7,10 +7,12 @@
 //!   the server's save state (SAVE, BGSAVE in a forked child, save points).
 //! - [`aof`]: the multi-part append-only file (manifest, base and
 //!   incremental files, fsync policies, loading, BGREWRITEAOF).
+//! - [`digest`]: DEBUG DIGEST's dataset digest, as Redis computes it.
 //! - [`fork`]: the one place with `unsafe` (fork, waitpid, `_exit`).
 
 pub mod aof;
 pub mod crc64;
+pub mod digest;
 pub mod fork;
 pub mod lzf;
 pub mod rdb;

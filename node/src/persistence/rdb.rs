@@ -473,6 +473,17 @@ pub struct SaveOptions {
     pub checksum: bool,
     /// Aux fields written after the header, in order.
     pub aux: Vec<(&'static str, String)>,
+    /// `rdb-key-save-delay`: see [`key_save_delay`].
+    pub key_save_delay: i32,
+}
+
+/// `rdb-key-save-delay` (testing): a child writing a snapshot or an AOF
+/// rewrite sleeps this many microseconds after each key, so tests can catch
+/// it running. Zero or negative: no delay.
+pub fn key_save_delay(micros: i32) {
+    if let Ok(us @ 1..) = u64::try_from(micros) {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 /// Writes a whole RDB file: header, aux fields, every database with its
@@ -509,6 +520,7 @@ pub fn write_rdb<W: Write>(w: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<u
                 buf.extend_from_slice(&at.to_le_bytes());
             }
             write_key_value(&mut buf, key, &obj.value, opts.compress);
+            key_save_delay(opts.key_save_delay);
             if buf.len() >= 32 * 1024 {
                 w.write_all(&buf)?;
                 total += buf.len() as u64;
@@ -1426,6 +1438,7 @@ mod tests {
             compress: true,
             checksum: true,
             aux: vec![("redis-ver", "7.0.15".into())],
+            key_save_delay: 0,
         };
         let mut out = Vec::new();
         write_rdb(&mut out, std::slice::from_ref(&db), &opts).expect("in memory");

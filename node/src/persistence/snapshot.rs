@@ -38,6 +38,8 @@ struct Child {
 #[derive(Debug)]
 pub struct State {
     child: Option<Child>,
+    /// BGSAVE SCHEDULE waits for the AOF rewrite child to end.
+    pub scheduled: bool,
     /// Whether the last save (foreground or background) succeeded.
     pub last_bgsave_ok: bool,
     /// Duration of the last background save, or -1.
@@ -54,6 +56,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             child: None,
+            scheduled: false,
             last_bgsave_ok: true,
             last_bgsave_secs: -1,
             saves: 0,
@@ -92,6 +95,7 @@ pub fn options(server: &Server) -> SaveOptions {
             ("used-mem", crate::alloc::allocated().to_string()),
             ("aof-base", "0".to_string()),
         ],
+        key_save_delay: server.config.rdb_key_save_delay,
     };
     // The replication history, so that a restarted server can continue it.
     opts.aux.extend(crate::replication::rdb_aux(server));
@@ -243,8 +247,19 @@ pub fn cron(server: &mut Server) {
         }
         return;
     }
+    // One child at a time: save points and scheduled saves wait for an AOF
+    // rewrite to end.
+    if server.aof.rewrite_in_progress() {
+        return;
+    }
     let now = unix_ms() / 1000;
     let retry_ok = server.persistence.last_bgsave_ok || now - server.persistence.last_try > RETRY_DELAY_SECS;
+    if server.persistence.scheduled && retry_ok {
+        if bgsave(server).is_ok() {
+            server.persistence.scheduled = false;
+        }
+        return;
+    }
     let point = server
         .config
         .save

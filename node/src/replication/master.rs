@@ -82,6 +82,7 @@ pub fn psync(
         ack_offset: 0,
         ack_time: Instant::now(),
         job,
+        stream_on_ack: false,
     };
     if let Some((replid, offset)) = psync {
         let offset = crate::cmd::arg::parse_i64(offset).unwrap_or(-1);
@@ -297,6 +298,7 @@ pub async fn serve(
                             let diskless = job.borrow().diskless;
                             bulk = Some((frame(&data, diskless), 0));
                             r.state = ReplicaState::SendBulk;
+                            r.stream_on_ack = diskless;
                         }
                     }
                 }
@@ -307,7 +309,8 @@ pub async fn serve(
                 }
                 ReplicaState::SendBulk => {}
                 ReplicaState::Online => {
-                    if out.len() < 64 * 1024
+                    if !r.stream_on_ack
+                        && out.len() < 64 * 1024
                         && let Some(b) = &s.repl.backlog
                     {
                         scratch.clear();
@@ -466,6 +469,7 @@ pub fn ack(server: &mut Server, id: u64, offset: i64) {
     if let Some(r) = server.repl.replicas.get_mut(&id) {
         r.ack_offset = r.ack_offset.max(offset);
         r.ack_time = Instant::now();
+        r.stream_on_ack = false;
     }
 }
 

@@ -70,6 +70,10 @@ pub struct Replica {
     pub ack_time: Instant,
     /// The snapshot job it waits for (full resync).
     pub job: u64,
+    /// After a diskless snapshot the stream waits for its first ACK: the
+    /// replica finds the snapshot's end by the mark that ends its input,
+    /// so nothing may follow the mark until it has loaded (as Redis does).
+    pub stream_on_ack: bool,
 }
 
 /// A connection's part in replication: a replica of ours or our master,

@@ -22,6 +22,7 @@
 //!   subscribers, the `redis` crate's async pub/sub.
 //! - [`multi`]: seeded random interleavings of WATCH/MULTI/EXEC between
 //!   connections.
+//! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE against redis-server.
 //! - [`persistence`]: RDB files and DUMP payloads exchanged with
 //!   redis-server and redis-check-rdb, BGSAVE, MISCONF, a crash during BGSAVE.
 //! - [`eviction`]: maxmemory policies under write load, OOM errors, LRU/LFU
@@ -41,6 +42,7 @@ mod aof;
 mod blocking;
 mod clients;
 mod diff;
+mod digest;
 mod eviction;
 mod hashes;
 mod keys;

@@ -399,3 +399,50 @@ fn crash_during_bgsave_leaves_a_loadable_file() {
         assert_eq!(text(&t2.cmd(&["GET", "extra:19999"])), "value");
     }
 }
+
+/// One background child at a time, as in Redis: BGSAVE during an AOF
+/// rewrite is refused or scheduled, BGREWRITEAOF during a save is
+/// scheduled, each starts when the other ends; FLUSHALL stops a running
+/// save without counting it as failed. Replies compared with redis-server.
+#[test]
+fn bgsave_and_bgrewriteaof_exclude_each_other_like_redis() {
+    // Every child sleeps 0.5 s per key: 10 keys keep it running ~5 s.
+    let args = ["--rdb-key-save-delay", "500000"];
+    let Some(redis) = Server::redis(&args) else {
+        return;
+    };
+    let tessera = Server::tessera(&args);
+    let mut conns = [redis.conn(), tessera.conn()];
+    let both = |conns: &mut [Conn; 2], cmd: &[&str]| -> String {
+        let [r, t] = conns;
+        let (want, got) = (pretty_frame(&r.cmd(cmd)), pretty_frame(&t.cmd(cmd)));
+        assert_eq!(want, got, "{cmd:?}");
+        got
+    };
+    for i in 0..10 {
+        both(&mut conns, &["SET", &format!("key:{i}"), "value"]);
+    }
+    assert!(both(&mut conns, &["BGREWRITEAOF"]).contains("rewriting started"));
+    assert!(both(&mut conns, &["BGSAVE"]).contains("Another child process is active (AOF?)"));
+    assert!(both(&mut conns, &["BGSAVE", "SCHEDULE"]).contains("Background saving scheduled"));
+    assert!(both(&mut conns, &["BGREWRITEAOF"]).contains("rewriting already in progress"));
+    // The scheduled save starts once the rewrite ends.
+    for c in &mut conns {
+        wait_for(c, "rdb_bgsave_in_progress", "1");
+        assert_eq!(info_field(c, "aof_rewrite_in_progress"), "0");
+    }
+    assert!(both(&mut conns, &["BGSAVE"]).contains("Background save already in progress"));
+    assert!(both(&mut conns, &["BGREWRITEAOF"]).contains("rewriting scheduled"));
+    for c in &mut conns {
+        assert_eq!(info_field(c, "aof_rewrite_scheduled"), "1");
+    }
+    // FLUSHALL stops the save; the scheduled rewrite then runs.
+    both(&mut conns, &["FLUSHALL"]);
+    for c in &mut conns {
+        wait_for(c, "rdb_bgsave_in_progress", "0");
+        assert_eq!(info_field(c, "rdb_last_bgsave_status"), "ok");
+        wait_for(c, "aof_rewrite_scheduled", "0");
+        wait_for(c, "aof_rewrite_in_progress", "0");
+        assert_eq!(info_field(c, "aof_last_bgrewrite_status"), "ok");
+    }
+}

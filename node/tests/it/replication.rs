@@ -690,3 +690,178 @@ fn psync2_random_reparenting_converges_without_full_resyncs() {
         assert_same_data(&nodes[master], n);
     }
 }
+
+/// 20 000 keys: a snapshot that takes a while to make and send.
+fn write_many(conn: &mut Conn) {
+    for batch in 0..20 {
+        let mut args = vec!["MSET".to_string()];
+        for i in 0..1000 {
+            args.push(format!("k{batch}:{i}"));
+            args.push("x".repeat(64));
+        }
+        assert_eq!(conn.cmd(&args), Frame::Simple("OK".into()));
+    }
+}
+
+/// A diskless full resync while the master takes writes: the stream must not
+/// be glued to the snapshot's end mark (the replica finds the end of the RDB
+/// by the mark), so it starts only after the replica's first ACK.
+#[test]
+fn diskless_full_resync_under_write_load_completes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let master = Server::tessera(&["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
+    let replica = Server::tessera(&[]);
+    let mut m = master.conn();
+    write_many(&mut m);
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        let mut c = master.conn();
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..20 {
+                    i += 1;
+                    c.send(&["SET", &format!("load:{}", i % 1000), &i.to_string()]);
+                }
+                for _ in 0..20 {
+                    c.recv();
+                }
+            }
+        })
+    };
+    for round in 0..3 {
+        replicaof(&replica, &master);
+        let mut r = replica.conn();
+        wait_until(
+            &format!("the full resync of round {round}"),
+            &[&master, &replica],
+            || {
+                info(&mut r, "master_link_status").as_deref() == Some("up")
+                    && info(&mut r, "master_sync_in_progress").as_deref() == Some("0")
+            },
+        );
+        assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::Simple("OK".into()));
+        // A new history: the next REPLICAOF resyncs fully again.
+        r.cmd(&["SET", "diverged", &round.to_string()]);
+    }
+    replicaof(&replica, &master);
+    stop.store(true, Ordering::Relaxed);
+    load.join().expect("the load thread");
+    wait_synced(&master, &replica);
+    assert!(info_i64(&mut master.conn(), "sync_full") >= 3, "full resyncs were made");
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["DBSIZE"]), m.cmd(&["DBSIZE"]));
+}
+
+/// CLIENT PAUSE holds clients' writes, never replication: a replica makes
+/// its full resync while the master is paused; a pause's timeout frees the
+/// held writes with no further command, and they reach the replica.
+#[test]
+fn replicas_sync_while_writes_are_paused_and_a_pause_ends_on_its_timeout() {
+    let master = Server::tessera(&[]);
+    let replica = Server::tessera(&[]);
+    write_everything(&master, "one");
+    let mut m = master.conn();
+    write_many(&mut m);
+    assert_eq!(
+        m.cmd(&["CLIENT", "PAUSE", "600000", "WRITE"]),
+        Frame::Simple("OK".into())
+    );
+    let mut writer = master.conn();
+    writer.send(&["SET", "held", "1"]);
+    replicaof(&replica, &master);
+    let mut r = replica.conn();
+    wait_until("the full resync while paused", &[&master, &replica], || {
+        // As a planned failover does: WAIT puts REPLCONF GETACK in the stream.
+        m.cmd(&["WAIT", "1", "20"]);
+        info(&mut r, "master_link_status").as_deref() == Some("up")
+            && info(&mut r, "master_sync_in_progress").as_deref() == Some("0")
+    });
+    let slave0 = info(&mut m, "slave0").unwrap_or_default();
+    assert!(slave0.contains("state=online"), "{slave0}");
+    assert_eq!(r.cmd(&["EXISTS", "held"]), Frame::Integer(0));
+    assert_eq!(m.cmd(&["CLIENT", "UNPAUSE"]), Frame::Simple("OK".into()));
+    assert_eq!(writer.recv(), Frame::Simple("OK".into()));
+    wait_synced(&master, &replica);
+    assert_same_data(&master, &replica);
+
+    // A short pause ends by itself: nobody sends anything after it.
+    assert_eq!(m.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]), Frame::Simple("OK".into()));
+    writer.send(&["SET", "held", "2"]);
+    writer.set_read_timeout(SYNC_TIMEOUT);
+    assert_eq!(writer.recv(), Frame::Simple("OK".into()));
+    wait_synced(&master, &replica);
+    assert_eq!(r.cmd(&["GET", "held"]), Frame::Bulk("2".into()));
+}
+
+/// Reads from `stream` into `buf` until `buf` holds `needle`; the offset
+/// just past it.
+fn read_past(stream: &mut std::net::TcpStream, buf: &mut Vec<u8>, needle: &[u8]) -> usize {
+    loop {
+        if let Some(i) = buf.windows(needle.len()).position(|w| w == needle) {
+            return i + needle.len();
+        }
+        let mut chunk = [0u8; 65536];
+        let n = stream.read(&mut chunk).expect("read from the master");
+        assert!(n > 0, "the master closed the link");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// After a diskless snapshot nothing follows its end mark until the
+/// replica's first REPLCONF ACK (the replica finds the end of the RDB by
+/// the mark ending its input); INFO shows the replica online meanwhile.
+/// As redis-server does.
+#[test]
+fn diskless_snapshot_end_mark_is_last_until_the_first_ack() {
+    let args = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
+    end_mark_is_last_until_the_first_ack(&Server::tessera(&args));
+    end_mark_is_last_until_the_first_ack(&redis_or_skip!(&args));
+}
+
+fn end_mark_is_last_until_the_first_ack(master: &Server) {
+    let mut m = master.conn();
+    m.cmd(&["SET", "before", "1"]);
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", master.port())).expect("connect");
+    raw.set_read_timeout(Some(SYNC_TIMEOUT)).expect("timeout");
+    let mut buf = Vec::new();
+    let send = |raw: &mut std::net::TcpStream, args: &[&str]| {
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        raw.write_all(out.as_bytes()).expect("write");
+    };
+    send(&mut raw, &["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    let at = read_past(&mut raw, &mut buf, b"+OK\r\n");
+    buf.drain(..at);
+    send(&mut raw, &["PSYNC", "?", "-1"]);
+    let at = read_past(&mut raw, &mut buf, b"$EOF:");
+    buf.drain(..at);
+    let at = read_past(&mut raw, &mut buf, b"\r\n");
+    let mark = buf[..at - 2].to_vec();
+    assert_eq!(mark.len(), 40);
+    buf.drain(..at);
+    let end = read_past(&mut raw, &mut buf, &mark);
+    wait_until("the replica to be online", &[master], || {
+        info(&mut m, "slave0").is_some_and(|s| s.contains("state=online"))
+    });
+    // Writes and a WAIT put bytes in the stream; none may come yet.
+    m.cmd(&["SET", "after", "1"]);
+    m.cmd(&["WAIT", "1", "100"]);
+    raw.set_read_timeout(Some(Duration::from_millis(300))).expect("timeout");
+    let mut chunk = [0u8; 4096];
+    match raw.read(&mut chunk) {
+        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        Err(e) => assert!(
+            matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            "{e}"
+        ),
+    }
+    assert_eq!(buf.len(), end, "bytes followed the end mark before the first ACK");
+    raw.set_read_timeout(Some(SYNC_TIMEOUT)).expect("timeout");
+    send(&mut raw, &["REPLCONF", "ACK", "0"]);
+    read_past(&mut raw, &mut buf, b"after");
+}
