@@ -405,7 +405,10 @@ async fn edit_delete_and_flush() {
     // Failover of a shard: CSRF-checked, and the REST API's answer is shown.
     let failover = format!("/console/databases/{uid}/shards/9999/failover");
     assert_eq!(c.post(&failover, &[("csrf", "x")]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.post(&failover, &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.post(&failover, &[("csrf", &csrf)]).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let confirm = c.get(&format!("/console/databases/{uid}/delete")).await;
     confirm.ok("Type <strong>sessions</strong> to confirm");
