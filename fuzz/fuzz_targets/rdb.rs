@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
         now_ms: 0,
         lru_clock: 0,
         delete_expired: true,
+        expired_visible: false,
         touch: true,
         lfu: None,
     };
