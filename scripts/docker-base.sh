@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
 if ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 
 if ! have debian:bookworm-slim; then
