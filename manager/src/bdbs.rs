@@ -497,10 +497,17 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
         .fetch_all(&mut *conn)
         .await?;
     let addrs = node_addrs(&mut conn).await?;
+    let pairs: Vec<(i64, i64)> = sqlx::query_as("SELECT bdb_uid, uid FROM shards ORDER BY bdb_uid, idx, role")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut shards: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (bdb, shard) in pairs {
+        shards.entry(bdb).or_default().push(shard);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let shards = shard_uids(&mut conn, row.uid).await?;
-        out.push(row.view(shards, &addrs)?);
+        let uids = shards.remove(&row.uid).unwrap_or_default();
+        out.push(row.view(uids, &addrs)?);
     }
     Ok(Json(out))
 }
@@ -575,7 +582,7 @@ async fn create(state: &AppState, fields: BdbFields, dry_run: bool) -> ApiResult
     d.validate(state)?;
     let password_hash = hash_optional(d.password.clone()).await?;
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.write_tx().await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT uid FROM bdbs WHERE name = ?")
         .bind(&d.name)
         .fetch_optional(&mut *tx)
@@ -656,7 +663,9 @@ async fn hash_optional(password: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-/// Changes a database. Shard count and replication cannot change yet (406).
+/// Changes a database. Turning replication on places a replica per master
+/// (they sync from their masters); turning it off removes the replicas. The
+/// shard count cannot change yet (406).
 #[utoipa::path(put, path = "/v1/bdbs/{uid}", tag = "bdbs", request_body = BdbFields, params(("uid" = i64, Path), DryRun),
     responses((status = 200, body = BdbWithAction), (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 406, body = crate::error::ErrorBody),
@@ -681,7 +690,7 @@ pub async fn put_one(
 }
 
 async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) -> ApiResult<Created> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.write_tx().await?;
     let row = load_row(&mut tx, uid).await?;
     if row.status == "delete-pending" {
         return Err(ApiError::conflict("busy", format!("database {uid} is being deleted")));
@@ -690,10 +699,10 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
     let before = d.clone();
     d.apply(fields);
     d.validate(state)?;
-    if d.shards_count != before.shards_count || d.replication != before.replication {
+    if d.shards_count != before.shards_count {
         return Err(ApiError::not_acceptable(
             "unsupported_change",
-            "shards_count and replication cannot be changed on an existing database",
+            "shards_count cannot be changed on an existing database (resharding is not supported yet)",
         ));
     }
     if d.name != before.name {
@@ -713,11 +722,33 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
     if d.memory_size > before.memory_size {
         check_growth(state, &mut tx, uid, d.shard_memory() - before.shard_memory()).await?;
     }
+    let new_replicas = if d.replication && !before.replication {
+        place_replicas(state, &mut tx, uid, &d).await?
+    } else {
+        Vec::new()
+    };
     if dry_run {
         return Ok(Created::Planned(DryRunResult {
             valid: true,
-            shards: Vec::new(),
+            shards: new_replicas.into_iter().map(|(_, p)| p).collect(),
         }));
+    }
+    if d.replication != before.replication {
+        // Replicas added start empty and sync from their masters; replicas
+        // removed are stopped by the reconciler (no longer wanted).
+        sqlx::query("DELETE FROM shards WHERE bdb_uid = ? AND role = 'replica'")
+            .bind(uid)
+            .execute(&mut *tx)
+            .await?;
+        for (idx, r) in &new_replicas {
+            sqlx::query("INSERT INTO shards (bdb_uid, idx, role, node_uid, port) VALUES (?, ?, 'replica', ?, ?)")
+                .bind(uid)
+                .bind(idx)
+                .bind(r.node_uid)
+                .bind(i64::from(r.port))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     let password_hash = if d.password == before.password {
         row.password_hash.clone()
@@ -730,11 +761,12 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
         row.status.as_str()
     };
     sqlx::query(
-        "UPDATE bdbs SET name = ?, memory_size = ?, data_persistence = ?, aof_policy = ?, snapshot_policy = ?, port = ?, \
+        "UPDATE bdbs SET name = ?, memory_size = ?, replication = ?, data_persistence = ?, aof_policy = ?, snapshot_policy = ?, port = ?, \
          eviction_policy = ?, password = ?, password_hash = ?, tls_mode = ?, durability = ?, status = ? WHERE uid = ?",
     )
     .bind(&d.name)
     .bind(d.memory_size)
+    .bind(d.replication)
     .bind(enum_text(&d.data_persistence))
     .bind(enum_text(&d.aof_policy))
     .bind(serde_json::to_string(&d.snapshot_policy).map_err(anyhow::Error::from)?)
@@ -757,6 +789,50 @@ async fn update(state: &AppState, uid: i64, fields: BdbFields, dry_run: bool) ->
         bdb,
         action_uid: action.to_string(),
     })))
+}
+
+/// Places one replica per master of database `uid` when replication is
+/// turned on: each on a node other than its master's, with the memory and a
+/// free port; `insufficient_resources` when one cannot be placed.
+async fn place_replicas(
+    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
+    uid: i64,
+    d: &Desired,
+) -> ApiResult<Vec<(i64, PlannedShard)>> {
+    let masters: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT idx, node_uid FROM shards WHERE bdb_uid = ? AND role = 'master' ORDER BY idx")
+            .bind(uid)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut nodes = candidates(state, conn, true).await?;
+    let memory = d.shard_memory();
+    let mut out = Vec::with_capacity(masters.len());
+    for (idx, master_node) in masters {
+        let (node, port) = scheduler::place_one(&nodes, &[master_node], memory).ok_or_else(|| {
+            ApiError::conflict(
+                "insufficient_resources",
+                format!(
+                    "no node other than the master's has {memory} bytes of memory and a free shard port for the replica of shard {}",
+                    idx + 1
+                ),
+            )
+        })?;
+        let n = nodes.iter_mut().find(|n| n.uid == node).expect("placed on a candidate");
+        n.allocated += memory;
+        n.used_ports.insert(port);
+        let (lo, hi) = scheduler::slot_range(idx, d.shards_count);
+        out.push((
+            idx,
+            PlannedShard {
+                role: "replica".to_owned(),
+                node_uid: node,
+                port,
+                assigned_slots: format!("{lo}-{hi}"),
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// Refuses a memory increase the database's nodes cannot hold.
@@ -796,7 +872,7 @@ pub async fn delete(
 ) -> ApiResult<Json<ActionStarted>> {
     caller.require(Permission::EditDb)?;
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.write_tx().await?;
         let row = load_row(&mut tx, uid).await?;
         if row.status == "delete-pending" {
             return Err(ApiError::conflict("busy", format!("database {uid} is already being deleted")));

@@ -175,7 +175,7 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     if let Trigger::Planned(_) = trigger {
         catch_up(&master, &replica).await?;
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.write_tx().await?;
     // Three steps: (bdb, idx, role) is unique.
     for (role, shard) in [
         ("demoting", master.uid),
@@ -304,7 +304,7 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
     .await?;
     let mut moved = 0;
     for shard in lost {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.write_tx().await?;
         let nodes = crate::bdbs::candidates(state, &mut tx, true).await?;
         let busy: Vec<i64> = sqlx::query_scalar("SELECT node_uid FROM shards WHERE bdb_uid = ? AND idx = ?")
             .bind(shard.bdb_uid)

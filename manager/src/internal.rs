@@ -38,7 +38,7 @@ pub async fn register(
             "shard_ports must be a range [low, high] of ports",
         ));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.write_tx().await?;
     // A node that lost its uid but keeps its agent URL is the same node.
     let known: Option<i64> = match info.uid {
         Some(uid) => Some(uid),
@@ -216,7 +216,7 @@ pub async fn build_topology(state: &AppState) -> ApiResult<Topology> {
         role: String,
         addr: String,
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.write_tx().await?;
     let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM cluster WHERE id = 1")
         .fetch_one(&mut *tx)
         .await?;

@@ -77,17 +77,7 @@ pub async fn open(config: &config::Config) -> anyhow::Result<(AppState, Option<S
     );
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create --data-dir {}", config.data_dir.display()))?;
-    let path = config.data_dir.join("manager.db");
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let pool = open_pool(&config.data_dir.join("manager.db")).await?;
     let tls = tls::server_config(config)?;
     prepare(
         pool,
@@ -97,6 +87,24 @@ pub async fn open(config: &config::Config) -> anyhow::Result<(AppState, Option<S
         config.admin_password.clone(),
     )
     .await
+}
+
+/// Opens (creating if missing) the SQLite file at `path` in WAL mode, with
+/// foreign keys on and a busy timeout for writers that queue behind another.
+///
+/// # Errors
+/// The file cannot be opened or created.
+pub async fn open_pool(path: &std::path::Path) -> anyhow::Result<sqlx::SqlitePool> {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))
 }
 
 /// Migrates `pool`, builds the state and makes sure an admin exists.

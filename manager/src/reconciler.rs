@@ -228,7 +228,7 @@ impl Reconciler {
                         .flat_map(|n| n.shards.iter())
                         .any(|s| s.bdb_uid == bdb.uid);
                     if !remaining {
-                        let mut tx = state.db.begin().await?;
+                        let mut tx = state.write_tx().await?;
                         sqlx::query("DELETE FROM shards WHERE bdb_uid = ?")
                             .bind(bdb.uid)
                             .execute(&mut *tx)

@@ -131,6 +131,15 @@ impl AppState {
         })))
     }
 
+    /// Starts a transaction that takes SQLite's write lock at once
+    /// (`BEGIN IMMEDIATE`). A deferred transaction that reads first and writes
+    /// later cannot wait for the lock when another connection wrote in
+    /// between: SQLite answers "database is locked" at once, busy timeout or
+    /// not. Every transaction here writes, so every one starts immediate.
+    pub async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.db.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// The live state; never hold the guard across an await.
     pub fn live(&self) -> MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -180,7 +180,8 @@ pub async fn post(State(state): State<AppState>, caller: Caller, Json(new): Json
 
 /// Changes a user's email, role or password (any user may change their own password).
 #[utoipa::path(put, path = "/v1/users/{uid}", tag = "users", params(("uid" = i64, Path)), request_body = UserUpdate,
-    responses((status = 200, body = User), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = User), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 406, body = crate::error::ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,

@@ -49,15 +49,10 @@ BEAT=$!
 
 BEARER=$(curl -sf -X POST -H 'content-type: application/json' "$URL/v1/users/authorize" \
   -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-# A create can meet "database is locked" (500) while the reconciler writes: retry it.
 for i in $(seq 1 "$DBS"); do
-    for try in 1 2 3 4 5; do
-        curl -sf -X POST -H "authorization: Bearer $BEARER" -H 'content-type: application/json' "$URL/v1/bdbs" \
-            -d "{\"name\":\"db$i\",\"memory_size\":104857600,\"replication\":true,\"shards_count\":2}" \
-            >/dev/null && break
-        [ "$try" -lt 5 ] || { echo "cannot create db$i" >&2; exit 1; }
-        sleep 0.2
-    done
+    curl -sf -X POST -H "authorization: Bearer $BEARER" -H 'content-type: application/json' "$URL/v1/bdbs" \
+        -d "{\"name\":\"db$i\",\"memory_size\":104857600,\"replication\":true,\"shards_count\":2}" \
+        >/dev/null || { echo "cannot create db$i" >&2; exit 1; }
 done
 
 JAR=$WORK/cookies

@@ -655,6 +655,59 @@ async fn topology_long_poll_waits_for_a_newer_epoch() {
 }
 
 #[tokio::test]
+async fn topology_long_poll_answers_304_when_nothing_changes() {
+    let api = Api::new().await;
+    let (_, topo) = api.call("GET", "/v1/internal/topology", Some(&cluster()), None).await;
+    let epoch = topo["epoch"].as_i64().expect("epoch");
+    let (s, body) = api
+        .raw(
+            "GET",
+            &format!("/v1/internal/topology?after={epoch}"),
+            Some(&cluster()),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    assert_eq!(body, "", "a 304 has no body");
+}
+
+/// Writers on several connections of a database file: SQLite's "database is
+/// locked" must never reach a client as a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_never_see_database_locked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = std::sync::Arc::new(Api::on_disk(dir.path()).await);
+    let nodes = [
+        api.node("http://127.0.0.1:1", 64).await,
+        api.node("http://127.0.0.1:2", 64).await,
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let writer = api.clone();
+        tasks.spawn(async move {
+            let body = json!({"name": format!("db{i}"), "memory_size": 1 << 20, "replication": true});
+            let (s, db) = writer.admin("POST", "/v1/bdbs", Some(body)).await;
+            assert_eq!(s, StatusCode::OK, "POST db{i}: {db}");
+        });
+        let beater = api.clone();
+        let node = nodes[i % 2];
+        tasks.spawn(async move { beater.heartbeat(node, json!([])).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("writer");
+    }
+    let (_, dbs) = api.admin("GET", "/v1/bdbs", None).await;
+    let dbs = dbs.as_array().expect("array");
+    assert_eq!(dbs.len(), 12);
+    let ports: std::collections::BTreeSet<_> = dbs.iter().map(|d| d["port"].as_i64()).collect();
+    assert_eq!(ports.len(), 12, "every database has its own port");
+    assert!(
+        dbs.iter().all(|d| d["shard_list"].as_array().map(Vec::len) == Some(2)),
+        "{dbs:?}"
+    );
+}
+
+#[tokio::test]
 async fn cluster_settings_and_stats() {
     let api = Api::new().await;
     let (s, c) = api.admin("GET", "/v1/cluster", None).await;

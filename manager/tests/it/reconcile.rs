@@ -199,3 +199,84 @@ async fn metrics_pass_promtool() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn replication_turned_on_and_off_adds_and_removes_replicas() {
+    let api = Api::new().await;
+    let (a1, url1) = FakeAgent::start().await;
+    let (a2, url2) = FakeAgent::start().await;
+    api.node(&url1, 4).await;
+    api.node(&url2, 4).await;
+    let (s, db) = api
+        .admin(
+            "POST",
+            "/v1/bdbs",
+            Some(json!({"name": "db", "memory_size": 64 << 20, "shards_count": 2})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{db}");
+    let uri = format!("/v1/bdbs/{}", db["uid"]);
+    let mut r = Reconciler::default();
+    r.pass(&api.state).await.expect("pass");
+    let specs = || {
+        let mut all: Vec<serde_json::Value> = a1.shards.lock().expect("lock").values().cloned().collect();
+        all.extend(a2.shards.lock().expect("lock").values().cloned());
+        all
+    };
+    assert_eq!(specs().len(), 2);
+
+    // A dry run plans a replica per master, on the other node, and changes nothing.
+    let (s, plan) = api
+        .admin("PUT", &format!("{uri}?dry_run=1"), Some(json!({"replication": true})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{plan}");
+    assert_eq!(plan["shards"].as_array().map(Vec::len), Some(2), "{plan}");
+    assert_eq!(api.admin("GET", &uri, None).await.1["replication"], false);
+
+    let (s, on) = api.admin("PUT", &uri, Some(json!({"replication": true}))).await;
+    assert_eq!(s, StatusCode::OK, "{on}");
+    assert_eq!(on["replication"], true);
+    assert_eq!(on["shard_list"].as_array().map(Vec::len), Some(4));
+    r.pass(&api.state).await.expect("pass");
+    let all = specs();
+    let replicas: Vec<_> = all.iter().filter(|s| s["role"] == "replica").collect();
+    assert_eq!(replicas.len(), 2, "{all:?}");
+    for replica in replicas {
+        let master = replica["master"].as_str().expect("a replica names its master");
+        assert!(
+            all.iter()
+                .any(|m| m["role"] == "master" && format!("127.0.0.1:{}", m["port"]) == master),
+            "{master}"
+        );
+    }
+    let (_, shards) = api.admin("GET", "/v1/shards", None).await;
+    for idx in ["0-8191", "8192-16383"] {
+        let nodes: Vec<_> = shards
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|s| s["assigned_slots"] == idx)
+            .map(|s| s["node_uid"].clone())
+            .collect();
+        assert_eq!(nodes.len(), 2);
+        assert_ne!(nodes[0], nodes[1], "master and replica of {idx} on different nodes");
+    }
+
+    // Sync durability needs the replicas: off again is refused while sync.
+    let (s, _) = api.admin("PUT", &uri, Some(json!({"durability": "sync"}))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_error(
+        &api.admin("PUT", &uri, Some(json!({"replication": false}))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_durability",
+    );
+    let (s, off) = api
+        .admin("PUT", &uri, Some(json!({"replication": false, "durability": "async"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{off}");
+    assert_eq!(off["shard_list"].as_array().map(Vec::len), Some(2));
+    r.pass(&api.state).await.expect("pass");
+    let all = specs();
+    assert_eq!(all.len(), 2, "the replicas are gone from the agents: {all:?}");
+    assert!(all.iter().all(|s| s["role"] == "master"));
+}

@@ -39,14 +39,28 @@ pub fn cluster() -> String {
 }
 
 impl Api {
+    /// An app over an in-memory database (one connection).
     pub async fn new() -> Api {
-        tessera_manager::install_crypto_provider();
         let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
             .await
             .expect("in-memory sqlite");
+        Api::with_pool(pool).await
+    }
+
+    /// An app over a database file in `dir`, opened as the manager opens its
+    /// own: several connections, so writers really contend.
+    pub async fn on_disk(dir: &std::path::Path) -> Api {
+        let pool = tessera_manager::open_pool(&dir.join("manager.db"))
+            .await
+            .expect("sqlite file");
+        Api::with_pool(pool).await
+    }
+
+    async fn with_pool(pool: sqlx::SqlitePool) -> Api {
+        tessera_manager::install_crypto_provider();
         let (state, generated) = tessera_manager::prepare(pool, TOKEN, None, "admin", Some(ADMIN_PASSWORD.to_owned()))
             .await
             .expect("prepare");

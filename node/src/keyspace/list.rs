@@ -286,9 +286,9 @@ impl List {
         match end {
             End::Right => encode(item, &mut node.buf),
             End::Left => {
-                let mut entry = Vec::with_capacity(size);
-                encode(item, &mut entry);
-                node.buf.splice(0..0, entry);
+                // Appended, then rotated to the front: one move, no allocation.
+                encode(item, &mut node.buf);
+                node.buf.rotate_right(size);
             }
         }
         node.count += 1;
