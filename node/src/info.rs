@@ -508,7 +508,7 @@ fn cpu_section(w: &mut Writer<'_>) {
 
 fn commandstats_section(w: &mut Writer<'_>, server: &Server) {
     w.header("Commandstats");
-    for (name, s) in &server.stats.commands {
+    for (name, s) in server.stats.commands_sorted() {
         if s.calls == 0 && s.failed_calls == 0 && s.rejected_calls == 0 {
             continue;
         }
@@ -537,7 +537,7 @@ fn latencystats_section(w: &mut Writer<'_>, server: &Server) {
     if !server.config.latency_tracking {
         return;
     }
-    for (name, s) in &server.stats.commands {
+    for (name, s) in server.stats.commands_sorted() {
         if s.latency.count() == 0 {
             continue;
         }

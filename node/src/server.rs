@@ -376,6 +376,10 @@ impl Server {
     /// [`Server::collect_expired`] while `running`'s command runs (its own
     /// `expired` messages go into its reply).
     pub fn collect_expired_for(&mut self, mut running: Option<&mut crate::pubsub::Running<'_, '_>>) {
+        // Runs after every command: the common case (nothing expired) is one pass.
+        if !self.dbs.iter().any(Db::has_expired) {
+            return;
+        }
         for db in 0..self.dbs.len() {
             if self.dbs[db].has_expired() {
                 let keys = self.dbs[db].take_expired();

@@ -1,7 +1,7 @@
 //! Server statistics: the counters behind INFO's stats, commandstats and
 //! errorstats sections, and the instantaneous rates the cron samples.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 /// Per-command counters (INFO commandstats).
@@ -146,8 +146,9 @@ pub struct Stats {
     pub errors: BTreeMap<String, u64>,
     /// Total error replies.
     pub total_error_replies: u64,
-    /// Per command.
-    pub commands: BTreeMap<&'static str, CommandStats>,
+    /// Per command (by full name, `client|list`); [`Stats::commands_sorted`]
+    /// for output.
+    pub commands: HashMap<&'static str, CommandStats, foldhash::fast::RandomState>,
     /// Commands per second.
     pub ops_rate: Rate,
     /// Input bytes per second.
@@ -167,6 +168,13 @@ impl Stats {
         if failed {
             s.failed_calls += 1;
         }
+    }
+
+    /// The per-command statistics by name, for INFO and LATENCY HISTOGRAM.
+    pub fn commands_sorted(&self) -> Vec<(&'static str, &CommandStats)> {
+        let mut all: Vec<_> = self.commands.iter().map(|(n, s)| (*n, s)).collect();
+        all.sort_unstable_by_key(|(n, _)| *n);
+        all
     }
 
     /// Counts a command rejected before it ran.

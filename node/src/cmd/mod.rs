@@ -362,8 +362,10 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         .chain(replication::COMMANDS)
 }
 
-fn table() -> &'static HashMap<&'static [u8], &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
+type Table = HashMap<&'static [u8], &'static Command, foldhash::fast::RandomState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| all().map(|c| (c.name.as_bytes(), c)).collect())
 }
 

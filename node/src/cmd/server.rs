@@ -750,7 +750,7 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // By full name (`client|list`); with no names, every command that ran.
     let mut wanted: Vec<&str> = Vec::new();
     if args.len() == 2 {
-        wanted.extend(stats.keys().copied());
+        wanted.extend(ctx.server.stats.commands_sorted().into_iter().map(|(n, _)| n));
     } else {
         for a in &args[2..] {
             let lower = String::from_utf8_lossy(a).to_lowercase();
