@@ -633,3 +633,41 @@ fn bgsave_and_bgrewriteaof_in_a_transaction_are_scheduled_like_redis() {
     }
     assert_eq!(replies[0], replies[1]);
 }
+
+#[test]
+fn shutdown_while_loading_does_not_save_the_partial_dataset() {
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let tessera = Server::tessera(&["--dir", &dir_arg(data.path())]);
+        let mut conn = tessera.conn();
+        for batch in 0..5 {
+            let mut args = vec!["MSET".to_owned()];
+            for i in batch * 1000..(batch + 1) * 1000 {
+                args.extend([format!("key:{i}"), format!("value:{i}")]);
+            }
+            assert_eq!(text(&conn.cmd(&args)), "OK");
+        }
+        assert_eq!(text(&conn.cmd(&["SAVE"])), "OK");
+    }
+    let before = std::fs::read(data.path().join("dump.rdb")).expect("dump.rdb");
+    let mut server = Starting::new(
+        env!("CARGO_BIN_EXE_tessera-node"),
+        data.path(),
+        &[
+            "--save",
+            "3600 1",
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut conn = server.conn();
+    assert_eq!(info_field(&mut conn, "loading"), "1");
+    conn.send(&["SHUTDOWN", "SAVE"]);
+    assert!(conn.is_closed());
+    let status = server.child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    let after = std::fs::read(data.path().join("dump.rdb")).expect("dump.rdb");
+    assert!(before == after, "the snapshot changed");
+}
