@@ -133,9 +133,13 @@ fn dir_arg(p: &Path) -> &str {
 
 #[test]
 fn propagated_stream_equals_redis_aof_byte_for_byte() {
+    // appendfsync always: with everysec, redis-server postpones writing
+    // its AOF while a background fsync is slow, and the file is read at once.
     let common = [
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--aof-use-rdb-preamble",
         "no",
         "--enable-debug-command",
@@ -321,9 +325,13 @@ fn our_aof_with_a_command_base_passes_redis_check_aof_and_loads_into_redis_and_b
 /// `aof-use-rdb-preamble <preamble>`, into tessera-node.
 fn redis_aof_loads_into_tessera(preamble: &str) {
     let data = tempfile::tempdir().expect("tempdir");
+    // appendfsync always: with everysec, redis-server postpones writing
+    // its AOF while a background fsync is slow, and it is killed at once.
     let redis = redis_or_skip!(&[
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--aof-use-rdb-preamble",
         preamble,
         "--dir",
@@ -685,6 +693,13 @@ fn full_disk_refuses_writes(kind: Kind) -> Option<Vec<String>> {
     let info = text(&conn.cmd(&["INFO", "persistence"]));
     assert!(info.contains("aof_last_write_status:ok"), "{info}");
     seen.push(text(&conn.cmd(&["PING"])));
+    if kind == Kind::Redis {
+        // redis-server (everysec) may postpone writing its AOF while a
+        // background fsync is slow: SHUTDOWN writes it. We write before
+        // replying, so a SIGKILL loses nothing.
+        conn.send(&["SHUTDOWN"]);
+        assert!(conn.is_closed());
+    }
     drop(conn);
     drop(server); // SIGKILL
     let again = Server::start(kind, &args);
