@@ -355,8 +355,8 @@ fn memory_section(w: &mut Writer<'_>, server: &Server) {
 
 fn persistence_section(w: &mut Writer<'_>, server: &Server) {
     w.header("Persistence");
+    w.field("loading", u8::from(server.loading.is_some()));
     w.zeros(&[
-        "loading",
         "async_loading",
         "current_cow_peak",
         "current_cow_size",
@@ -385,7 +385,7 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
     w.field("aof_last_bgrewrite_status", status(aof.last_rewrite_ok));
     w.field("aof_rewrites", aof.rewrites);
     w.zeros(&["aof_rewrites_consecutive_failures"]);
-    w.field("aof_last_write_status", status(aof.last_write_ok));
+    w.field("aof_last_write_status", status(aof.write_error().is_none()));
     w.zeros(&[
         "aof_last_cow_size",
         "module_fork_in_progress",
@@ -397,6 +397,14 @@ fn persistence_section(w: &mut Writer<'_>, server: &Server) {
         w.field("aof_pending_rewrite", u8::from(aof.rewrite_scheduled));
         w.field("aof_buffer_length", server.propagator.aof.buf.len());
         w.zeros(&["aof_pending_bio_fsync", "aof_delayed_fsync"]);
+    }
+    if let Some(p) = &server.loading {
+        w.field("loading_start_time", p.start_time);
+        w.field("loading_total_bytes", p.total_bytes);
+        w.field("loading_rdb_used_mem", p.rdb_used_mem);
+        w.field("loading_loaded_bytes", p.loaded_bytes);
+        w.field("loading_loaded_perc", format!("{:.2}", p.percent()));
+        w.field("loading_eta_seconds", p.eta_secs());
     }
 }
 

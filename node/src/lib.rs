@@ -117,9 +117,6 @@ pub fn start(config: Config) -> anyhow::Result<()> {
             .into_iter()
             .map(tokio::net::TcpListener::from_std)
             .collect::<std::io::Result<Vec<_>>>()?;
-        for l in &listeners {
-            tracing::info!("Ready to accept connections tcp on {}", l.local_addr()?);
-        }
         server::run(config, listeners, shutdown_signal()).await
     })
 }

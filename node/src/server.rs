@@ -99,6 +99,8 @@ pub struct Server {
     pub propagator: crate::propagate::Propagator,
     /// The append-only file.
     pub aof: crate::persistence::aof::Aof,
+    /// The start-up load in progress (commands get -LOADING).
+    pub loading: Option<crate::persistence::loading::Progress>,
     pause: Option<Pause>,
     /// Wakes the clients held by CLIENT PAUSE when it ends early.
     pub unpause_notify: Rc<tokio::sync::Notify>,
@@ -153,6 +155,7 @@ impl Server {
                 .unwrap_or_default(),
             propagator: crate::propagate::Propagator::default(),
             aof: crate::persistence::aof::Aof::default(),
+            loading: None,
             pause: None,
             unpause_notify: Rc::new(tokio::sync::Notify::new()),
             next_client_id: 1,
@@ -242,7 +245,9 @@ impl Server {
             // master's DEL.
             delete_expired: (self.pause.is_none() || self.pause_mode().is_none()) && !self.repl.is_replica(),
             expired_visible: false,
-            touch: true,
+            // Not while a child writes a snapshot: stamping the keys read
+            // would copy the pages they are on (as Redis's lookupKey).
+            touch: !self.persistence.in_progress() && !self.aof.rewrite_in_progress(),
             lfu: self
                 .config
                 .maxmemory_policy
@@ -415,20 +420,46 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
-    // Start-up loading: the AOF when it is enabled and exists (it wins over
-    // the RDB, as in Redis), else the RDB.
-    if !crate::persistence::aof::load_at_start(&mut state)? {
-        crate::persistence::snapshot::load_at_startup(&mut state)?;
-    }
-    crate::persistence::aof::open_at_start(&mut state)?;
-    if let Some((host, port)) = state.config.replicaof.clone() {
-        crate::replication::set_master(&mut state, host, port);
-    }
     let server = Rc::new(RefCell::new(state));
-    tokio::task::spawn_local(crate::replication::replica::supervise(server.clone()));
+    // Connections are accepted while the dataset loads (they get -LOADING).
     for listener in listeners {
         tokio::task::spawn_local(accept_loop(server.clone(), listener));
     }
+    let serve = async {
+        crate::persistence::loading::load_at_start(&server).await?;
+        start_serving(&server)?;
+        std::future::pending::<anyhow::Result<()>>().await
+    };
+    let notify = server.borrow().shutdown_notify.clone();
+    tokio::select! {
+        r = serve => r?,
+        _ = shutdown => {
+            tracing::info!("received a shutdown signal, exiting");
+            // As Redis on SIGTERM/SIGINT: save when save points are set
+            // (not a dataset that is still loading).
+            let mut s = server.borrow_mut();
+            crate::persistence::snapshot::kill_child(&mut s);
+            if s.loading.is_none() && !s.config.save.is_empty() && crate::persistence::snapshot::save(&mut s).is_err() {
+                tracing::warn!("Error trying to save the DB before exiting");
+            }
+        }
+        _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
+    }
+    crate::persistence::aof::shutdown(&mut server.borrow_mut());
+    Ok(())
+}
+
+/// What starts once the dataset is loaded: appending to the AOF, the link
+/// to our master, the cron.
+fn start_serving(server: &Rc<RefCell<Server>>) -> anyhow::Result<()> {
+    {
+        let mut s = server.borrow_mut();
+        crate::persistence::aof::open_at_start(&mut s)?;
+        if let Some((host, port)) = s.config.replicaof.clone() {
+            crate::replication::set_master(&mut s, host, port);
+        }
+    }
+    tokio::task::spawn_local(crate::replication::replica::supervise(server.clone()));
     let cron_server = server.clone();
     tokio::task::spawn_local(async move {
         loop {
@@ -438,20 +469,9 @@ pub async fn run(
             cron_server.borrow_mut().cron();
         }
     });
-    let notify = server.borrow().shutdown_notify.clone();
-    tokio::select! {
-        _ = shutdown => {
-            tracing::info!("received a shutdown signal, exiting");
-            // As Redis on SIGTERM/SIGINT: save when save points are set.
-            let mut s = server.borrow_mut();
-            crate::persistence::snapshot::kill_child(&mut s);
-            if !s.config.save.is_empty() && crate::persistence::snapshot::save(&mut s).is_err() {
-                tracing::warn!("Error trying to save the DB before exiting");
-            }
-        }
-        _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
+    for addr in &server.borrow().listen_addrs {
+        tracing::info!("Ready to accept connections tcp on {addr}");
     }
-    crate::persistence::aof::shutdown(&mut server.borrow_mut());
     Ok(())
 }
 

@@ -3,8 +3,8 @@
 # redis-server, for appendfsync everysec and always, measured with redis-benchmark
 # in one run and interleaved (the order alternates per run) so that background load
 # hits both alike. Starts all servers itself (127.0.0.1, free ports, temporary
-# directories, aof-use-rdb-preamble no on redis-server so both write command-format
-# AOFs) and stops them at exit.
+# directories, the same AOF settings: RDB-preamble bases, the default) and stops
+# them at exit.
 #
 # Usage: scripts/bench/aof.sh
 # Environment (all optional):
@@ -47,7 +47,7 @@ RAW="$WORK/raw"
 i=0
 for policy in $POLICIES; do
     aof=(--appendonly yes --appendfsync "$policy" --auto-aof-rewrite-percentage 0)
-    RP=$(start_server redis "$WORK/redis-$policy" redis-server "${aof[@]}" --aof-use-rdb-preamble no) || exit 1
+    RP=$(start_server redis "$WORK/redis-$policy" redis-server "${aof[@]}") || exit 1
     TP=$(start_server tessera "$WORK/tessera-$policy" "$NODE_BIN" "${aof[@]}") || exit 1
     for r in $(seq 1 "$ROUNDS"); do
         for p in $PIPELINES; do

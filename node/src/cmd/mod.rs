@@ -698,13 +698,19 @@ fn admit(server: &mut Server, client: &Client, cmd: &Command, args: &[Bytes], ou
         return Err(CommandError::err("Command not allowed inside a transaction"));
     }
     crate::evict::admit(server, client, cmd, out)?;
-    if crate::persistence::snapshot::denies_writes(server) && (cmd.flags & flag::WRITE != 0 || cmd.name == "ping") {
-        return Err(CommandError::Other(crate::persistence::snapshot::MISCONF.into()));
+    if (cmd.flags & flag::WRITE != 0 || cmd.name == "ping")
+        && let Some(e) = crate::persistence::disk_error(server)
+    {
+        return Err(CommandError::Other(e.into()));
     }
     if client.pubsub.is_active() && !client.resp3() && !pubsub::allowed_while_subscribed(cmd) {
         return Err(pubsub::not_allowed_while_subscribed(cmd));
     }
-    crate::replication::admit(server, client, cmd)
+    crate::replication::admit(server, client, cmd)?;
+    if server.loading.is_some() && cmd.flags & flag::LOADING == 0 && client.id != crate::persistence::aof::CLIENT_ID {
+        return Err(CommandError::Other(crate::persistence::loading::LOADING.into()));
+    }
+    Ok(())
 }
 
 /// Runs `cmd` as part of the command running in `ctx` (the queued commands

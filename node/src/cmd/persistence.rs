@@ -154,8 +154,11 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if ctx.server.persistence.in_progress() {
         return Err(CommandError::err("Background save already in progress"));
     }
-    if ctx.server.aof.rewrite_in_progress() {
-        if args.len() == 2 {
+    // Inside EXEC (the transaction is active while its commands run) the
+    // save is scheduled, never forked mid-transaction, as in Redis.
+    let in_exec = ctx.client.multi.is_active();
+    if ctx.server.aof.rewrite_in_progress() || in_exec {
+        if args.len() == 2 || in_exec {
             ctx.server.persistence.scheduled = true;
             ctx.out.simple("Background saving scheduled");
             return Ok(());

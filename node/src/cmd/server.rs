@@ -414,7 +414,11 @@ fn apply_config(ctx: &mut Ctx<'_>, changed: &[&'static str]) -> CmdResult {
 }
 
 fn bgrewriteaof(ctx: &mut Ctx<'_>, _: &[Bytes]) -> CmdResult {
-    let started = crate::persistence::aof::bgrewriteaof(ctx.server).map_err(|e| CommandError::Other(e.into()))?;
+    // Inside EXEC (the transaction is active while its commands run) the
+    // rewrite is scheduled, never forked mid-transaction, as in Redis.
+    let in_exec = ctx.client.multi.is_active();
+    let started =
+        crate::persistence::aof::bgrewriteaof(ctx.server, in_exec).map_err(|e| CommandError::Other(e.into()))?;
     ctx.out.simple(started);
     Ok(())
 }
@@ -491,7 +495,8 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     tracing::warn!("User requested shutdown...");
     crate::persistence::snapshot::kill_child(ctx.server);
-    if (save || !ctx.server.config.save.is_empty()) && !nosave {
+    // A dataset still loading is never saved (as Redis forces NOSAVE).
+    if (save || !ctx.server.config.save.is_empty()) && !nosave && ctx.server.loading.is_none() {
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if crate::persistence::snapshot::save(ctx.server).is_err() && !force {
             tracing::warn!("Error trying to save the DB, can't exit.");

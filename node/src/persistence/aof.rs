@@ -1,7 +1,8 @@
 //! The append-only file in Redis 7's multi-part layout: a directory
 //! (`appenddirname`) holding a manifest (`<appendfilename>.manifest`) that
-//! lists one base file (`<name>.<seq>.base.aof`, the dataset as commands
-//! when it was written) and the incremental files (`<name>.<seq>.incr.aof`)
+//! lists one base file (the dataset when it was written: an RDB,
+//! `<name>.<seq>.base.rdb`, with `aof-use-rdb-preamble yes`, else commands,
+//! `<name>.<seq>.base.aof`) and the incremental files (`<name>.<seq>.incr.aof`)
 //! that the propagated writes are appended to since then.
 //!
 //! This module owns the files: the manifest format, writing the AOF feed
@@ -10,13 +11,14 @@
 //! path, and rewriting (BGREWRITEAOF): a new incremental file takes the
 //! writes while a forked child writes a new base from its snapshot of the
 //! dataset; then the manifest is swapped atomically and the old files go.
-//! Base files are written in command format (no RDB preamble).
 
+use std::cell::RefCell;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -27,6 +29,13 @@ use crate::config::AppendFsync;
 use crate::keyspace::{Db, Value};
 use crate::propagate::encode;
 use crate::server::Server;
+
+/// The id of the client that runs the commands of the AOF being loaded
+/// (the only one not refused while loading).
+pub const CLIENT_ID: u64 = u64::MAX;
+
+const LOADER_ADDR: std::net::SocketAddr =
+    std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
 
 /// Items per command in a rewritten base (Redis's `AOF_REWRITE_ITEMS_PER_CMD`).
 const ITEMS_PER_CMD: usize = 64;
@@ -169,6 +178,8 @@ struct Rewrite {
     pid: fork::Pid,
     started: Instant,
     temp: PathBuf,
+    /// What the child writes.
+    base: Base,
 }
 
 /// The AOF's state.
@@ -188,8 +199,8 @@ pub struct Aof {
     pub current_size: u64,
     /// Size right after the last rewrite (or start-up).
     pub base_size: u64,
-    /// Whether the last write succeeded.
-    pub last_write_ok: bool,
+    /// Why the last write failed (`strerror`), none when it succeeded.
+    last_write_error: Option<String>,
     /// Whether the last rewrite succeeded.
     pub last_rewrite_ok: bool,
     /// Duration of the last rewrite in seconds (-1: none yet).
@@ -206,6 +217,8 @@ pub struct Aof {
     /// Length of the incremental file being appended to.
     incr_len: u64,
     fsync_running: Arc<AtomicBool>,
+    /// The errno of the last background fsync (0: it succeeded).
+    fsync_errno: Arc<AtomicI32>,
 }
 
 impl Default for Aof {
@@ -218,7 +231,7 @@ impl Default for Aof {
             rewrite_scheduled: false,
             current_size: 0,
             base_size: 0,
-            last_write_ok: true,
+            last_write_error: None,
             last_rewrite_ok: true,
             last_rewrite_secs: -1,
             rewrites: 0,
@@ -228,11 +241,23 @@ impl Default for Aof {
             synced: 0,
             incr_len: 0,
             fsync_running: Arc::new(AtomicBool::new(false)),
+            fsync_errno: Arc::new(AtomicI32::new(0)),
         }
     }
 }
 
 impl Aof {
+    /// Why the last write or background fsync failed (`strerror`), if it
+    /// did.
+    pub fn write_error(&self) -> Option<String> {
+        self.last_write_error
+            .clone()
+            .or_else(|| match self.fsync_errno.load(Ordering::Acquire) {
+                0 => None,
+                errno => Some(strerror(&io::Error::from_raw_os_error(errno))),
+            })
+    }
+
     /// Whether a rewrite child is running.
     pub fn rewrite_in_progress(&self) -> bool {
         self.rewrite.is_some()
@@ -269,38 +294,41 @@ fn persist_manifest(dir: &Path, name: &str, manifest: &Manifest) -> io::Result<(
 // Start-up.
 
 /// Loads the dataset from the AOF when `appendonly` is on and a manifest
-/// exists (the AOF wins over the RDB, as in Redis). Returns whether it did.
+/// exists, serving clients meanwhile ([`super::loading`]). Returns whether
+/// it did.
 ///
 /// # Errors
 /// A file that cannot be read, or is corrupt before its end, with what to
 /// do about it.
-pub fn load_at_start(server: &mut Server) -> anyhow::Result<bool> {
-    if !server.config.appendonly {
-        return Ok(false);
-    }
-    let dir = dir(server);
-    let path = dir.join(manifest_name(server));
+pub async fn load_at_start(server: &Rc<RefCell<Server>>) -> anyhow::Result<bool> {
+    let (dir, path) = {
+        let s = server.borrow();
+        if !s.config.appendonly {
+            return Ok(false);
+        }
+        let dir = dir(&s);
+        let path = dir.join(manifest_name(&s));
+        (dir, path)
+    };
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e).with_context(|| format!("can't read the AOF manifest {}", path.display())),
     };
     let manifest = Manifest::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let started = Instant::now();
-    let files: Vec<Entry> = manifest.load_order().cloned().collect();
-    let mut total = 0;
-    for (i, e) in files.iter().enumerate() {
+    let files: Vec<PathBuf> = manifest.load_order().map(|e| dir.join(&e.name)).collect();
+    let total = files.iter().map(|f| fs::metadata(f).map_or(0, |m| m.len())).sum();
+    super::loading::start(&mut server.borrow_mut(), total);
+    let mut loaded = 0;
+    for (i, file) in files.iter().enumerate() {
         let last = i + 1 == files.len();
-        total += load_file(server, &dir.join(&e.name), last)?;
+        loaded += load_file(server, file, last, loaded).await?;
     }
-    tracing::info!(
-        "DB loaded from append only file: {:.3} seconds",
-        started.elapsed().as_secs_f64()
-    );
-    server.aof.manifest = manifest;
-    server.aof.manifest_live = true;
-    server.aof.current_size = total;
-    server.aof.base_size = total;
+    let mut s = server.borrow_mut();
+    s.aof.manifest = manifest;
+    s.aof.manifest_live = true;
+    s.aof.current_size = loaded;
+    s.aof.base_size = loaded;
     Ok(true)
 }
 
@@ -318,12 +346,15 @@ pub fn open_at_start(server: &mut Server) -> anyhow::Result<()> {
     fs::create_dir_all(&dir).with_context(|| format!("can't create the AOF directory {}", dir.display()))?;
     if !server.aof.manifest_live {
         let seq = server.aof.manifest.next_base_seq();
-        let name = format!("{}.{seq}.base.aof", server.config.appendfilename);
-        let mut f = File::create(dir.join(&name)).with_context(|| format!("can't create {name}"))?;
-        let mut buf = Vec::new();
-        write_dataset(&server.dbs, crate::server::unix_ms(), &mut buf);
-        f.write_all(&buf)
-            .and_then(|()| f.sync_all())
+        let base = Base::new(server);
+        let name = base.file_name(&server.config.appendfilename, seq);
+        let temp = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+        let size = base
+            .write(&server.dbs, &temp)
+            .and_then(|size| fs::rename(&temp, dir.join(&name)).map(|()| size))
+            .inspect_err(|_| {
+                let _ = fs::remove_file(&temp);
+            })
             .with_context(|| format!("can't write {name}"))?;
         tracing::info!("Creating AOF base file {name} on server start");
         server.aof.manifest.base = Some(Entry {
@@ -331,8 +362,8 @@ pub fn open_at_start(server: &mut Server) -> anyhow::Result<()> {
             seq,
             kind: Kind::Base,
         });
-        server.aof.current_size = buf.len() as u64;
-        server.aof.base_size = buf.len() as u64;
+        server.aof.current_size = size;
+        server.aof.base_size = size;
     }
     match server.aof.manifest.incrs.last() {
         Some(last) => {
@@ -437,21 +468,25 @@ fn parse_command(data: &[u8], at: usize) -> Parsed {
     Parsed::Command(argv, at)
 }
 
-/// Loads one AOF file through the command path; returns its size. A
-/// truncated end of the `last` file is cut off when `aof-load-truncated`
-/// allows it (so that appending goes on from a complete command).
-fn load_file(server: &mut Server, path: &Path, last: bool) -> anyhow::Result<u64> {
+/// Loads one AOF file: an RDB (the base of an AOF written with
+/// `aof-use-rdb-preamble`) if it starts with one, then commands, run
+/// through the command path; returns its size. `offset` is where the file
+/// starts among the bytes of the load. A truncated end of the `last` file
+/// is cut off when `aof-load-truncated` allows it (so that appending goes
+/// on from a complete command).
+async fn load_file(server: &Rc<RefCell<Server>>, path: &Path, last: bool, offset: u64) -> anyhow::Result<u64> {
     let data = fs::read(path).with_context(|| format!("can't open the append-only file {}", path.display()))?;
-    if data.starts_with(b"REDIS") {
-        anyhow::bail!(
-            "the AOF file {} starts with an RDB preamble, which this server cannot load yet: \
-             rewrite it with `aof-use-rdb-preamble no` (BGREWRITEAOF) on the server that wrote it",
-            path.display()
-        );
-    }
-    let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-    let mut client = crate::client::Client::new(u64::MAX, addr, addr, true);
     let mut at = 0;
+    if data.starts_with(b"REDIS") {
+        let loader = super::loading::rdb(server, &data, offset).await.with_context(|| {
+            format!(
+                "Error reading the RDB base file {}, AOF loading aborted",
+                path.display()
+            )
+        })?;
+        at = loader.pos();
+    }
+    let mut client = crate::client::Client::new(CLIENT_ID, LOADER_ADDR, LOADER_ADDR, true);
     // Where the open MULTI (if any) started: the valid end without it.
     let mut multi_start = None;
     let fix = |what: &str, at: usize| {
@@ -462,40 +497,49 @@ fn load_file(server: &mut Server, path: &Path, last: bool) -> anyhow::Result<u64
             path.parent().map_or_else(String::new, |p| p.display().to_string()),
         )
     };
-    while at < data.len() {
-        if data[at] == b'#' {
-            match data[at..].iter().position(|&b| b == b'\n') {
-                Some(n) => {
-                    at += n + 1;
-                    continue;
+    super::loading::in_slices(server, |s| {
+        for _ in 0..1024 {
+            if at >= data.len() {
+                return Ok(Some(()));
+            }
+            if data[at] == b'#' {
+                match data[at..].iter().position(|&b| b == b'\n') {
+                    Some(n) => {
+                        at += n + 1;
+                        continue;
+                    }
+                    None => return Ok(Some(())),
                 }
-                None => break,
+            }
+            match parse_command(&data, at) {
+                Parsed::Command(argv, next) => {
+                    if crate::cmd::lookup(&argv[0]).is_none() {
+                        return Err(fix(
+                            &format!("unknown command '{}'", String::from_utf8_lossy(&argv[0])),
+                            at,
+                        ));
+                    }
+                    if argv[0].eq_ignore_ascii_case(b"multi") {
+                        multi_start = Some(at);
+                    } else if argv[0].eq_ignore_ascii_case(b"exec") {
+                        multi_start = None;
+                    }
+                    s.execute(&mut client, &argv);
+                    client.out.clear();
+                    at = next;
+                }
+                Parsed::Truncated => return Ok(Some(())),
+                Parsed::Bad(what) => return Err(fix(what, at)),
             }
         }
-        match parse_command(&data, at) {
-            Parsed::Command(argv, next) => {
-                if crate::cmd::lookup(&argv[0]).is_none() {
-                    return Err(fix(
-                        &format!("unknown command '{}'", String::from_utf8_lossy(&argv[0])),
-                        at,
-                    ));
-                }
-                if argv[0].eq_ignore_ascii_case(b"multi") {
-                    multi_start = Some(at);
-                } else if argv[0].eq_ignore_ascii_case(b"exec") {
-                    multi_start = None;
-                }
-                server.execute(&mut client, &argv);
-                client.out.clear();
-                at = next;
-            }
-            Parsed::Truncated => break,
-            Parsed::Bad(what) => return Err(fix(what, at)),
-        }
-    }
+        super::loading::advance(s, offset + at as u64);
+        Ok(None)
+    })
+    .await?;
     let valid = multi_start.unwrap_or(at);
     if valid < data.len() {
-        if !last || !server.config.aof_load_truncated {
+        let mut s = server.borrow_mut();
+        if !last || !s.config.aof_load_truncated {
             anyhow::bail!(
                 "Unexpected end of file reading the append only file {} (valid up to offset {valid} of {}). \
                  Make a backup of the file, then run `redis-check-aof --fix` on its manifest, or set \
@@ -512,7 +556,7 @@ fn load_file(server: &mut Server, path: &Path, last: bool) -> anyhow::Result<u64
         );
         if multi_start.is_some() {
             // The open transaction never ran: leave MULTI state.
-            server.execute(&mut client, &[Bytes::from_static(b"DISCARD")]);
+            s.execute(&mut client, &[Bytes::from_static(b"DISCARD")]);
         }
         let f = OpenOptions::new().write(true).open(path)?;
         f.set_len(valid as u64)?;
@@ -543,22 +587,45 @@ pub fn flush(server: &mut Server) {
             server.aof.written += buf.len() as u64;
             server.aof.incr_len += buf.len() as u64;
             server.propagator.aof.buf.clear();
-            if !server.aof.last_write_ok {
-                tracing::warn!("AOF write error looks solved, writing again.");
+            if server.aof.last_write_error.take().is_some() {
+                tracing::warn!("AOF write error looks solved, Redis can write again.");
             }
-            server.aof.last_write_ok = true;
             server.aof.unsynced = true;
         }
         Err(e) => {
             // Take back what may have been written in part; the feed keeps
-            // the commands and the next flush tries again.
+            // the commands and the next flush tries again. Meanwhile writes
+            // are refused (MISCONF, see [`write_error`]).
             let _ = file.set_len(server.aof.incr_len);
-            if server.aof.last_write_ok {
+            if server.config.appendfsync == AppendFsync::Always {
+                // The replies of the commands in the feed must not go out
+                // unwritten, and what they did cannot be undone.
+                tracing::warn!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+                std::process::exit(1);
+            }
+            if server.aof.last_write_error.is_none() {
                 tracing::warn!("Error writing to the AOF file: {e}");
             }
-            server.aof.last_write_ok = false;
+            server.aof.last_write_error = Some(strerror(&e));
         }
     }
+}
+
+/// `strerror`'s text of an I/O error (without Rust's " (os error N)").
+fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// The error that refuses writes while the AOF cannot be written or
+/// fsynced (Redis's `-MISCONF`), if it cannot.
+pub fn write_error(server: &Server) -> Option<String> {
+    server.aof.file.as_ref()?;
+    let why = server.aof.write_error()?;
+    Some(format!("MISCONF Errors writing to the AOF file: {why}"))
 }
 
 /// With `appendfsync always`, the position in the AOF that replies sent now
@@ -578,8 +645,8 @@ pub fn sync_up_to(server: &mut Server, pos: u64) {
     }
     let Some(file) = aof.file.as_ref() else { return };
     if let Err(e) = file.sync_data() {
-        tracing::warn!("Can't fsync the AOF file: {e}");
-        aof.last_write_ok = false;
+        tracing::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");
+        std::process::exit(1);
     }
     aof.synced = aof.written;
     aof.unsynced = false;
@@ -603,10 +670,15 @@ pub fn cron(server: &mut Server) {
         server.aof.unsynced = false;
         server.aof.last_fsync = Instant::now();
         let running = server.aof.fsync_running.clone();
+        let errno = server.aof.fsync_errno.clone();
         running.store(true, Ordering::Release);
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = file.sync_data() {
-                tracing::warn!("Can't fsync the AOF file in the background: {e}");
+            match file.sync_data() {
+                Ok(()) => errno.store(0, Ordering::Release),
+                Err(e) => {
+                    tracing::warn!("Can't fsync the AOF file in the background: {e}");
+                    errno.store(e.raw_os_error().unwrap_or(libc::EIO), Ordering::Release);
+                }
             }
             running.store(false, Ordering::Release);
         });
@@ -664,12 +736,10 @@ pub fn start_rewrite(server: &mut Server) -> io::Result<()> {
     }
     open_new_incr(server)?;
     let temp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let now_ms = crate::server::unix_ms();
+    let base = Base::new(server);
     let dbs = &server.dbs;
-    let child_temp = temp.clone();
-    let delay = server.config.rdb_key_save_delay;
-    let pid = fork::fork_child(|| match write_base_file(dbs, now_ms, delay, &child_temp) {
-        Ok(()) => 0,
+    let pid = fork::fork_child(|| match base.write(dbs, &temp) {
+        Ok(_) => 0,
         Err(_) => 1,
     })?;
     tracing::info!("Background append only file rewriting started by pid {pid}");
@@ -677,29 +747,69 @@ pub fn start_rewrite(server: &mut Server) -> io::Result<()> {
         pid,
         started: Instant::now(),
         temp,
+        base,
     });
     Ok(())
 }
 
-/// The child's work: the dataset into `path`, fsynced.
-fn write_base_file(dbs: &[Db], now_ms: i64, key_save_delay: i32, path: &Path) -> io::Result<()> {
-    let mut f = io::BufWriter::new(File::create(path)?);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    for (i, db) in dbs.iter().enumerate() {
-        write_db(i, db, now_ms, key_save_delay, &mut buf, &mut |chunk: &mut Vec<u8>| {
-            let r = f.write_all(chunk);
-            chunk.clear();
-            r
-        })?;
-    }
-    f.write_all(&buf)?;
-    f.into_inner().map_err(|e| e.into_error())?.sync_all()
+/// How a base file is written: as an RDB (`aof-use-rdb-preamble yes`, a
+/// `.base.rdb` file) or as commands (a `.base.aof` file).
+#[derive(Debug)]
+struct Base {
+    /// The RDB options, or `None` for commands.
+    rdb: Option<rdb::SaveOptions>,
+    now_ms: i64,
+    key_save_delay: i32,
 }
 
-/// The whole dataset as commands into `out` (the start-up base).
-fn write_dataset(dbs: &[Db], now_ms: i64, out: &mut Vec<u8>) {
-    for (i, db) in dbs.iter().enumerate() {
-        let _ = write_db(i, db, now_ms, 0, out, &mut |_: &mut Vec<u8>| Ok(()));
+impl Base {
+    /// The base the configuration asks for, of the dataset as it is now.
+    fn new(server: &Server) -> Base {
+        let rdb = server.config.aof_use_rdb_preamble.then(|| {
+            let mut opts = super::snapshot::options(server);
+            for (k, v) in &mut opts.aux {
+                if *k == "aof-base" {
+                    *v = "1".into();
+                }
+            }
+            opts
+        });
+        Base {
+            rdb,
+            now_ms: crate::server::unix_ms(),
+            key_save_delay: server.config.rdb_key_save_delay,
+        }
+    }
+
+    /// `<appendfilename>.<seq>.base.rdb` or `.base.aof`.
+    fn file_name(&self, appendfilename: &str, seq: u64) -> String {
+        let ext = if self.rdb.is_some() { "rdb" } else { "aof" };
+        format!("{appendfilename}.{seq}.base.{ext}")
+    }
+
+    /// Writes `dbs` into `path`, fsynced; returns the size.
+    fn write(&self, dbs: &[Db], path: &Path) -> io::Result<u64> {
+        let mut f = io::BufWriter::new(File::create(path)?);
+        let size = match &self.rdb {
+            Some(opts) => rdb::write_rdb(&mut f, dbs, opts)?,
+            None => {
+                let mut size = 0;
+                let mut buf = Vec::with_capacity(64 * 1024);
+                let mut spill = |chunk: &mut Vec<u8>| {
+                    size += chunk.len() as u64;
+                    let r = f.write_all(chunk);
+                    chunk.clear();
+                    r
+                };
+                for (i, db) in dbs.iter().enumerate() {
+                    write_db(i, db, self.now_ms, self.key_save_delay, &mut buf, &mut spill)?;
+                }
+                spill(&mut buf)?;
+                size
+            }
+        };
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(size)
     }
 }
 
@@ -707,7 +817,7 @@ fn write_dataset(dbs: &[Db], now_ms: i64, out: &mut Vec<u8>) {
 /// its value, in batches of [`ITEMS_PER_CMD`], and its PEXPIREAT), as
 /// Redis's `rewriteAppendOnlyFileRio`; keys already expired are skipped.
 /// `spill` is called when `buf` grows past 64 KiB; `key_save_delay` as in
-/// [`rdb::key_save_delay`].
+/// [`rdb::key_delay`].
 fn write_db(
     index: usize,
     db: &Db,
@@ -726,7 +836,7 @@ fn write_db(
         if expire.is_some_and(|at| at < now_ms) {
             continue;
         }
-        rdb::key_save_delay(key_save_delay);
+        rdb::key_delay(key_save_delay);
         match &obj.value {
             Value::Str(s) => encode(buf, &[&b"SET"[..], key, &s.to_bytes()]),
             Value::List(l) => batches(buf, b"RPUSH", key, l.len(), l.iter().map(|e| vec![e.to_vec()])),
@@ -785,7 +895,7 @@ fn rewrite_done(server: &mut Server, ok: bool) {
     let Some(rw) = server.aof.rewrite.take() else { return };
     server.aof.last_rewrite_secs = rw.started.elapsed().as_secs() as i64;
     let result = if ok {
-        install_base(server, &rw.temp)
+        install_base(server, &rw)
     } else {
         Err(io::Error::other("the child failed"))
     };
@@ -803,11 +913,11 @@ fn rewrite_done(server: &mut Server, ok: bool) {
     }
 }
 
-fn install_base(server: &mut Server, temp: &Path) -> io::Result<()> {
+fn install_base(server: &mut Server, rw: &Rewrite) -> io::Result<()> {
     let dir = dir(server);
     let seq = server.aof.manifest.next_base_seq();
-    let name = format!("{}.{seq}.base.aof", server.config.appendfilename);
-    fs::rename(temp, dir.join(&name))?;
+    let name = rw.base.file_name(&server.config.appendfilename, seq);
+    fs::rename(&rw.temp, dir.join(&name))?;
     let mut m = server.aof.manifest.clone();
     let current = m.incrs.pop().expect("a rewrite opened an incremental file");
     let mut gone: Vec<Entry> = m.base.take().into_iter().chain(m.incrs.drain(..)).collect();
@@ -839,15 +949,15 @@ fn install_base(server: &mut Server, temp: &Path) -> io::Result<()> {
 // Commands and configuration.
 
 /// BGREWRITEAOF: starts a rewrite now, or schedules it while a background
-/// save runs.
+/// save runs or when run by EXEC (`in_exec`).
 ///
 /// # Errors
 /// The reply error when the rewrite cannot start.
-pub fn bgrewriteaof(server: &mut Server) -> Result<&'static str, String> {
+pub fn bgrewriteaof(server: &mut Server, in_exec: bool) -> Result<&'static str, String> {
     if server.aof.rewrite.is_some() {
         return Err("ERR Background append only file rewriting already in progress".into());
     }
-    if server.persistence.in_progress() {
+    if server.persistence.in_progress() || in_exec {
         server.aof.rewrite_scheduled = true;
         return Ok("Background append only file rewriting scheduled");
     }

@@ -7,6 +7,7 @@
 //!   the server's save state (SAVE, BGSAVE in a forked child, save points).
 //! - [`aof`]: the multi-part append-only file (manifest, base and
 //!   incremental files, fsync policies, loading, BGREWRITEAOF).
+//! - [`loading`]: the start-up load, while clients get `-LOADING`.
 //! - [`digest`]: DEBUG DIGEST's dataset digest, as Redis computes it.
 //! - [`fork`]: the one place with `unsafe` (fork, waitpid, `_exit`).
 
@@ -14,6 +15,18 @@ pub mod aof;
 pub mod crc64;
 pub mod digest;
 pub mod fork;
+pub mod loading;
 pub mod lzf;
 pub mod rdb;
 pub mod snapshot;
+
+/// Why writes are refused, as the error reply (Redis's
+/// `writeCommandsDeniedByDiskError`): the last RDB save failed (with
+/// `stop-writes-on-bgsave-error` and save points), or the AOF cannot be
+/// written or fsynced.
+pub fn disk_error(server: &crate::server::Server) -> Option<String> {
+    if snapshot::denies_writes(server) {
+        return Some(snapshot::MISCONF.to_owned());
+    }
+    aof::write_error(server)
+}

@@ -473,14 +473,15 @@ pub struct SaveOptions {
     pub checksum: bool,
     /// Aux fields written after the header, in order.
     pub aux: Vec<(&'static str, String)>,
-    /// `rdb-key-save-delay`: see [`key_save_delay`].
+    /// `rdb-key-save-delay`: see [`key_delay`].
     pub key_save_delay: i32,
 }
 
-/// `rdb-key-save-delay` (testing): a child writing a snapshot or an AOF
-/// rewrite sleeps this many microseconds after each key, so tests can catch
-/// it running. Zero or negative: no delay.
-pub fn key_save_delay(micros: i32) {
+/// `rdb-key-save-delay` and `key-load-delay` (testing): a child writing a
+/// snapshot or an AOF rewrite, or the start-up load, sleeps this many
+/// microseconds after each key, so tests can catch it running. Zero or
+/// negative: no delay.
+pub fn key_delay(micros: i32) {
     if let Ok(us @ 1..) = u64::try_from(micros) {
         std::thread::sleep(std::time::Duration::from_micros(us));
     }
@@ -520,7 +521,7 @@ pub fn write_rdb<W: Write>(w: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<u
                 buf.extend_from_slice(&at.to_le_bytes());
             }
             write_key_value(&mut buf, key, &obj.value, opts.compress);
-            key_save_delay(opts.key_save_delay);
+            key_delay(opts.key_save_delay);
             if buf.len() >= 32 * 1024 {
                 w.write_all(&buf)?;
                 total += buf.len() as u64;
@@ -562,6 +563,7 @@ pub fn dump_payload(value: &Value, compress: bool) -> Vec<u8> {
 // Decoding
 
 /// A cursor over RDB bytes.
+#[derive(Debug)]
 struct Input<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -1165,112 +1167,177 @@ pub struct LoadStats {
 ///
 /// # Errors
 /// On malformed data, a checksum mismatch (when `verify_checksum`), a
-/// database index beyond `dbs`, or content this server cannot hold.
+/// database index beyond `dbs`, bytes after the end, or content this server
+/// cannot hold.
 pub fn load(data: &[u8], dbs: &mut [Db], enc: &Encodings, access: &Access, verify_checksum: bool) -> Result<LoadStats> {
-    let now_ms = access.now_ms;
-    let mut input = Input { buf: data, pos: 0 };
-    let magic = input.take(9)?;
-    if &magic[..5] != b"REDIS" {
-        return Err(corrupt_at(0, "wrong signature (not an RDB file)"));
+    let mut loader = Loader::new(data)?;
+    while !loader.step(dbs, enc, access, verify_checksum, usize::MAX, 0)? {}
+    loader.finish()
+}
+
+/// An RDB load in steps, so that the server can serve clients between them
+/// (the start-up load): [`Loader::step`] loads up to a position of the
+/// input. The RDB may be followed by other data (an AOF after its RDB
+/// preamble); [`Loader::pos`] tells where it ended.
+#[derive(Debug)]
+pub struct Loader<'a> {
+    input: Input<'a>,
+    db: usize,
+    expire: Option<i64>,
+    /// What was loaded so far.
+    pub stats: LoadStats,
+}
+
+impl<'a> Loader<'a> {
+    /// Reads the header of the RDB at the start of `data`.
+    ///
+    /// # Errors
+    /// When `data` does not start with an RDB header of a version this
+    /// server reads.
+    pub fn new(data: &'a [u8]) -> Result<Loader<'a>> {
+        let mut input = Input { buf: data, pos: 0 };
+        let magic = input.take(9)?;
+        if &magic[..5] != b"REDIS" {
+            return Err(corrupt_at(0, "wrong signature (not an RDB file)"));
+        }
+        let version: u16 = std::str::from_utf8(&magic[5..])
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|v| (1..=RDB_VERSION).contains(v))
+            .ok_or_else(|| corrupt_at(5, "unsupported RDB version"))?;
+        Ok(Loader {
+            input,
+            db: 0,
+            expire: None,
+            stats: LoadStats {
+                version,
+                ..LoadStats::default()
+            },
+        })
     }
-    let version: u16 = std::str::from_utf8(&magic[5..])
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v| (1..=RDB_VERSION).contains(v))
-        .ok_or_else(|| corrupt_at(5, "unsupported RDB version"))?;
-    let mut stats = LoadStats {
-        version,
-        ..LoadStats::default()
-    };
-    let mut db = 0usize;
-    let mut expire: Option<i64> = None;
-    loop {
-        let op = input.u8()?;
-        match op {
-            OP_EXPIRETIME_MS => expire = Some(i64::from_le_bytes(input.array()?)),
-            OP_EXPIRETIME => expire = Some(i64::from(i32::from_le_bytes(input.array()?)) * 1000),
-            // Idle time and frequency are advisory: a loaded key starts fresh.
-            OP_IDLE => {
-                input.len()?;
-            }
-            OP_FREQ => {
-                input.u8()?;
-            }
-            OP_SELECTDB => {
-                let n = input.len()?;
-                db = usize::try_from(n)
-                    .ok()
-                    .filter(|&n| n < dbs.len())
-                    .ok_or_else(|| Error::Unsupported {
-                        offset: input.pos,
-                        what: format!(
-                            "database {n}, but this server is configured with {} databases",
-                            dbs.len()
-                        ),
-                    })?;
-            }
-            OP_RESIZEDB => {
-                input.len()?;
-                input.len()?;
-            }
-            OP_AUX => {
-                let k = input.string()?;
-                let v = input.string()?;
-                stats.aux.push((
-                    String::from_utf8_lossy(&k).into_owned(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                ));
-            }
-            OP_MODULE_AUX => {
-                return Err(Error::Unsupported {
-                    offset: input.pos,
-                    what: "module auxiliary data (no modules are loaded)".into(),
-                });
-            }
-            OP_FUNCTION | OP_FUNCTION2 => {
-                return Err(Error::Unsupported {
-                    offset: input.pos,
-                    what: "a function library (functions are not supported)".into(),
-                });
-            }
-            OP_EOF => {
-                if version >= 5 {
-                    let body_end = input.pos;
-                    let expected = u64::from_le_bytes(input.array()?);
-                    if verify_checksum && expected != 0 {
-                        let actual = crc64::update(0, &data[..body_end]);
-                        if actual != expected {
-                            return Err(Error::Checksum { expected, actual });
-                        }
-                    }
+
+    /// Where the input has been read up to.
+    pub fn pos(&self) -> usize {
+        self.input.pos
+    }
+
+    /// The statistics of a whole file that has been loaded.
+    ///
+    /// # Errors
+    /// When bytes follow the end of the RDB.
+    pub fn finish(self) -> Result<LoadStats> {
+        if self.input.pos != self.input.buf.len() {
+            return Err(self.input.corrupt("trailing bytes after the end of the file"));
+        }
+        Ok(self.stats)
+    }
+
+    /// Loads entries until the input is read past `until` or the RDB ends;
+    /// returns whether it ended (the EOF opcode and the checksum read).
+    /// Sleeps `key_delay` microseconds after each key (`key-load-delay`,
+    /// see [`key_delay`]).
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub fn step(
+        &mut self,
+        dbs: &mut [Db],
+        enc: &Encodings,
+        access: &Access,
+        verify_checksum: bool,
+        until: usize,
+        key_delay_us: i32,
+    ) -> Result<bool> {
+        let input = &mut self.input;
+        let stats = &mut self.stats;
+        while input.pos <= until {
+            let op = input.u8()?;
+            match op {
+                OP_EXPIRETIME_MS => self.expire = Some(i64::from_le_bytes(input.array()?)),
+                OP_EXPIRETIME => self.expire = Some(i64::from(i32::from_le_bytes(input.array()?)) * 1000),
+                // Idle time and frequency are advisory: a loaded key starts fresh.
+                OP_IDLE => {
+                    input.len()?;
                 }
-                if input.pos != data.len() {
-                    return Err(input.corrupt("trailing bytes after the end of the file"));
+                OP_FREQ => {
+                    input.u8()?;
                 }
-                return Ok(stats);
-            }
-            ty => {
-                let key = input.string()?;
-                let value = read_value(&mut input, ty, enc)?;
-                let at = expire.take();
-                let Some(value) = value else {
-                    stats.empty += 1;
-                    continue;
-                };
-                if at.is_some_and(|at| at < now_ms) {
-                    stats.expired += 1;
-                    continue;
+                OP_SELECTDB => {
+                    let n = input.len()?;
+                    self.db = usize::try_from(n)
+                        .ok()
+                        .filter(|&n| n < dbs.len())
+                        .ok_or_else(|| Error::Unsupported {
+                            offset: input.pos,
+                            what: format!(
+                                "database {n}, but this server is configured with {} databases",
+                                dbs.len()
+                            ),
+                        })?;
                 }
-                if dbs[db].keys().contains_key(&key) {
-                    return Err(corrupt_at(
-                        input.pos,
-                        format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
+                OP_RESIZEDB => {
+                    input.len()?;
+                    input.len()?;
+                }
+                OP_AUX => {
+                    let k = input.string()?;
+                    let v = input.string()?;
+                    stats.aux.push((
+                        String::from_utf8_lossy(&k).into_owned(),
+                        String::from_utf8_lossy(&v).into_owned(),
                     ));
                 }
-                dbs[db].put_entry(&key, Object::new(value, access.new_stamp()), at);
-                stats.keys += 1;
+                OP_MODULE_AUX => {
+                    return Err(Error::Unsupported {
+                        offset: input.pos,
+                        what: "module auxiliary data (no modules are loaded)".into(),
+                    });
+                }
+                OP_FUNCTION | OP_FUNCTION2 => {
+                    return Err(Error::Unsupported {
+                        offset: input.pos,
+                        what: "a function library (functions are not supported)".into(),
+                    });
+                }
+                OP_EOF => {
+                    if stats.version >= 5 {
+                        let body_end = input.pos;
+                        let expected = u64::from_le_bytes(input.array()?);
+                        if verify_checksum && expected != 0 {
+                            let actual = crc64::update(0, &input.buf[..body_end]);
+                            if actual != expected {
+                                return Err(Error::Checksum { expected, actual });
+                            }
+                        }
+                    }
+                    return Ok(true);
+                }
+                ty => {
+                    let key = input.string()?;
+                    let value = read_value(input, ty, enc)?;
+                    let at = self.expire.take();
+                    key_delay(key_delay_us);
+                    let Some(value) = value else {
+                        stats.empty += 1;
+                        continue;
+                    };
+                    if at.is_some_and(|at| at < access.now_ms) {
+                        stats.expired += 1;
+                        continue;
+                    }
+                    let db = &mut dbs[self.db];
+                    if db.keys().contains_key(&key) {
+                        return Err(corrupt_at(
+                            input.pos,
+                            format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
+                        ));
+                    }
+                    db.put_entry(&key, Object::new(value, access.new_stamp()), at);
+                    stats.keys += 1;
+                }
             }
         }
+        Ok(false)
     }
 }
 

@@ -6,9 +6,11 @@
 //! renamed over `dbfilename` and the directory synced, so a crash or a full
 //! disk at any point leaves the previous file whole.
 
+use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -273,33 +275,32 @@ pub fn cron(server: &mut Server) {
     }
 }
 
-/// Loads `dbfilename` into the (empty) databases at start-up, if it exists.
+/// Loads `dbfilename` into the (empty) databases at start-up, if it
+/// exists, serving clients meanwhile ([`super::loading`]). Returns whether
+/// it did.
 ///
 /// # Errors
 /// When the file exists but cannot be read or is not a valid RDB file: the
 /// server must not start with part of its data.
-pub fn load_at_startup(server: &mut Server) -> anyhow::Result<()> {
-    let path = path(server);
+pub async fn load_at_start(server: &Rc<RefCell<Server>>) -> anyhow::Result<bool> {
+    let path = path(&server.borrow());
     let data = match fs::read(&path) {
         Ok(d) => d,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e).with_context(|| format!("can't read the RDB file '{}'", path.display())),
     };
-    let started = Instant::now();
-    let stats = load_into(server, &data).with_context(|| {
-        format!(
-            "Fatal error loading the DB '{}' (check it with redis-check-rdb, or move it away to start empty)",
-            path.display()
-        )
-    })?;
-    crate::replication::restore_from_aux(server, &stats.aux);
-    tracing::info!(
-        "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
-        started.elapsed().as_secs_f64(),
-        stats.keys,
-        stats.expired
-    );
-    Ok(())
+    super::loading::start(&mut server.borrow_mut(), data.len() as u64);
+    let stats = super::loading::rdb(server, &data, 0)
+        .await
+        .and_then(rdb::Loader::finish)
+        .with_context(|| {
+            format!(
+                "Fatal error loading the DB '{}' (check it with redis-check-rdb, or move it away to start empty)",
+                path.display()
+            )
+        })?;
+    crate::replication::restore_from_aux(&mut server.borrow_mut(), &stats.aux);
+    Ok(true)
 }
 
 /// Replaces the dataset with the RDB `data` (start-up, DEBUG RELOAD). On

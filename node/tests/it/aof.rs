@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use resp::Frame;
 
-use crate::support::{Conn, Server, show, split_args};
+use crate::support::{Conn, Kind, Server, show, split_args};
 
 /// A reply as plain text: strings and numbers as they are, arrays joined.
 fn text(f: &Frame) -> String {
@@ -133,9 +133,13 @@ fn dir_arg(p: &Path) -> &str {
 
 #[test]
 fn propagated_stream_equals_redis_aof_byte_for_byte() {
+    // appendfsync always: with everysec, redis-server postpones writing
+    // its AOF while a background fsync is slow, and the file is read at once.
     let common = [
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--aof-use-rdb-preamble",
         "no",
         "--enable-debug-command",
@@ -241,13 +245,22 @@ fn propagated_stream_equals_redis_aof_byte_for_byte() {
     }
 }
 
-#[test]
-fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
+/// Our AOF directory, its base written with `aof-use-rdb-preamble
+/// <preamble>`, through `redis-check-aof`, into redis-server and back.
+fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back(preamble: &str) {
     if !crate::support::redis_installed() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let tessera = Server::tessera(&["--appendonly", "yes", "--dir", dir_arg(data.path())]);
+    let args = [
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        preamble,
+        "--dir",
+        dir_arg(data.path()),
+    ];
+    let tessera = Server::tessera(&args);
     let mut conn = tessera.conn();
     write_dataset(&mut conn);
     // A rewrite makes a new base from the dataset; writes go on meanwhile.
@@ -263,10 +276,13 @@ fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
     assert!(expected.len() > 10);
     let aof_dir = data.path().join("appendonlydir");
     let manifest = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).expect("manifest");
+    let ext = if preamble == "yes" { "rdb" } else { "aof" };
     assert_eq!(
         manifest,
-        "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+        format!("file appendonly.aof.2.base.{ext} seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n")
     );
+    let base = std::fs::read(aof_dir.join(format!("appendonly.aof.2.base.{ext}"))).expect("base");
+    assert_eq!(base.starts_with(b"REDIS"), preamble == "yes");
     assert!(
         !aof_dir.join("appendonly.aof.1.incr.aof").exists(),
         "old files are deleted"
@@ -286,7 +302,7 @@ fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
     // And tessera-node itself, restarted on it.
     drop(conn);
     drop(tessera);
-    let again = Server::tessera(&["--appendonly", "yes", "--dir", dir_arg(data.path())]);
+    let again = Server::tessera(&args);
     let mut conn = again.conn();
     assert_eq!(dataset(&mut conn), expected);
     // Appending goes on where it stopped.
@@ -296,13 +312,28 @@ fn our_aof_passes_redis_check_aof_and_loads_into_redis_and_back() {
 }
 
 #[test]
-fn redis_aof_loads_into_tessera() {
+fn our_aof_with_an_rdb_base_passes_redis_check_aof_and_loads_into_redis_and_back() {
+    our_aof_passes_redis_check_aof_and_loads_into_redis_and_back("yes");
+}
+
+#[test]
+fn our_aof_with_a_command_base_passes_redis_check_aof_and_loads_into_redis_and_back() {
+    our_aof_passes_redis_check_aof_and_loads_into_redis_and_back("no");
+}
+
+/// redis-server's AOF directory, its base written with
+/// `aof-use-rdb-preamble <preamble>`, into tessera-node.
+fn redis_aof_loads_into_tessera(preamble: &str) {
     let data = tempfile::tempdir().expect("tempdir");
+    // appendfsync always: with everysec, redis-server postpones writing
+    // its AOF while a background fsync is slow, and it is killed at once.
     let redis = redis_or_skip!(&[
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--aof-use-rdb-preamble",
-        "no",
+        preamble,
         "--dir",
         dir_arg(data.path())
     ]);
@@ -329,6 +360,16 @@ fn redis_aof_loads_into_tessera() {
 }
 
 #[test]
+fn redis_aof_with_an_rdb_base_loads_into_tessera() {
+    redis_aof_loads_into_tessera("yes");
+}
+
+#[test]
+fn redis_aof_with_a_command_base_loads_into_tessera() {
+    redis_aof_loads_into_tessera("no");
+}
+
+#[test]
 fn config_set_appendonly_writes_a_base_then_appends() {
     let data = tempfile::tempdir().expect("tempdir");
     let tessera = Server::tessera(&["--dir", dir_arg(data.path())]);
@@ -349,14 +390,18 @@ fn config_set_appendonly_writes_a_base_then_appends() {
     assert_eq!(dataset(&mut again.conn()), expected);
 }
 
-#[test]
-fn acknowledged_writes_survive_kill_9_with_appendfsync_always() {
+/// A writer records every acknowledged SET while the server is killed
+/// with SIGKILL; restarted on its AOF, the server has every acknowledged
+/// write (each is written to the file before its reply is sent, whatever
+/// `appendfsync` says: only a crash of the machine loses what was not
+/// fsynced) and at most the one write in flight besides.
+fn acknowledged_writes_survive_kill_9(appendfsync: &str) {
     let data = tempfile::tempdir().expect("tempdir");
     let args = [
         "--appendonly",
         "yes",
         "--appendfsync",
-        "always",
+        appendfsync,
         "--dir",
         dir_arg(data.path()),
     ];
@@ -381,6 +426,10 @@ fn acknowledged_writes_survive_kill_9_with_appendfsync_always() {
     drop(tessera);
     writer.join().expect("writer");
     let acked = acked.lock().expect("lock").clone();
+    if crate::support::tool_installed("redis-check-aof") {
+        let (ok, report) = check_aof(&data.path().join("appendonlydir/appendonly.aof.manifest"));
+        assert!(ok, "{report}");
+    }
     let again = Server::tessera(&args);
     let mut conn = again.conn();
     for i in &acked {
@@ -391,6 +440,22 @@ fn acknowledged_writes_survive_kill_9_with_appendfsync_always() {
             acked.len()
         );
     }
+    let keys: usize = text(&conn.cmd(&["DBSIZE"])).parse().expect("a count");
+    assert!(
+        keys <= acked.len() + 1,
+        "{keys} keys for {} acknowledged writes",
+        acked.len()
+    );
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_with_appendfsync_always() {
+    acknowledged_writes_survive_kill_9("always");
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_with_appendfsync_everysec() {
+    acknowledged_writes_survive_kill_9("everysec");
 }
 
 /// An AOF directory whose incremental file is `incr`.
@@ -548,4 +613,117 @@ fn expired_and_evicted_keys_reach_the_aof_as_del() {
     let again = Server::tessera(&args);
     let mut conn = again.conn();
     assert_eq!(dataset(&mut conn), expected);
+}
+
+/// A tmpfs mounted on a directory, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` on `dir`; `None` (after saying why) when
+    /// this process may not mount.
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            eprintln!(
+                "skipping: cannot mount a tmpfs: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return None;
+        }
+        Some(Tmpfs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system of `dir` with a file, leaving about `free` bytes.
+fn fill(dir: &Path, free: u64) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("ballast");
+    let mut f = std::fs::File::create(&path).expect("create ballast");
+    let chunk = vec![b'x'; 4096];
+    while f.write_all(&chunk).is_ok() {}
+    let len = f.metadata().expect("metadata").len();
+    f.set_len(len.saturating_sub(free)).expect("truncate ballast");
+    path
+}
+
+/// On a full disk: the `-MISCONF` reply once the AOF cannot be written,
+/// `aof_last_write_status`, and (once there is room again) every
+/// acknowledged write there after a kill -9 and a restart.
+fn full_disk_refuses_writes(kind: Kind) -> Option<Vec<String>> {
+    // The whole directory: Redis renames its files from it into the AOF
+    // directory.
+    let data = tempfile::tempdir().expect("tempdir");
+    let _tmpfs = Tmpfs::mount(data.path(), "1m")?;
+    let args = ["--appendonly", "yes", "--dir", dir_arg(data.path())];
+    let server = Server::start(kind, &args);
+    let mut conn = server.conn();
+    let ballast = fill(data.path(), 64 * 1024);
+    let value = "v".repeat(4096);
+    let mut acked = Vec::new();
+    let refusal = loop {
+        assert!(acked.len() < 10_000, "the AOF never failed to grow");
+        let i = acked.len();
+        match conn.cmd(&["SET", &format!("key:{i}"), &value]) {
+            Frame::Simple(_) => acked.push(i),
+            Frame::Error(e) => break String::from_utf8_lossy(&e).into_owned(),
+            other => panic!("unexpected reply {}", show(&other)),
+        }
+    };
+    let mut seen = vec![refusal, text(&conn.cmd(&["PING"]))];
+    let info = text(&conn.cmd(&["INFO", "persistence"]));
+    assert!(info.contains("aof_last_write_status:err"), "{info}");
+    // Reads go on.
+    assert_eq!(text(&conn.cmd(&["STRLEN", "key:0"])), "4096");
+    std::fs::remove_file(ballast).expect("remove ballast");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while let Frame::Error(_) = conn.cmd(&["SET", "after", "room"]) {
+        assert!(std::time::Instant::now() < deadline, "writes never resumed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let info = text(&conn.cmd(&["INFO", "persistence"]));
+    assert!(info.contains("aof_last_write_status:ok"), "{info}");
+    seen.push(text(&conn.cmd(&["PING"])));
+    if kind == Kind::Redis {
+        // redis-server (everysec) may postpone writing its AOF while a
+        // background fsync is slow: SHUTDOWN writes it. We write before
+        // replying, so a SIGKILL loses nothing.
+        conn.send(&["SHUTDOWN"]);
+        assert!(conn.is_closed());
+    }
+    drop(conn);
+    drop(server); // SIGKILL
+    let again = Server::start(kind, &args);
+    let mut conn = again.conn();
+    for i in &acked {
+        let got = text(&conn.cmd(&["STRLEN", &format!("key:{i}")]));
+        assert_eq!(got, "4096", "acknowledged write {i} of {} is missing", acked.len());
+    }
+    assert_eq!(text(&conn.cmd(&["GET", "after"])), "room");
+    Some(seen)
+}
+
+#[test]
+fn a_full_disk_refuses_writes_with_misconf_like_redis_and_loses_nothing() {
+    let Some(ours) = full_disk_refuses_writes(Kind::Tessera) else {
+        return;
+    };
+    assert!(
+        ours[0].starts_with("MISCONF Errors writing to the AOF file: "),
+        "{ours:?}"
+    );
+    if !crate::support::redis_installed() {
+        return;
+    }
+    let theirs = full_disk_refuses_writes(Kind::Redis).expect("mounted once already");
+    assert_eq!(ours, theirs);
 }

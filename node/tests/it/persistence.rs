@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use resp::Frame;
 
-use crate::support::{Conn, Server, pretty_frame, tool_installed};
+use crate::support::{Conn, Server, pretty_frame, show, tool_installed};
 
 /// Writes one key of every type and encoding (small and large
 /// collections, integers of each width, long compressible strings, TTLs)
@@ -445,4 +445,229 @@ fn bgsave_and_bgrewriteaof_exclude_each_other_like_redis() {
         wait_for(c, "aof_rewrite_in_progress", "0");
         assert_eq!(info_field(c, "aof_last_bgrewrite_status"), "ok");
     }
+}
+
+/// A server started on a data directory without waiting for it to answer
+/// PING (it is loading); killed on drop.
+struct Starting {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Starting {
+    fn new(program: &str, dir: &Path, extra: &[&str]) -> Starting {
+        let port = crate::support::free_port();
+        let mut args = vec!["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        let (port_arg, dir_arg) = (port.to_string(), dir_arg(dir));
+        args.extend(["--port", &port_arg, "--dir", &dir_arg]);
+        args.extend(extra);
+        let child = Command::new(program)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the server");
+        Starting { child, port }
+    }
+
+    /// Connects as soon as the port accepts.
+    fn conn(&mut self) -> Conn {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(c) = Conn::try_connect(self.port) {
+                return c;
+            }
+            assert!(
+                matches!(self.child.try_wait(), Ok(None)),
+                "the server exited before accepting"
+            );
+            assert!(Instant::now() < deadline, "the server never accepted a connection");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a client sees of a server started on an RDB of `keys` keys loaded
+/// slowly: the replies of `probes` while loading, the loading fields of
+/// INFO, then (once loaded) the data.
+fn observe_loading(program: &str, dir: &Path, keys: usize, probes: &[&str]) -> Vec<String> {
+    let mut server = Starting::new(
+        program,
+        dir,
+        &[
+            "--key-load-delay",
+            "200",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut conn = server.conn();
+    let mut seen: Vec<String> = probes.iter().map(|p| show(&conn.cmd_str(p))).collect();
+    let info = text(&conn.cmd(&["INFO", "persistence"]));
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("INFO has no {name} while loading:\n{info}"))
+            .to_owned()
+    };
+    assert_eq!(field("loading"), "1");
+    let size = std::fs::metadata(dir.join("dump.rdb")).expect("dump.rdb").len();
+    assert_eq!(field("loading_total_bytes"), size.to_string());
+    let loaded: u64 = field("loading_loaded_bytes").parse().expect("a number");
+    assert!(loaded < size, "{loaded} of {size} bytes loaded");
+    let perc: f64 = field("loading_loaded_perc").parse().expect("a number");
+    assert!((0.0..100.0).contains(&perc), "{perc}");
+    let start: i64 = field("loading_start_time").parse().expect("a number");
+    assert!(start > 1_600_000_000, "{start}");
+    field("loading_eta_seconds").parse::<i64>().expect("a number");
+    seen.push(format!(
+        "fields {}",
+        info.lines()
+            .filter(|l| l.starts_with("loading"))
+            .map(|l| l.split(':').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(",")
+    ));
+    // The data once loaded.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match conn.cmd(&["GET", "key:7"]) {
+            Frame::Error(e) if e.starts_with(b"LOADING") => {}
+            reply => {
+                assert_eq!(text(&reply), "value:7");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the load never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(conn.cmd(&["DBSIZE"]), Frame::Integer(keys as i64));
+    assert_eq!(info_field(&mut conn, "loading"), "0");
+    let after = text(&conn.cmd(&["INFO", "persistence"]));
+    assert!(!after.contains("loading_start_time"), "{after}");
+    seen
+}
+
+#[test]
+fn clients_get_loading_while_the_dataset_loads_like_redis() {
+    const KEYS: usize = 20_000;
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let tessera = Server::tessera(&["--dir", &dir_arg(data.path())]);
+        let mut conn = tessera.conn();
+        for batch in 0..KEYS / 1000 {
+            let mut args = vec!["MSET".to_owned()];
+            for i in batch * 1000..(batch + 1) * 1000 {
+                args.extend([format!("key:{i}"), format!("value:{i}")]);
+            }
+            assert_eq!(text(&conn.cmd(&args)), "OK");
+        }
+        assert_eq!(text(&conn.cmd(&["SAVE"])), "OK");
+    }
+    let probes = [
+        "GET key:7",
+        "SET key:7 other",
+        "PING",
+        "ECHO hi",
+        "DBSIZE",
+        "CONFIG GET key-load-delay",
+        "SELECT 1",
+        "MULTI",
+        "INCR n",
+        "EXEC",
+        "SELECT 0",
+    ];
+    let ours = observe_loading(env!("CARGO_BIN_EXE_tessera-node"), data.path(), KEYS, &probes);
+    assert!(
+        ours[0].contains("LOADING Redis is loading the dataset in memory"),
+        "{ours:?}"
+    );
+    if !crate::support::redis_installed() {
+        return;
+    }
+    let copy = tempfile::tempdir().expect("tempdir");
+    copy_dump(data.path(), copy.path());
+    let redis = observe_loading("redis-server", copy.path(), KEYS, &probes);
+    assert_eq!(ours, redis);
+}
+
+#[test]
+fn bgsave_and_bgrewriteaof_in_a_transaction_are_scheduled_like_redis() {
+    let Some(redis) = Server::redis(&[]) else { return };
+    let tessera = Server::tessera(&[]);
+    let script = [
+        "MULTI",
+        "SET k v",
+        "BGSAVE",
+        "BGREWRITEAOF",
+        "EXEC",
+        "MULTI",
+        "SAVE",
+        "EXEC",
+        "MULTI",
+        "BGSAVE SCHEDULE",
+        "BGSAVE NOW",
+        "EXEC",
+    ];
+    let mut replies = Vec::new();
+    for server in [&tessera, &redis] {
+        let mut conn = server.conn();
+        let mut seen: Vec<String> = script.iter().map(|c| show(&conn.cmd_str(c))).collect();
+        // What was scheduled runs once the transaction is over.
+        wait_for(&mut conn, "aof_rewrites", "1");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while info_field(&mut conn, "rdb_saves") == "0" {
+            assert!(Instant::now() < deadline, "the scheduled BGSAVE never ran");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        seen.push(info_field(&mut conn, "rdb_last_bgsave_status"));
+        seen.push(info_field(&mut conn, "aof_last_bgrewrite_status"));
+        replies.push(seen);
+    }
+    assert_eq!(replies[0], replies[1]);
+}
+
+#[test]
+fn shutdown_while_loading_does_not_save_the_partial_dataset() {
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let tessera = Server::tessera(&["--dir", &dir_arg(data.path())]);
+        let mut conn = tessera.conn();
+        for batch in 0..5 {
+            let mut args = vec!["MSET".to_owned()];
+            for i in batch * 1000..(batch + 1) * 1000 {
+                args.extend([format!("key:{i}"), format!("value:{i}")]);
+            }
+            assert_eq!(text(&conn.cmd(&args)), "OK");
+        }
+        assert_eq!(text(&conn.cmd(&["SAVE"])), "OK");
+    }
+    let before = std::fs::read(data.path().join("dump.rdb")).expect("dump.rdb");
+    let mut server = Starting::new(
+        env!("CARGO_BIN_EXE_tessera-node"),
+        data.path(),
+        &[
+            "--save",
+            "3600 1",
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut conn = server.conn();
+    assert_eq!(info_field(&mut conn, "loading"), "1");
+    conn.send(&["SHUTDOWN", "SAVE"]);
+    assert!(conn.is_closed());
+    let status = server.child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    let after = std::fs::read(data.path().join("dump.rdb")).expect("dump.rdb");
+    assert!(before == after, "the snapshot changed");
 }
