@@ -111,7 +111,7 @@ impl Link {
 
 /// Connects to `target`, authenticating when it has a password and
 /// switching to RESP3 when `protocol` is 3.
-async fn connect(target: &Target, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
+pub(crate) async fn connect(target: &Target, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
     let mut stream = TcpStream::connect(&target.addr).await?;
     stream.set_nodelay(true)?;
     let mut handshake = BytesMut::new();
