@@ -19,7 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::backend::{Link, Target};
 use crate::client;
-use crate::config::{ConfigError, Database, ReadPolicy, TlsMode};
+use crate::config::{ConfigError, Database, Durability, ReadPolicy, TlsMode};
 use crate::metrics::{DbMetrics, Metrics};
 use crate::routing::Arities;
 
@@ -194,6 +194,8 @@ pub struct Db {
     settings: RwLock<Settings>,
     /// Open client connections.
     pub clients: AtomicUsize,
+    /// Durability `sync` (kept out of the settings lock: asked per write).
+    sync: AtomicBool,
     /// Next client id.
     next_id: std::sync::atomic::AtomicU64,
     /// A password verified against the hash, so later AUTHs skip argon2.
@@ -255,7 +257,7 @@ impl Db {
 
     /// Whether writes wait for a replica (durability `sync`).
     pub fn sync(&self) -> bool {
-        self.settings.read().expect("settings lock").config.durability == crate::config::Durability::Sync
+        self.sync.load(Ordering::Relaxed)
     }
 
     /// Whether clients must authenticate.
@@ -455,6 +457,7 @@ impl Proxy {
                 Arc::new(Routes::new(db, self.limits.backend_connections, served.metrics.clone()));
         }
         *settings = new;
+        served.sync.store(db.durability == Durability::Sync, Ordering::Relaxed);
         tracing::info!(database = %db.name, "database updated");
         Ok(())
     }
@@ -480,6 +483,7 @@ impl Proxy {
             limits: self.limits.clone(),
             settings: RwLock::new(settings),
             clients: AtomicUsize::new(0),
+            sync: AtomicBool::new(db.durability == Durability::Sync),
             next_id: Default::default(),
             verified: Mutex::new(None),
             closed: watch::Sender::new(false),
