@@ -206,7 +206,12 @@ where
     };
     let mut decoder = RequestDecoder::new(Limits::default());
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Made once: a waiter on the database's watch, which every client shares.
     let mut closed = conn.db.closed();
+    let removed = async move {
+        let _ = closed.changed().await;
+    };
+    tokio::pin!(removed);
     let idle = conn.db.limits.idle_timeout;
     // QUIT and protocol errors owe the client their reply; a client that
     // went away (or idled out, or whose database was removed) is owed nothing.
@@ -258,7 +263,7 @@ where
                 Some(Ok(0)) | Some(Err(_)) => break,
                 Some(Ok(n)) => conn.db.metrics.bytes_in.inc_by(n as u64),
             },
-            _ = closed.changed() => break,
+            () = &mut removed => break,
         }
     }
     if graceful {
