@@ -111,7 +111,7 @@ impl Link {
 
 /// Connects to `target`, authenticating when it has a password and
 /// switching to RESP3 when `protocol` is 3.
-async fn connect(target: &Target, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
+pub(crate) async fn connect(target: &Target, protocol: u8) -> std::io::Result<(TcpStream, BytesMut)> {
     let mut stream = TcpStream::connect(&target.addr).await?;
     stream.set_nodelay(true)?;
     let mut handshake = BytesMut::new();
@@ -275,6 +275,19 @@ async fn serve(
         }
         End::Failed(why)
     };
+    // Made once, not per turn of the loop: a change of master (or the
+    // sender gone), and the drain deadline once draining.
+    let moved = async {
+        if *watching && addr.changed().await.is_err() {
+            *watching = false;
+        }
+        if !*watching {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(moved);
+    let drain_timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(drain_timer);
     loop {
         if batch_acked {
             let timeout = SYNC_WAIT_MS.to_string();
@@ -304,7 +317,6 @@ async fn serve(
         if closed && held.is_empty() && in_flight.iter().all(|f| f.reply.as_ref().is_none_or(|r| r.is_closed())) {
             return End::Closed;
         }
-        let drain_deadline = draining.map_or_else(|| Instant::now() + Duration::from_secs(3600), |d| d + DRAIN_WAIT);
         tokio::select! {
             biased;
             read = stream.read_buf(&mut rbuf) => {
@@ -348,14 +360,11 @@ async fn serve(
                     push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
                 }
             }
-            changed = addr.changed(), if draining.is_none() && *watching => {
-                if changed.is_err() {
-                    *watching = false;
-                } else {
-                    draining = Some(Instant::now());
-                }
+            () = &mut moved, if draining.is_none() => {
+                draining = Some(Instant::now());
+                drain_timer.as_mut().reset((Instant::now() + DRAIN_WAIT).into());
             }
-            () = tokio::time::sleep_until(drain_deadline.into()), if draining.is_some() => {
+            () = &mut drain_timer, if draining.is_some() => {
                 return fail(&mut in_flight, &mut held, "old master did not answer in time".into());
             }
         }

@@ -9,10 +9,10 @@
 //! it waits for the client's earlier replies so requests to one shard keep
 //! their order. The writer task resolves the queued replies in order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -43,8 +43,19 @@ enum Out {
     Merge(Merge, Vec<oneshot::Receiver<Frame>>, Meta),
     /// Answered once everything before it is written.
     Barrier(oneshot::Sender<()>),
+    /// A subscriber request's replies: the pushes up to the [`Push::Done`]
+    /// of its shard's subscriber connection.
+    Pushes(usize),
     /// Close the connection after everything before it.
     Close,
+}
+
+/// What subscriber connections send the writer.
+enum Push {
+    /// A frame for the client (a message, or a reply to a subscriber request).
+    Frame(Frame),
+    /// Every reply of one request on the subscriber connection of this shard was sent.
+    Done(usize),
 }
 
 /// When and how a reply is counted.
@@ -90,8 +101,40 @@ struct Watch {
 /// A subscriber connection to one shard.
 struct Subscriber {
     commands: mpsc::UnboundedSender<Bytes>,
-    /// Subscriptions the shard last reported on it.
-    count: Arc<AtomicI64>,
+}
+
+/// The client's subscriptions, kept by the proxy as Redis keeps them, so
+/// subscribed mode ends with the last UNSUBSCRIBE the client sent, whatever
+/// the shards have answered so far.
+#[derive(Default)]
+struct Subscriptions {
+    channels: HashSet<Bytes>,
+    patterns: HashSet<Bytes>,
+    shard_channels: HashSet<Bytes>,
+}
+
+impl Subscriptions {
+    fn any(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
+    }
+
+    /// Applies a (P|S)(UN)SUBSCRIBE request (`name` lower case).
+    fn apply(&mut self, name: &str, args: &[Bytes]) {
+        let set = match name {
+            "psubscribe" | "punsubscribe" => &mut self.patterns,
+            "ssubscribe" | "sunsubscribe" => &mut self.shard_channels,
+            _ => &mut self.channels,
+        };
+        if !name.contains("unsubscribe") {
+            set.extend(args[1..].iter().cloned());
+        } else if args.len() == 1 {
+            set.clear();
+        } else {
+            for a in &args[1..] {
+                set.remove(a);
+            }
+        }
+    }
 }
 
 /// Per-connection state of the reader.
@@ -103,14 +146,17 @@ struct Conn {
     resp3: bool,
     authenticated: bool,
     out: mpsc::Sender<Out>,
-    push: mpsc::Sender<Frame>,
+    push: mpsc::Sender<Push>,
     push_resp3: Arc<AtomicBool>,
+    /// Blocking commands awaiting their reply (the writer counts them down).
+    blocked: Arc<AtomicUsize>,
     tx: Option<Tx>,
     watch: Option<Watch>,
     /// Dedicated links for blocking commands, per shard.
     blocking: HashMap<usize, Link>,
     /// Subscriber connections, per shard.
     subscribers: HashMap<usize, Subscriber>,
+    subscriptions: Subscriptions,
     /// The last forwarded request used a dedicated link.
     last_dedicated: bool,
     closing: bool,
@@ -126,12 +172,14 @@ where
     let (out, out_rx) = mpsc::channel(db.limits.pipeline_limit);
     let (push, push_rx) = mpsc::channel(1024);
     let push_resp3 = Arc::new(AtomicBool::new(false));
+    let blocked = Arc::new(AtomicUsize::new(0));
     let id = db.client_id();
     let mut writer_task = tokio::spawn(write_loop(
         writer,
         out_rx,
         push_rx,
         push_resp3.clone(),
+        blocked.clone(),
         db.metrics.clone(),
     ));
     let span = tracing::debug_span!("client", id, %peer, database = %db.name);
@@ -147,24 +195,33 @@ where
         out,
         push,
         push_resp3,
+        blocked,
         tx: None,
         watch: None,
         blocking: HashMap::new(),
         subscribers: HashMap::new(),
+        subscriptions: Subscriptions::default(),
         last_dedicated: false,
         closing: false,
     };
     let mut decoder = RequestDecoder::new(Limits::default());
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Made once: a waiter on the database's watch, which every client shares.
     let mut closed = conn.db.closed();
+    let removed = async move {
+        let _ = closed.changed().await;
+    };
+    tokio::pin!(removed);
     let idle = conn.db.limits.idle_timeout;
     // QUIT and protocol errors owe the client their reply; a client that
     // went away (or idled out, or whose database was removed) is owed nothing.
     let mut graceful = false;
     'conn: loop {
+        let mut depth = 0u32;
         loop {
             match decoder.decode(&mut buf, conn.authenticated) {
                 Ok(Some(args)) => {
+                    depth += 1;
                     conn.handle(args).await;
                     if conn.closing {
                         graceful = true;
@@ -184,6 +241,9 @@ where
                 }
             }
         }
+        if depth > 0 {
+            conn.db.metrics.pipeline_depth.observe(f64::from(depth));
+        }
         if decoder.query_buffer_len(&buf) > conn.db.limits.query_buffer_limit {
             tracing::warn!("closing client: query buffer over the limit");
             break;
@@ -197,11 +257,13 @@ where
         };
         tokio::select! {
             r = read => match r {
+                // As in Redis, blocked and subscribed clients do not idle out.
+                None if conn.blocked.load(Ordering::Relaxed) > 0 || conn.subscribed() => {}
                 None => { tracing::debug!("closing idle client"); break }
                 Some(Ok(0)) | Some(Err(_)) => break,
                 Some(Ok(n)) => conn.db.metrics.bytes_in.inc_by(n as u64),
             },
-            _ = closed.changed() => break,
+            () = &mut removed => break,
         }
     }
     if graceful {
@@ -320,7 +382,7 @@ impl Conn {
     }
 
     fn subscribed(&self) -> bool {
-        self.subscribers.values().any(|s| s.count.load(Ordering::Relaxed) > 0)
+        self.subscriptions.any()
     }
 
     async fn handle(&mut self, args: Vec<Bytes>) {
@@ -377,6 +439,7 @@ impl Conn {
                         .or_insert_with(|| routes.dedicated(shard, protocol))
                         .clone();
                     let rx = link.send(request_bytes(&args), 0, self.acked(&name)).await;
+                    self.blocked.fetch_add(1, Ordering::Relaxed);
                     self.emit(Out::Wait(rx, self.meta(Class::Blocking))).await;
                 } else {
                     self.forward_with(&routes, shard, &args, Class::Single).await;
@@ -393,7 +456,7 @@ impl Conn {
     async fn forward_with(&mut self, routes: &Routes, shard: usize, args: &[Bytes], class: Class) {
         self.switch_to(false).await;
         let rx = routes
-            .link(shard, self.protocol(), self.id)
+            .link_for(&args[0], shard, self.protocol(), self.id)
             .send(request_bytes(args), 0, self.acked(&args[0]))
             .await;
         self.emit(Out::Wait(rx, self.meta(class))).await;
@@ -437,7 +500,7 @@ impl Conn {
             }
             receivers.push(
                 routes
-                    .link(*shard, self.protocol(), self.id)
+                    .link_for(&args[0], *shard, self.protocol(), self.id)
                     .send(bytes.freeze(), 0, self.acked(&args[0]))
                     .await,
             );
@@ -458,7 +521,7 @@ impl Conn {
         for shard in 0..routes.shards.len() {
             receivers.push(
                 routes
-                    .link(shard, self.protocol(), self.id)
+                    .link_for(&args[0], shard, self.protocol(), self.id)
                     .send(bytes.clone(), 0, self.acked(&args[0]))
                     .await,
             );
@@ -481,7 +544,7 @@ impl Conn {
         args[1] = Bytes::from((cursor / shards).to_string());
         self.switch_to(false).await;
         let rx = routes
-            .link(shard as usize, self.protocol(), self.id)
+            .link_for(&args[0], shard as usize, self.protocol(), self.id)
             .send(request_bytes(&args), 0, false)
             .await;
         self.emit(Out::Merge(
@@ -535,6 +598,7 @@ impl Conn {
         self.tx = None;
         self.watch = None;
         self.subscribers.clear();
+        self.subscriptions = Subscriptions::default();
         self.blocking.clear();
         self.name = None;
         self.set_resp3(false);
@@ -684,6 +748,12 @@ impl Conn {
 
     /// A command inside MULTI: checked, then queued by the proxy.
     async fn queue(&mut self, route: Route, args: Vec<Bytes>) {
+        if let Some(text) = self.db.arities().await.and_then(|a| a.check(&args)) {
+            if let Some(tx) = &mut self.tx {
+                tx.aborted = true;
+            }
+            return self.reply(error_owned(text), Class::Transaction).await;
+        }
         let keys: Result<Vec<&Bytes>, RouteError> = match route {
             Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams => routing::keys(route, &args),
             Route::Split(split) => {
@@ -856,6 +926,7 @@ impl Conn {
         } else {
             Some(0)
         };
+        self.subscriptions.apply(&name, &args);
         match shard {
             Some(shard) => self.send_subscriber(Some(shard), &args).await,
             None => {
@@ -886,88 +957,103 @@ impl Conn {
         let shard = shard.or_else(|| self.subscribers.keys().next().copied()).unwrap_or(0);
         let bytes = request_bytes(args);
         let routes = self.db.routes();
+        let (protocol, push) = (self.protocol(), self.push.clone());
         let subscriber = self.subscribers.entry(shard).or_insert_with(|| {
             let (commands, rx) = mpsc::unbounded_channel();
-            let count = Arc::new(AtomicI64::new(0));
-            tokio::spawn(subscriber_loop(
-                routes.master(shard),
-                self.resp3,
-                rx,
-                self.push.clone(),
-                count.clone(),
-            ));
-            Subscriber { commands, count }
+            tokio::spawn(subscriber_loop(shard, routes.target(shard), protocol, rx, push));
+            Subscriber { commands }
         });
         if subscriber.commands.send(bytes).is_err() {
             self.subscribers.remove(&shard);
-            self.reply(error(CONNECTION_LOST), Class::Pubsub).await;
+            return self.reply(error(CONNECTION_LOST), Class::Pubsub).await;
         }
+        // Later replies wait until this request's replies are written.
+        self.emit(Out::Pushes(shard)).await;
     }
 }
 
 /// A subscriber connection: forwards commands to the shard and every frame
-/// back to the client, keeping the subscription count the shard reports.
+/// back to the client. Each command is followed by a `PING <marker>` whose
+/// reply, not passed on, becomes [`Push::Done`]: the command's replies
+/// were all pushed. Every command gets its `Done`, even when the connection
+/// fails.
 async fn subscriber_loop(
-    addr: String,
-    resp3: bool,
+    shard: usize,
+    target: crate::backend::Target,
+    protocol: u8,
     mut commands: mpsc::UnboundedReceiver<Bytes>,
-    push: mpsc::Sender<Frame>,
-    count: Arc<AtomicI64>,
+    push: mpsc::Sender<Push>,
 ) {
-    let mut stream = match tokio::net::TcpStream::connect(&addr).await {
-        Ok(s) => s,
+    let mut unanswered = 0usize;
+    match crate::backend::connect(&target, protocol).await {
+        Ok((stream, buf)) => {
+            if subscribe_on(shard, stream, buf, &mut commands, &push, &mut unanswered).await {
+                return;
+            }
+            let _ = push.send(Push::Frame(error(CONNECTION_LOST))).await;
+        }
         Err(e) => {
-            tracing::warn!(shard = %addr, "cannot open subscriber connection: {e}");
-            let _ = push.send(error(crate::backend::UNAVAILABLE)).await;
-            return;
+            tracing::warn!(shard = %target.addr, "cannot open subscriber connection: {e}");
+            let _ = push.send(Push::Frame(error(crate::backend::UNAVAILABLE))).await;
         }
-    };
-    let _ = stream.set_nodelay(true);
-    let mut skip_hello = false;
-    if resp3 {
-        if stream.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n").await.is_err() {
-            return;
-        }
-        skip_hello = true;
     }
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    commands.close();
+    while commands.try_recv().is_ok() {
+        unanswered += 1;
+    }
+    for _ in 0..unanswered {
+        let _ = push.send(Push::Done(shard)).await;
+    }
+}
+
+/// Serves a subscriber connection; true when the client went away, false
+/// when the connection failed (`unanswered` commands then lack their `Done`).
+async fn subscribe_on(
+    shard: usize,
+    mut stream: tokio::net::TcpStream,
+    mut buf: BytesMut,
+    commands: &mut mpsc::UnboundedReceiver<Bytes>,
+    push: &mpsc::Sender<Push>,
+    unanswered: &mut usize,
+) -> bool {
+    let marker = Bytes::from(format!("tessera-proxy-{:016x}", rand::random::<u64>()));
+    let mut ping = BytesMut::new();
+    encode_request([&b"PING"[..], &marker].into_iter(), &mut ping);
+    let is_marker = |frame: &Frame| match frame {
+        Frame::Bulk(b) => *b == marker,
+        Frame::Array(items) | Frame::Push(items) => {
+            matches!(items.as_slice(), [Frame::Bulk(pong), Frame::Bulk(b)] if &pong[..] == b"pong" && *b == marker)
+        }
+        _ => false,
+    };
     let mut decoder = FrameDecoder::new();
     loop {
         tokio::select! {
             cmd = commands.recv() => {
-                let Some(cmd) = cmd else { return };
-                if stream.write_all(&cmd).await.is_err() {
-                    break;
+                let Some(cmd) = cmd else { return true };
+                *unanswered += 1;
+                if stream.write_all(&cmd).await.is_err() || stream.write_all(&ping).await.is_err() {
+                    return false;
                 }
             }
             read = stream.read_buf(&mut buf) => {
                 if !matches!(read, Ok(n) if n > 0) {
-                    break;
+                    return false;
                 }
-                loop {
-                    let frame = match decoder.next_frame(&mut buf) {
-                        Ok(Some(f)) => f,
-                        Ok(None) => break,
-                        Err(_) => return,
+                while let Ok(Some(frame)) = decoder.next_frame(&mut buf) {
+                    let item = if *unanswered > 0 && is_marker(&frame) {
+                        *unanswered -= 1;
+                        Push::Done(shard)
+                    } else {
+                        Push::Frame(frame)
                     };
-                    if std::mem::take(&mut skip_hello) {
-                        continue;
-                    }
-                    if let Frame::Array(items) | Frame::Push(items) = &frame
-                        && let [Frame::Bulk(kind), _, Frame::Integer(n)] = items.as_slice()
-                        && kind.ends_with(b"subscribe")
-                    {
-                        count.store(*n, Ordering::Relaxed);
-                    }
-                    if push.send(frame).await.is_err() {
-                        return;
+                    if push.send(item).await.is_err() {
+                        return true;
                     }
                 }
             }
         }
     }
-    count.store(0, Ordering::Relaxed);
-    let _ = push.send(error(CONNECTION_LOST)).await;
 }
 
 /// Resolves a queued reply without waiting, or hands it back.
@@ -998,7 +1084,7 @@ async fn resolve(out: Out) -> Option<(Frame, Meta)> {
             let _ = done.send(());
             None
         }
-        Out::Close => None,
+        Out::Pushes(_) | Out::Close => None,
     }
 }
 
@@ -1086,12 +1172,15 @@ fn merged(merge: Merge, frames: Vec<Frame>) -> Frame {
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: W,
     mut rx: mpsc::Receiver<Out>,
-    mut push: mpsc::Receiver<Frame>,
+    mut push: mpsc::Receiver<Push>,
     push_resp3: Arc<AtomicBool>,
+    blocked: Arc<AtomicUsize>,
     metrics: Arc<DbMetrics>,
 ) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut next: Option<Out> = None;
+    // Push::Done received before the Out::Pushes it ends, per shard.
+    let mut early_done: HashMap<usize, usize> = HashMap::new();
     loop {
         let item = match next.take() {
             Some(item) => item,
@@ -1102,11 +1191,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         Some(item) => item,
                         None => return,
                     },
-                    frame = push.recv() => {
-                        if let Some(frame) = frame {
-                            frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed));
-                            while let Ok(frame) = push.try_recv() {
-                                frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed));
+                    pushed = push.recv() => {
+                        if let Some(pushed) = pushed {
+                            match pushed {
+                                Push::Frame(frame) => frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed)),
+                                // Replies that came before their Out::Pushes.
+                                Push::Done(shard) => *early_done.entry(shard).or_default() += 1,
                             }
                             if !flush(&mut writer, &mut buf, &metrics).await {
                                 return;
@@ -1132,9 +1222,26 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         };
         let resolved = match item {
             Ok(ready) => Some(ready),
+            Err(Out::Pushes(shard)) => {
+                match early_done.get_mut(&shard) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => loop {
+                        match push.recv().await {
+                            Some(Push::Frame(frame)) => frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed)),
+                            Some(Push::Done(s)) if s == shard => break,
+                            Some(Push::Done(other)) => *early_done.entry(other).or_default() += 1,
+                            None => break,
+                        }
+                    },
+                }
+                None
+            }
             Err(pending) => resolve(pending).await,
         };
         if let Some((frame, meta)) = resolved {
+            if meta.class == Class::Blocking {
+                blocked.fetch_sub(1, Ordering::Relaxed);
+            }
             record(&metrics, &frame, meta);
             frame.encode_as(&mut buf, meta.resp3);
         }

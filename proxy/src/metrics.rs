@@ -60,6 +60,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     errors: IntCounterVec,
     latency: HistogramVec,
+    pipeline_depth: HistogramVec,
     clients: IntGaugeVec,
     backends: IntGaugeVec,
     bytes_in: IntCounterVec,
@@ -101,6 +102,8 @@ pub struct DbMetrics {
     pub backend_bytes_in: IntCounter,
     /// Bytes written to shards.
     pub backend_bytes_out: IntCounter,
+    /// Requests that arrived in one read from a client.
+    pub pipeline_depth: prometheus::Histogram,
 }
 
 impl DbMetrics {
@@ -139,10 +142,23 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(latency.clone())).expect("registered once");
+        let pipeline_depth = HistogramVec::new(
+            HistogramOpts::new(
+                "tessera_proxy_pipeline_depth",
+                "Requests that arrived in one read from a client connection",
+            )
+            .buckets(prometheus::exponential_buckets(1.0, 2.0, 11).expect("valid buckets")),
+            db,
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(pipeline_depth.clone()))
+            .expect("registered once");
         Metrics {
             requests: counter("tessera_proxy_requests_total", "Requests answered", db_class),
             errors: counter("tessera_proxy_errors_total", "Error replies", db_class),
             latency,
+            pipeline_depth,
             clients: gauge("tessera_proxy_client_connections", "Open client connections"),
             backends: gauge("tessera_proxy_backend_connections", "Open shard connections"),
             bytes_in: counter("tessera_proxy_client_bytes_in_total", "Bytes read from clients", db),
@@ -171,6 +187,7 @@ impl Metrics {
             bytes_out: self.bytes_out.with_label_values(&[name]),
             backend_bytes_in: self.backend_bytes_in.with_label_values(&[name]),
             backend_bytes_out: self.backend_bytes_out.with_label_values(&[name]),
+            pipeline_depth: self.pipeline_depth.with_label_values(&[name]),
         })
     }
 

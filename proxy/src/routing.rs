@@ -3,7 +3,10 @@
 //! answered locally, or refused). This module only classifies requests and
 //! finds their keys; it sends nothing.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
+use resp::Frame;
 
 /// How replies of a command sent to every shard are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,15 +123,9 @@ const KEYS_BUT_LAST: Route = Route::Keys {
 /// that name. `name` is matched case-insensitively; `sub` is argument 1,
 /// looked at for commands with subcommands.
 pub fn lookup(name: &[u8], sub: Option<&[u8]>) -> Option<Entry> {
-    let mut lower = [0u8; 24];
-    if name.len() > lower.len() {
-        return None;
-    }
-    for (d, s) in lower.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
-    }
+    let mut buf = [0u8; 24];
     let sub_is = |want: &str| sub.is_some_and(|s| s.eq_ignore_ascii_case(want.as_bytes()));
-    Some(match &lower[..name.len()] {
+    Some(match lowered(name, &mut buf)? {
         // --- connection: answered by the proxy for this client
         b"ping" => r(Route::Local),   // PONG, or the pub/sub form while subscribed
         b"echo" => r(Route::Local),   // the argument back
@@ -299,15 +296,9 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
 /// Whether a command may write (Redis 7.0's `write` flag, plus EXEC, EVAL
 /// and FCALL, whose bodies may write): what durability `sync` waits for.
 pub fn is_write(name: &[u8]) -> bool {
-    let mut lower = [0u8; 24];
-    if name.len() > lower.len() {
-        return false;
-    }
-    for (d, s) in lower.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
-    }
+    let mut buf = [0u8; 24];
     matches!(
-        &lower[..name.len()],
+        lowered(name, &mut buf).unwrap_or_default(),
         b"set"
             | b"setnx"
             | b"setex"
@@ -412,6 +403,108 @@ pub fn is_write(name: &[u8]) -> bool {
     )
 }
 
+/// Whether a command only reads keys (Redis 7.0's `readonly` flag among the
+/// commands routed by key, split or fanned out): what `read_policy =
+/// "replica"` sends to a replica. Blocking reads (XREAD BLOCK) stay on the
+/// master's dedicated connections.
+pub fn is_read(name: &[u8]) -> bool {
+    let mut buf = [0u8; 24];
+    matches!(
+        lowered(name, &mut buf).unwrap_or_default(),
+        b"get"
+            | b"strlen"
+            | b"getrange"
+            | b"substr"
+            | b"getbit"
+            | b"bitcount"
+            | b"bitpos"
+            | b"bitfield_ro"
+            | b"lcs"
+            | b"mget"
+            | b"exists"
+            | b"touch"
+            | b"ttl"
+            | b"pttl"
+            | b"expiretime"
+            | b"pexpiretime"
+            | b"type"
+            | b"dump"
+            | b"sort_ro"
+            | b"object"
+            | b"keys"
+            | b"scan"
+            | b"dbsize"
+            | b"randomkey"
+            | b"llen"
+            | b"lrange"
+            | b"lindex"
+            | b"lpos"
+            | b"hget"
+            | b"hmget"
+            | b"hlen"
+            | b"hstrlen"
+            | b"hkeys"
+            | b"hvals"
+            | b"hgetall"
+            | b"hexists"
+            | b"hrandfield"
+            | b"hscan"
+            | b"scard"
+            | b"sismember"
+            | b"smismember"
+            | b"smembers"
+            | b"srandmember"
+            | b"sscan"
+            | b"sinter"
+            | b"sunion"
+            | b"sdiff"
+            | b"sintercard"
+            | b"zcard"
+            | b"zcount"
+            | b"zscore"
+            | b"zmscore"
+            | b"zrank"
+            | b"zrevrank"
+            | b"zrange"
+            | b"zrangebyscore"
+            | b"zrevrange"
+            | b"zrevrangebyscore"
+            | b"zrangebylex"
+            | b"zrevrangebylex"
+            | b"zlexcount"
+            | b"zrandmember"
+            | b"zscan"
+            | b"zunion"
+            | b"zinter"
+            | b"zdiff"
+            | b"zintercard"
+            | b"geodist"
+            | b"geohash"
+            | b"geopos"
+            | b"geosearch"
+            | b"georadius_ro"
+            | b"georadiusbymember_ro"
+            | b"xlen"
+            | b"xrange"
+            | b"xrevrange"
+            | b"xpending"
+            | b"xinfo"
+            | b"xread"
+            | b"eval_ro"
+            | b"evalsha_ro"
+            | b"fcall_ro"
+    )
+}
+
+/// `name` in lower case in `buf`; `None` when longer than any command.
+fn lowered<'a>(name: &[u8], buf: &'a mut [u8; 24]) -> Option<&'a [u8]> {
+    let lower = buf.get_mut(..name.len())?;
+    for (d, s) in lower.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(lower)
+}
+
 /// The one slot all `keys` hash to; `None` for no keys.
 ///
 /// # Errors
@@ -427,6 +520,70 @@ pub fn one_slot<'a>(keys: impl IntoIterator<Item = &'a Bytes>) -> Result<Option<
         }
     }
     Ok(slot)
+}
+
+/// Command arities as the shards report them (`COMMAND`): what Redis checks
+/// before queueing a command inside MULTI.
+#[derive(Debug, Default)]
+pub struct Arities {
+    /// Lower-case name (`get`, or `object|encoding` for a subcommand) to
+    /// Redis arity: exact argument count when positive, a minimum when negative.
+    arity: HashMap<String, i64>,
+    /// Lower-case names of commands with subcommands.
+    containers: std::collections::HashSet<String>,
+}
+
+impl Arities {
+    /// Reads a `COMMAND` reply; entries it does not understand are skipped.
+    pub fn from_command_reply(reply: &Frame) -> Arities {
+        let mut out = Arities::default();
+        let Frame::Array(commands) = reply else { return out };
+        for c in commands {
+            out.add(c);
+        }
+        out
+    }
+
+    fn add(&mut self, command: &Frame) {
+        let Frame::Array(fields) = command else { return };
+        let (Some(Frame::Bulk(name)), Some(Frame::Integer(arity))) = (fields.first(), fields.get(1)) else {
+            return;
+        };
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if let Some(Frame::Array(subs)) = fields.get(9)
+            && !subs.is_empty()
+        {
+            self.containers.insert(name.clone());
+            for sub in subs {
+                self.add(sub);
+            }
+        }
+        self.arity.insert(name, *arity);
+    }
+
+    /// Redis's queue-time refusal of `args`, if any: an unknown subcommand
+    /// or a wrong number of arguments. Commands it does not know pass.
+    pub fn check(&self, args: &[Bytes]) -> Option<String> {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        let full = match args.get(1) {
+            Some(sub) if self.containers.contains(&name) => {
+                let full = format!("{name}|{}", String::from_utf8_lossy(sub).to_ascii_lowercase());
+                if !self.arity.contains_key(&full) {
+                    return Some(format!(
+                        "ERR unknown subcommand '{}'. Try {} HELP.",
+                        String::from_utf8_lossy(sub),
+                        name.to_ascii_uppercase()
+                    ));
+                }
+                full
+            }
+            _ => name,
+        };
+        let arity = *self.arity.get(&full)?;
+        let argc = args.len() as i64;
+        let fits = if arity >= 0 { argc == arity } else { argc >= -arity };
+        (!fits).then(|| format!("ERR wrong number of arguments for '{full}' command"))
+    }
 }
 
 /// True for XREAD/XREADGROUP with a BLOCK option.
@@ -486,6 +643,23 @@ mod tests {
     }
 
     #[test]
+    fn reads_are_not_writes() {
+        for r in ["GET", "mget", "ZRANGE", "xread", "keys"] {
+            assert!(is_read(r.as_bytes()) && !is_write(r.as_bytes()), "{r}");
+        }
+        for w in [
+            "set",
+            "spublish",
+            "publish",
+            "eval",
+            "watch",
+            "a-very-long-unknown-command-name",
+        ] {
+            assert!(!is_read(w.as_bytes()), "{w}");
+        }
+    }
+
+    #[test]
     fn writes() {
         for w in ["SET", "lpush", "Exec", "zadd", "del"] {
             assert!(is_write(w.as_bytes()), "{w}");
@@ -499,6 +673,45 @@ mod tests {
         ] {
             assert!(!is_write(r.as_bytes()), "{r}");
         }
+    }
+
+    #[test]
+    fn arities_from_a_command_reply() {
+        let entry = |name: &str, arity: i64, subs: Vec<Frame>| {
+            let mut fields = vec![
+                Frame::Bulk(Bytes::copy_from_slice(name.as_bytes())),
+                Frame::Integer(arity),
+            ];
+            fields.resize(9, Frame::Array(Vec::new()));
+            fields.push(Frame::Array(subs));
+            Frame::Array(fields)
+        };
+        let reply = Frame::Array(vec![
+            entry("get", 2, vec![]),
+            entry("set", -3, vec![]),
+            entry("object", -2, vec![entry("object|encoding", 3, vec![])]),
+        ]);
+        let a = Arities::from_command_reply(&reply);
+        assert_eq!(a.check(&args("get k")), None);
+        assert_eq!(
+            a.check(&args("GET")).as_deref(),
+            Some("ERR wrong number of arguments for 'get' command")
+        );
+        assert_eq!(
+            a.check(&args("set k")).as_deref(),
+            Some("ERR wrong number of arguments for 'set' command")
+        );
+        assert_eq!(a.check(&args("set k v ex 10")), None);
+        assert_eq!(a.check(&args("object encoding k")), None);
+        assert_eq!(
+            a.check(&args("object encoding")).as_deref(),
+            Some("ERR wrong number of arguments for 'object|encoding' command")
+        );
+        assert_eq!(
+            a.check(&args("object nope k")).as_deref(),
+            Some("ERR unknown subcommand 'nope'. Try OBJECT HELP.")
+        );
+        assert_eq!(a.check(&args("unknowncmd")), None);
     }
 
     #[test]

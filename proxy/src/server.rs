@@ -5,10 +5,12 @@
 //! place so client connections stay open.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
+use bytes::Bytes;
+use resp::Frame;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -17,8 +19,9 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::backend::{Link, Target};
 use crate::client;
-use crate::config::{ConfigError, Database, TlsMode};
+use crate::config::{ConfigError, Database, Durability, ReadPolicy, TlsMode};
 use crate::metrics::{DbMetrics, Metrics};
+use crate::routing::Arities;
 
 /// Settings that apply to every client connection.
 #[derive(Debug, Clone)]
@@ -34,11 +37,17 @@ pub struct ClientLimits {
 }
 
 /// One shard's route: its master address and password (followed by its
-/// links) and the shared links, opened on first use.
+/// links) and the shared links, opened on first use; with `read_policy =
+/// "replica"` and a replica known, the replica reads go to and its links.
 #[derive(Debug)]
 pub struct ShardRoute {
     target: watch::Sender<Target>,
     links: [OnceLock<Vec<Link>>; 2],
+    /// Where reads go: the first replica, or the master when none is known
+    /// or the policy is `master` (then reads use the master's links).
+    reads: watch::Sender<Target>,
+    reads_on_replica: AtomicBool,
+    read_links: [OnceLock<Vec<Link>>; 2],
 }
 
 impl ShardRoute {
@@ -65,9 +74,15 @@ impl Routes {
         let shards = db
             .shards
             .iter()
-            .map(|s| ShardRoute {
-                target: watch::Sender::new(target_of(db, s)),
-                links: Default::default(),
+            .map(|s| {
+                let (reads, on_replica) = read_target_of(db, s);
+                ShardRoute {
+                    target: watch::Sender::new(target_of(db, s)),
+                    links: Default::default(),
+                    reads: watch::Sender::new(reads),
+                    reads_on_replica: AtomicBool::new(on_replica),
+                    read_links: Default::default(),
+                }
             })
             .collect();
         Routes {
@@ -87,9 +102,31 @@ impl Routes {
     /// the pool so a client's requests to a shard stay in order).
     pub fn link(&self, shard: usize, protocol: u8, client_id: u64) -> &Link {
         let route = &self.shards[shard];
-        let links = route.links[usize::from(protocol == 3)].get_or_init(|| {
+        self.pooled(&route.links, &route.target, protocol, client_id)
+    }
+
+    /// The shared link for command `name` to `shard`: a replica's for a
+    /// read when the database reads from replicas and the shard has one,
+    /// else the master's ([`link`](Self::link)).
+    pub fn link_for(&self, name: &[u8], shard: usize, protocol: u8, client_id: u64) -> &Link {
+        let route = &self.shards[shard];
+        if route.reads_on_replica.load(Ordering::Relaxed) && crate::routing::is_read(name) {
+            self.pooled(&route.read_links, &route.reads, protocol, client_id)
+        } else {
+            self.link(shard, protocol, client_id)
+        }
+    }
+
+    fn pooled<'a>(
+        &self,
+        pools: &'a [OnceLock<Vec<Link>>; 2],
+        target: &watch::Sender<Target>,
+        protocol: u8,
+        client_id: u64,
+    ) -> &'a Link {
+        let links = pools[usize::from(protocol == 3)].get_or_init(|| {
             (0..self.links_per_shard)
-                .map(|_| Link::spawn(route.target(), protocol, self.metrics.clone()))
+                .map(|_| Link::spawn(target.subscribe(), protocol, self.metrics.clone()))
                 .collect()
         });
         &links[(client_id as usize) % links.len()]
@@ -100,9 +137,9 @@ impl Routes {
         Link::spawn(self.shards[shard].target(), protocol, self.metrics.clone())
     }
 
-    /// Current master address of `shard`.
-    pub fn master(&self, shard: usize) -> String {
-        self.shards[shard].target.borrow().addr.clone()
+    /// Current master of `shard`.
+    pub fn target(&self, shard: usize) -> Target {
+        self.shards[shard].target.borrow().clone()
     }
 
     fn same_layout(&self, db: &Database) -> bool {
@@ -110,12 +147,26 @@ impl Routes {
     }
 }
 
-/// Where a shard's traffic goes: its master (`read_policy = "replica"` is
-/// accepted but reads still go to the master), with the shards' password.
+/// Where a shard's traffic goes: its master, with the shards' password.
 fn target_of(db: &Database, shard: &crate::config::Shard) -> Target {
     Target {
         addr: shard.master.clone(),
         password: db.shard_password.clone(),
+    }
+}
+
+/// Where a shard's reads go, and whether that is a replica: the first
+/// replica under `read_policy = "replica"`, else the master.
+fn read_target_of(db: &Database, shard: &crate::config::Shard) -> (Target, bool) {
+    match shard.replicas.first() {
+        Some(replica) if db.read_policy == ReadPolicy::Replica => (
+            Target {
+                addr: replica.clone(),
+                password: db.shard_password.clone(),
+            },
+            true,
+        ),
+        _ => (target_of(db, shard), false),
     }
 }
 
@@ -143,18 +194,24 @@ pub struct Db {
     settings: RwLock<Settings>,
     /// Open client connections.
     pub clients: AtomicUsize,
+    /// Durability `sync` (kept out of the settings lock: asked per write).
+    sync: AtomicBool,
     /// Next client id.
     next_id: std::sync::atomic::AtomicU64,
     /// A password verified against the hash, so later AUTHs skip argon2.
     verified: Mutex<Option<String>>,
     /// Set when the database is removed: its clients close.
     closed: watch::Sender<bool>,
+    /// Command arities, asked of the shards once (for MULTI's queue-time checks).
+    arities: tokio::sync::OnceCell<Arities>,
 }
 
 struct Settings {
     password: Password,
     max_connections: usize,
     tls: Option<TlsAcceptor>,
+    /// The TLS files' [`crate::tls::files_stamp`] when `tls` was built.
+    tls_stamp: Vec<Option<(std::time::SystemTime, u64)>>,
     config: Database,
 }
 
@@ -168,6 +225,7 @@ impl std::fmt::Debug for Settings {
 }
 
 fn settings(db: &Database) -> Result<Settings, ConfigError> {
+    let tls_stamp = db.tls.as_ref().map(crate::tls::files_stamp).unwrap_or_default();
     let tls = match db.tls_mode {
         TlsMode::Enabled => Some(crate::tls::acceptor(db.tls.as_ref().expect("validated: tls present"))?),
         TlsMode::Disabled => None,
@@ -181,6 +239,7 @@ fn settings(db: &Database) -> Result<Settings, ConfigError> {
         password,
         max_connections: db.max_connections,
         tls,
+        tls_stamp,
         config: db.clone(),
     })
 }
@@ -198,12 +257,54 @@ impl Db {
 
     /// Whether writes wait for a replica (durability `sync`).
     pub fn sync(&self) -> bool {
-        self.settings.read().expect("settings lock").config.durability == crate::config::Durability::Sync
+        self.sync.load(Ordering::Relaxed)
     }
 
     /// Whether clients must authenticate.
     pub fn needs_password(&self) -> bool {
         self.settings.read().expect("settings lock").password != Password::None
+    }
+
+    /// The shards' command arities (`COMMAND` of the first shard, asked
+    /// once); `None` while no shard answers.
+    pub async fn arities(&self) -> Option<&Arities> {
+        let fetch = || async {
+            let rx = self
+                .routes()
+                .link(0, 2, 0)
+                .send(Bytes::from_static(b"*1\r\n$7\r\nCOMMAND\r\n"), 0, false)
+                .await;
+            match rx.await {
+                Ok(reply @ Frame::Array(_)) => Ok(Arities::from_command_reply(&reply)),
+                _ => Err(()),
+            }
+        };
+        self.arities.get_or_try_init(fetch).await.ok()
+    }
+
+    /// Builds the TLS acceptor again when its certificate, key or CA files
+    /// changed on disk since it was built; new connections use it. A bad new
+    /// file is logged and the acceptor in force kept.
+    fn reload_tls(&self) {
+        let mut settings = self.settings.write().expect("settings lock");
+        let Some(tls) = settings.config.tls.clone() else { return };
+        if settings.config.tls_mode != TlsMode::Enabled {
+            return;
+        }
+        let stamp = crate::tls::files_stamp(&tls);
+        if stamp == settings.tls_stamp {
+            return;
+        }
+        settings.tls_stamp = stamp;
+        match crate::tls::acceptor(&tls) {
+            Ok(acceptor) => {
+                settings.tls = Some(acceptor);
+                tracing::info!(database = %self.name, "TLS certificate files changed: reloaded");
+            }
+            Err(e) => {
+                tracing::warn!(database = %self.name, "TLS files changed but cannot be used, keeping the previous ones: {e}")
+            }
+        }
     }
 
     /// Changes when the database is removed.
@@ -341,18 +442,22 @@ impl Proxy {
         let routes = served.routes();
         if routes.same_layout(db) {
             for (route, shard) in routes.shards.iter().zip(&db.shards) {
-                route.target.send_if_modified(|target| {
-                    let wanted = target_of(db, shard);
-                    let changed = *target != wanted;
-                    *target = wanted;
-                    changed
-                });
+                let (reads, on_replica) = read_target_of(db, shard);
+                for (sender, wanted) in [(&route.target, target_of(db, shard)), (&route.reads, reads)] {
+                    sender.send_if_modified(|target| {
+                        let changed = *target != wanted;
+                        *target = wanted;
+                        changed
+                    });
+                }
+                route.reads_on_replica.store(on_replica, Ordering::Relaxed);
             }
         } else {
             *served.routes.write().expect("routes lock") =
                 Arc::new(Routes::new(db, self.limits.backend_connections, served.metrics.clone()));
         }
         *settings = new;
+        served.sync.store(db.durability == Durability::Sync, Ordering::Relaxed);
         tracing::info!(database = %db.name, "database updated");
         Ok(())
     }
@@ -378,12 +483,15 @@ impl Proxy {
             limits: self.limits.clone(),
             settings: RwLock::new(settings),
             clients: AtomicUsize::new(0),
+            sync: AtomicBool::new(db.durability == Durability::Sync),
             next_id: Default::default(),
             verified: Mutex::new(None),
             closed: watch::Sender::new(false),
+            arities: tokio::sync::OnceCell::new(),
         });
         tracing::info!(database = %db.name, port, shards = db.shards.len(), tls = db.tls_mode == TlsMode::Enabled, "serving database");
         let listener = tokio::spawn(accept_loop(listener, state.clone()));
+        tokio::spawn(watch_tls_files(state.clone()));
         self.served.insert(
             db.name.clone(),
             Served {
@@ -393,6 +501,20 @@ impl Proxy {
             },
         );
         Ok(())
+    }
+}
+
+/// How often TLS files are checked for changes.
+const TLS_POLL: Duration = Duration::from_secs(2);
+
+/// Reloads a database's TLS files when they change, until it is removed.
+async fn watch_tls_files(db: Arc<Db>) {
+    let mut closed = db.closed();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(TLS_POLL) => db.reload_tls(),
+            _ = closed.changed() => return,
+        }
     }
 }
 

@@ -27,6 +27,20 @@ fn pem(inline: &Option<String>, file: &Option<String>, what: &str) -> Result<Opt
     }
 }
 
+/// What identifies the contents of `tls`'s files (modification time and
+/// length of each, `None` for one that cannot be read): when it changes, the
+/// acceptor is built again.
+pub fn files_stamp(tls: &TlsConfig) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    [&tls.cert_file, &tls.key_file, &tls.client_ca_file]
+        .into_iter()
+        .flatten()
+        .map(|path| {
+            let meta = std::fs::metadata(path).ok()?;
+            Some((meta.modified().ok()?, meta.len()))
+        })
+        .collect()
+}
+
 /// A TLS acceptor for `tls`: server certificate and key, and client
 /// certificates required (and checked against `client_ca`) when one is given.
 ///

@@ -2,7 +2,8 @@
 # compare-proxy.sh — cost of tessera-proxy: redis-benchmark SET, GET and MGET (10 keys)
 # at -P 1 and -P 16 through tessera-proxy -> 3 tessera-node shards, through twemproxy
 # (nutcracker) -> the same 3 shards, and against one shard directly, in one run,
-# rotating the order per test so background load hits all three alike.
+# rotating the order per test so background load hits all three alike; and through
+# tessera-proxy with TLS (a second endpoint on the same shards, redis-benchmark --tls).
 # Starts everything itself on free 127.0.0.1 ports (no persistence) and stops it at exit.
 #
 # Usage: scripts/bench/compare-proxy.sh
@@ -12,8 +13,10 @@
 #   NUTCRACKER (default nutcracker)  BACKEND_CONNECTIONS=2 (tessera-proxy links per shard)
 #   NODE_BIN / PROXY_BIN (default target/release/…, built if missing)
 # Output: raw lines "rN who TEST P ops p50 p99", then per test and depth the medians
-#   over rounds: ops of direct, twemproxy and tessera-proxy, the ratios
-#   tessera/twemproxy and tessera/direct, and p50 latencies (ms) of all three.
+#   over rounds: ops of direct, twemproxy, tessera-proxy and tessera-proxy over TLS,
+#   the ratios tessera/twemproxy, tessera/direct and tls/tessera, p50 latencies (ms)
+#   of direct, twemproxy and tessera, and tessera's added p50 over direct (µs).
+#   TLS=0 leaves the TLS endpoint out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TESTS=${TESTS:-"set get mget"}
@@ -26,6 +29,7 @@ N1=${N1:-100000}
 N16=${N16:-400000}
 NUTCRACKER=${NUTCRACKER:-nutcracker}
 BACKEND_CONNECTIONS=${BACKEND_CONNECTIONS:-2}
+TLS=${TLS:-1}
 NODE_BIN=${NODE_BIN:-target/release/tessera-node}
 PROXY_BIN=${PROXY_BIN:-target/release/tessera-proxy}
 [ -x "$NODE_BIN" ] && [ -x "$PROXY_BIN" ] || cargo build --release -p tessera-node -p tessera-proxy --bins
@@ -47,20 +51,33 @@ for i in 1 2 3; do
 done
 DIRECT=$(start_server direct "$WORK/direct" "$NODE_BIN") || exit 1
 
-# tessera-proxy: three equal slot ranges
+# tessera-proxy: three equal slot ranges; the same database over TLS on a second port
 TP=$(free_port)
-{
-    echo "bind = \"127.0.0.1\""
-    echo "backend_connections = $BACKEND_CONNECTIONS"
+TLSP=$(free_port)
+database() { # NAME PORT [TLS]
     echo "[[databases]]"
-    echo "name = \"bench\""
-    echo "port = $TP"
+    echo "name = \"$1\""
+    echo "port = $2"
     echo "max_connections = 0"
+    if [ -n "${3:-}" ]; then
+        echo "tls_mode = \"enabled\""
+        echo "tls = { cert_file = \"$WORK/server.pem\", key_file = \"$WORK/server.key\" }"
+    fi
     for i in 0 1 2; do
         echo "[[databases.shards]]"
         echo "slots = [$((i * 16384 / 3)), $(((i + 1) * 16384 / 3 - 1))]"
         echo "master = \"127.0.0.1:${SHARD_PORTS[$i]}\""
     done
+}
+{
+    echo "bind = \"127.0.0.1\""
+    echo "backend_connections = $BACKEND_CONNECTIONS"
+    database bench "$TP"
+    if [ "$TLS" = 1 ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/server.key" -out "$WORK/server.pem" >/dev/null 2>&1
+        database bench-tls "$TLSP" tls
+    fi
 } >"$WORK/proxy.toml"
 "$PROXY_BIN" --config "$WORK/proxy.toml" --check >/dev/null
 RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" >"$WORK/proxy.log" 2>&1 &
@@ -91,17 +108,23 @@ for port in "$TP" "$NP"; do
     done
     [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || { echo "proxy on $port does not answer" >&2; exit 1; }
 done
-echo "# shards ${SHARD_PORTS[*]}; direct $DIRECT; tessera-proxy $TP; twemproxy $NP ($("$NUTCRACKER" --version 2>&1 | head -1))"
+if [ "$TLS" = 1 ]; then
+    for _ in $(seq 1 500); do
+        [ "$(redis-cli -p "$TLSP" --tls --cacert "$WORK/server.pem" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.02
+    done
+fi
+echo "# shards ${SHARD_PORTS[*]}; direct $DIRECT; tessera-proxy $TP (TLS $TLSP); twemproxy $NP ($("$NUTCRACKER" --version 2>&1 | head -1))"
 echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 MGET_ARGS=()
 for _ in $(seq 1 10); do MGET_ARGS+=("key:__rand_int__"); done
 
-run() { # PORT TEST PIPELINE -> "rps p50 p99"
+run() { # PORT TEST PIPELINE [TLS options] -> "rps p50 p99"
     local n=$N1 args
     [ "$3" = 1 ] || n=$N16
     if [ "$2" = mget ]; then args=(mget "${MGET_ARGS[@]}"); else args=(-t "$2"); fi
-    redis-benchmark -p "$1" -c "$CLIENTS" -n "$n" -d "$DSIZE" -r "$KEYSPACE" -P "$3" --csv "${args[@]}" 2>/dev/null |
+    redis-benchmark -p "$1" "${@:4}" -c "$CLIENTS" -n "$n" -d "$DSIZE" -r "$KEYSPACE" -P "$3" --csv "${args[@]}" 2>/dev/null |
         awk -F, 'NR>1 {gsub(/"/,""); print $2, $5, $7; exit}'
 }
 
@@ -116,9 +139,16 @@ for r in $(seq 1 "$ROUNDS"); do
                 1) order="twemproxy tessera direct" ;;
                 *) order="tessera direct twemproxy" ;;
             esac
+            [ "$TLS" = 1 ] && order="$order tls"
             for who in $order; do
-                case $who in direct) port=$DIRECT ;; twemproxy) port=$NP ;; tessera) port=$TP ;; esac
-                line="r$r $who $(echo "$t" | tr a-z A-Z) $p $(run "$port" "$t" "$p")"
+                tls=()
+                case $who in
+                    direct) port=$DIRECT ;;
+                    twemproxy) port=$NP ;;
+                    tessera) port=$TP ;;
+                    tls) port=$TLSP tls=(--tls --cacert "$WORK/server.pem") ;;
+                esac
+                line="r$r $who $(echo "$t" | tr a-z A-Z) $p $(run "$port" "$t" "$p" "${tls[@]}")"
                 echo "raw $line"
                 echo "$line" >>"$RAW"
             done
@@ -138,10 +168,10 @@ NF >= 7 {
     ops[$2, k] = ops[$2, k] " " $5; p50[$2, k] = p50[$2, k] " " $6
 }
 END {
-    printf "%-5s %3s %10s %10s %10s %8s %8s %8s %8s %8s\n", "test", "P", "direct", "twemproxy", "tessera", "t/twem", "t/direct", "p50_dir", "p50_twem", "p50_tes"
+    printf "%-5s %3s %9s %9s %9s %9s %7s %8s %7s %8s %8s %8s %7s\n", "test", "P", "direct", "twemproxy", "tessera", "tls", "t/twem", "t/direct", "tls/t", "p50_dir", "p50_twem", "p50_tes", "+p50us"
     for (i = 1; i <= nk; i++) {
         k = name[i]; split(k, kp, " ")
-        d = med(ops["direct", k]); w = med(ops["twemproxy", k]); t = med(ops["tessera", k])
-        printf "%-5s %3s %10.0f %10.0f %10.0f %8.2f %8.2f %8.3f %8.3f %8.3f\n", kp[1], kp[2], d, w, t, (w > 0 ? t / w : 0), (d > 0 ? t / d : 0), med(p50["direct", k]), med(p50["twemproxy", k]), med(p50["tessera", k])
+        d = med(ops["direct", k]); w = med(ops["twemproxy", k]); t = med(ops["tessera", k]); s = med(ops["tls", k])
+        printf "%-5s %3s %9.0f %9.0f %9.0f %9.0f %7.2f %8.2f %7.2f %8.3f %8.3f %8.3f %7.0f\n", kp[1], kp[2], d, w, t, s, (w > 0 ? t / w : 0), (d > 0 ? t / d : 0), (t > 0 ? s / t : 0), med(p50["direct", k]), med(p50["twemproxy", k]), med(p50["tessera", k]), (med(p50["tessera", k]) - med(p50["direct", k])) * 1000
     }
 }' "$RAW"

@@ -82,3 +82,30 @@ fn a_client_leaving_during_a_blocking_pop_is_forgotten() {
     assert_eq!(c.cmd(&["RPUSH", &list, "x"]), Frame::Integer(1));
     assert_eq!(c.cmd(&["LLEN", &list]), Frame::Integer(1));
 }
+
+#[test]
+fn idle_timeout_spares_blocked_and_subscribed_clients() {
+    let cluster = Cluster::with("idle_timeout_secs = 1", "");
+    let list = key_on(0, 5);
+    let mut waiter = cluster.conn();
+    waiter.send(&["BLPOP", &list, "0"]);
+    let mut subscriber = cluster.conn();
+    assert_eq!(
+        subscriber.cmd(&["SUBSCRIBE", "ch"]),
+        Frame::Array(vec![bulk("subscribe"), bulk("ch"), Frame::Integer(1)])
+    );
+    // An idle client is closed: the timeout is in force.
+    let mut idle = cluster.conn();
+    assert_eq!(idle.cmd(&["PING"]), simple("PONG"));
+    assert!(idle.closed());
+    // Well past the timeout, the blocked and subscribed clients are still served.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut pusher = cluster.conn();
+    assert_eq!(pusher.cmd(&["RPUSH", &list, "job"]), Frame::Integer(1));
+    assert_eq!(waiter.recv(), Frame::Array(vec![bulk(&list), bulk("job")]));
+    assert_eq!(pusher.cmd(&["PUBLISH", "ch", "hi"]), Frame::Integer(1));
+    assert_eq!(
+        subscriber.recv(),
+        Frame::Array(vec![bulk("message"), bulk("ch"), bulk("hi")])
+    );
+}

@@ -1,7 +1,7 @@
 //! The binary's command line: `--check`, `--help`, and `/metrics`.
 
 use crate::support::*;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -60,11 +60,13 @@ fn metrics_count_requests_per_class() {
     }
     c.cmd(&["MGET", &key_on(0, 5), &key_on(1, 5)]);
     c.cmd(&["NOSUCH"]);
-    let mut http = std::net::TcpStream::connect(("127.0.0.1", cluster.metrics_port)).expect("metrics");
-    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .expect("write");
-    let mut body = String::new();
-    http.read_to_string(&mut body).expect("read");
+    // A pipeline of 20 requests in one write.
+    let pings: Vec<u8> = (0..20).flat_map(|_| multibulk(&["PING"])).collect();
+    c.send_raw(&pings).expect("send");
+    for _ in 0..20 {
+        assert_eq!(c.recv(), simple("PONG"));
+    }
+    let body = metrics_response(cluster.metrics_port);
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(
         body.contains("tessera_proxy_requests_total{class=\"single\",database=\"db\"} 10"),
@@ -88,4 +90,39 @@ fn metrics_count_requests_per_class() {
         .and_then(|n| n.parse::<i64>().ok());
     assert!(backends.is_some_and(|n| n >= 2), "{body}");
     assert!(body.contains("tessera_proxy_request_duration_seconds_bucket"), "{body}");
+    // Every request is counted in the depth of the read that brought it
+    // (the start-up probe's PINGs too).
+    let depth_sum = body
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_proxy_pipeline_depth_sum{database=\"db\"} "))
+        .and_then(|n| n.parse::<f64>().ok());
+    assert!(depth_sum.is_some_and(|n| n >= 32.0), "{body}");
+    assert!(
+        body.contains("tessera_proxy_pipeline_depth_bucket{database=\"db\",le=\"1024\"}"),
+        "{body}"
+    );
+    let text = body.split_once("\r\n\r\n").map_or("", |(_, t)| t);
+    let promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut check) = promtool else {
+        eprintln!("skipping the promtool check: promtool not installed");
+        return;
+    };
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let out = check.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -89,12 +89,44 @@ fn max_connections_and_idle_timeout() {
     });
 }
 
+/// The soft limit on open files, raised to `want` when below it (children
+/// started later inherit it); `None` when the hard limit is lower.
+fn open_files_limit(want: u64) -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    if soft >= want {
+        return Some(soft);
+    }
+    (hard >= want && setrlimit(Resource::RLIMIT_NOFILE, want, hard).is_ok()).then_some(want)
+}
+
 #[test]
-fn many_idle_connections_are_held() {
-    let cluster = Cluster::start();
-    let conns: Vec<Conn> = (0..500).map(|_| cluster.conn()).collect();
+fn five_thousand_idle_connections_are_held() {
+    const IDLE: usize = 5000;
+    // This process holds the client ends, the proxy the other ends.
+    if open_files_limit(IDLE as u64 + 1000).is_none() {
+        eprintln!("skipping: the hard limit on open files is below {}", IDLE + 1000);
+        return;
+    }
+    let mut cluster = Cluster::start();
+    let before = cluster.proxy.rss_kb();
+    let mut conns: Vec<Conn> = (0..IDLE).map(|_| cluster.conn()).collect();
+    // Every one is accepted and served (the accept queue is shorter than 5,000).
+    for c in conns.iter_mut().step_by(100) {
+        assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+    }
+    eventually("all connections accepted", || {
+        metric(
+            cluster.metrics_port,
+            "tessera_proxy_client_connections{database=\"db\"}",
+        ) >= IDLE as f64
+    });
     let mut c = cluster.conn();
     assert_eq!(c.cmd(&["SET", "k", "v"]), simple("OK"));
     assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
+    assert!(cluster.proxy.running());
+    // Idle connections cost little: well under 64 kB each.
+    let grown = cluster.proxy.rss_kb().saturating_sub(before);
+    assert!(grown < 64 * IDLE as u64, "{grown} kB for {IDLE} idle connections");
     drop(conns);
 }

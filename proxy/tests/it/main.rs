@@ -7,6 +7,7 @@
 //! - [`transactions`]: MULTI/EXEC/WATCH on one slot, CROSSSLOT.
 //! - [`blocking`]: blocking pops woken by other clients.
 //! - [`pubsub`]: classic and sharded pub/sub across connections and shards.
+//! - [`replicas`]: `read_policy = "replica"` with a real master and replica.
 //! - [`auth`]: AUTH, HELLO, RESP3, password hashes.
 //! - [`tls`]: TLS endpoints with redis-cli and client certificates.
 //! - [`hostile`]: malformed input, limits, clients that never read.
@@ -21,6 +22,7 @@ mod cli;
 mod hostile;
 mod manager;
 mod pubsub;
+mod replicas;
 mod routing;
 mod tls;
 mod transactions;

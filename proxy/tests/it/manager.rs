@@ -201,3 +201,73 @@ fn links_authenticate_again_when_the_shard_password_changes() {
         || matches!(client.cmd(&["GET", "k"]), resp::Frame::Error(e) if e.starts_with(b"NOAUTH")),
     );
 }
+
+#[test]
+fn a_master_switch_under_continuous_writes_loses_no_acknowledged_write() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let manager = Manager::start();
+    let (a, b) = (node(), node());
+    let mut b_conn = b.conn();
+    assert_eq!(
+        b_conn.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]),
+        simple("OK")
+    );
+    let p1 = free_port();
+    manager.set(1, &database("one", p1, a.port));
+    let _proxy = start_proxy(&manager, TOKEN);
+    eventually("database one", || {
+        Conn::try_connect(p1).is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok())
+    });
+    // One client writes w:i = i without pause and keeps what was acknowledged.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (acked, refused) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let writer = {
+        let (stop, acked, refused) = (stop.clone(), acked.clone(), refused.clone());
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(p1);
+            let mut ok = Vec::new();
+            for i in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let i = i.to_string();
+                match c.cmd(&["SET", &format!("w:{i}"), &i]) {
+                    resp::Frame::Simple(s) if &s[..] == b"OK" => {
+                        ok.push(i);
+                        acked.fetch_add(1, Ordering::Relaxed);
+                    }
+                    resp::Frame::Error(e) if e.starts_with(b"READONLY") => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // Not acknowledged (e.g. the connection to a moving master lost).
+                    _ => {}
+                }
+            }
+            ok
+        })
+    };
+    eventually("writes to the first master", || acked.load(Ordering::Relaxed) >= 200);
+    // The master moves to b, still a replica: writes reaching it are refused
+    // (READONLY), so none is acknowledged there.
+    manager.set(2, &database("one", p1, b.port));
+    eventually("writes reaching b", || refused.load(Ordering::Relaxed) > 0);
+    let mut a_conn = a.conn();
+    eventually("b to hold what a holds", || {
+        a_conn.cmd(&["DBSIZE"]) == b_conn.cmd(&["DBSIZE"])
+    });
+    // Promoted, b acknowledges the writes from now on.
+    assert_eq!(b_conn.cmd(&["REPLICAOF", "NO", "ONE"]), simple("OK"));
+    let before = acked.load(Ordering::Relaxed);
+    eventually("writes acknowledged by b", || {
+        acked.load(Ordering::Relaxed) >= before + 200
+    });
+    stop.store(true, Ordering::Relaxed);
+    let ok = writer.join().expect("writer");
+    for i in &ok {
+        assert_eq!(
+            b_conn.cmd(&["GET", &format!("w:{i}")]),
+            bulk(i),
+            "acknowledged write w:{i} lost"
+        );
+    }
+}

@@ -95,3 +95,42 @@ fn resp3_client_gets_pushes_and_keeps_running_commands() {
     assert_eq!(sub.recv(), Frame::Push(vec![bulk("message"), bulk("ch"), bulk("x")]));
     assert_eq!(sub.cmd(&["GET", "k"]), bulk("v"));
 }
+
+/// Sends `requests` in one write and reads `replies` replies.
+fn pipeline(c: &mut Conn, requests: &[&[&str]], replies: usize) -> Vec<Frame> {
+    let bytes: Vec<u8> = requests.iter().flat_map(|r| multibulk(r)).collect();
+    c.send_raw(&bytes).expect("send");
+    (0..replies).map(|_| c.recv()).collect()
+}
+
+#[test]
+fn subscribed_mode_ends_with_the_last_unsubscribe_as_on_a_node() {
+    let cluster = Cluster::start();
+    let run = |c: &mut Conn| {
+        let mut replies = pipeline(c, &[&["SUBSCRIBE", "a", "b"], &["GET", "k"]], 3);
+        // Pipelined right after the last UNSUBSCRIBE: served, in order.
+        replies.extend(pipeline(
+            c,
+            &[
+                &["UNSUBSCRIBE", "a"],
+                &["GET", "k"],
+                &["UNSUBSCRIBE"],
+                &["SET", "k", "v"],
+                &["GET", "k"],
+            ],
+            5,
+        ));
+        replies.extend(pipeline(
+            c,
+            &[&["PSUBSCRIBE", "p*"], &["PUNSUBSCRIBE", "p*"], &["DEL", "k"]],
+            3,
+        ));
+        replies
+    };
+    let on_proxy = run(&mut cluster.conn());
+    let on_node = run(&mut node().conn());
+    assert_eq!(on_proxy, on_node);
+    assert_eq!(on_proxy[6], simple("OK"), "{on_proxy:?}");
+    assert_eq!(on_proxy[7], bulk("v"));
+    assert!(err_text(&on_proxy[2]).starts_with("ERR Can't execute 'get'"));
+}

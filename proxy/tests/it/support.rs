@@ -73,6 +73,16 @@ impl Process {
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
+    /// Resident memory in kB (`VmRSS`).
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// Whether it still runs.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -389,4 +399,22 @@ pub fn key_on(shard: usize, n: usize) -> String {
         .map(|i| format!("k{n}:{i}"))
         .find(|k| Cluster::shard_of(k.as_bytes()) == shard)
         .expect("some key")
+}
+
+/// The HTTP response of `GET /metrics` on `port`.
+pub fn metrics_response(port: u16) -> String {
+    let mut http = TcpStream::connect(("127.0.0.1", port)).expect("metrics");
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut body = String::new();
+    http.read_to_string(&mut body).expect("read");
+    body
+}
+
+/// The value of `series` (name and labels as exposed) on `/metrics`, 0 when absent.
+pub fn metric(port: u16, series: &str) -> f64 {
+    metrics_response(port)
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }

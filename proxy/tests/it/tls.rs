@@ -147,3 +147,26 @@ fn client_certificates_are_required_when_a_ca_is_set() {
     .expect("redis-cli");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "PONG\n");
 }
+
+#[test]
+fn certificate_files_changed_on_disk_are_used_for_new_connections() {
+    if cli(1, &[], &["--version"]).is_none() {
+        eprintln!("skipping: redis-cli not installed");
+        return;
+    }
+    let (current, renewed) = (certs(), certs());
+    let (_shards, proxy) = tls_cluster(&current, false);
+    let ping = |ca: &str| {
+        cli(proxy.port, &["--tls", "--cacert", ca], &["PING"])
+            .is_some_and(|o| String::from_utf8_lossy(&o.stdout) == "PONG\n")
+    };
+    let (old_ca, new_ca) = (current.path("ca.pem"), renewed.path("ca.pem"));
+    assert!(ping(&old_ca));
+    assert!(!ping(&new_ca), "the renewed CA trusts the old certificate");
+    // Replace the certificate and key in place, as a renewal does.
+    for name in ["server.key", "server.pem"] {
+        std::fs::copy(renewed.path(name), current.path(name)).expect("copy");
+    }
+    eventually("the renewed certificate", || ping(&new_ca));
+    assert!(!ping(&old_ca), "the old certificate is still served");
+}

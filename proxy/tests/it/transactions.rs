@@ -72,3 +72,38 @@ fn watch_aborts_exec_when_another_client_writes() {
     assert_eq!(c.cmd(&["EXEC"]), Frame::Array(vec![simple("OK")]));
     assert_eq!(other.cmd(&["GET", "{w}k"]), bulk("from-tx"));
 }
+
+#[test]
+fn wrong_arity_inside_multi_is_refused_when_queued_as_on_a_node() {
+    let cluster = Cluster::start();
+    let run = |c: &mut Conn| -> Vec<Frame> {
+        let mut replies = Vec::new();
+        for cmd in [
+            &["MULTI"][..],
+            &["SET", "{t}a", "1"],
+            &["GET"],
+            &["SET", "{t}a"],
+            &["OBJECT", "ENCODING"],
+            &["EXEC"],
+            &["GET", "{t}a"],
+            &["MULTI"],
+            &["INCR", "{t}n", "extra"],
+            &["DISCARD"],
+        ] {
+            replies.push(c.cmd(cmd));
+        }
+        replies
+    };
+    let on_proxy = run(&mut cluster.conn());
+    let on_node = run(&mut node().conn());
+    assert_eq!(on_proxy, on_node);
+    assert_eq!(
+        err_text(&on_proxy[2]),
+        "ERR wrong number of arguments for 'get' command"
+    );
+    assert_eq!(
+        err_text(&on_proxy[5]),
+        "EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(on_proxy[6], Frame::Null);
+}
