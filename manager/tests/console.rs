@@ -716,7 +716,7 @@ async fn several_snapshot_rules() {
         .await;
     assert_eq!(zero.status, StatusCode::BAD_REQUEST);
     assert!(
-        zero.body.contains("needs secs &gt; 0 and writes &gt; 0"),
+        zero.body.contains("needs secs &#62; 0 and writes &#62; 0"),
         "{}",
         zero.body
     );
