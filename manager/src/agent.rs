@@ -106,6 +106,10 @@ pub struct ShardStatus {
     /// Keys expired since the shard started, if the agent reports it.
     #[serde(default)]
     pub expired_keys: Option<i64>,
+    /// Average latency of client commands over the agent's last probe
+    /// interval, in microseconds; absent without traffic.
+    #[serde(default)]
+    pub avg_latency: Option<f64>,
 }
 
 /// Calls agents with the cluster token.

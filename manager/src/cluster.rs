@@ -168,6 +168,31 @@ pub async fn bdb_stats(
     }))
 }
 
+/// A mean of shard latencies weighted by their ops/s.
+#[derive(Default)]
+struct Latency {
+    sum: f64,
+    weight: f64,
+}
+
+impl Latency {
+    fn add(&mut self, s: &crate::agent::ShardStatus) {
+        if let Some(usec) = s.avg_latency
+            && s.role == "master"
+        {
+            // A shard with calls in the interval counts even if its ops/s
+            // rounds to 0.
+            let weight = s.ops_per_sec.max(1.0);
+            self.sum += usec * weight;
+            self.weight += weight;
+        }
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.weight > 0.0).then(|| self.sum / self.weight)
+    }
+}
+
 /// Appends one sample per database and one for the cluster, from the last
 /// heartbeats. `bdbs` maps each database to its memory limit.
 pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
@@ -175,21 +200,20 @@ pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let mut live = state.live();
-    let mut per_bdb: HashMap<i64, BdbSample> = bdbs
+    let mut per_bdb: HashMap<i64, (BdbSample, Latency)> = bdbs
         .iter()
         .map(|(&uid, &memory_limit)| {
-            (
-                uid,
-                BdbSample {
-                    time,
-                    ops_per_sec: 0.0,
-                    used_memory: 0,
-                    memory_limit,
-                    keys: 0,
-                    connections: 0,
-                    shards_running: 0,
-                },
-            )
+            let sample = BdbSample {
+                time,
+                ops_per_sec: 0.0,
+                used_memory: 0,
+                memory_limit,
+                keys: 0,
+                connections: 0,
+                shards_running: 0,
+                avg_latency: None,
+            };
+            (uid, (sample, Latency::default()))
         })
         .collect();
     let mut c = ClusterSample {
@@ -200,7 +224,9 @@ pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
         used_memory: 0,
         free_disk: 0,
         connections: 0,
+        avg_latency: None,
     };
+    let mut cluster_latency = Latency::default();
     for node in live.nodes.values().filter(|n| n.is_up()) {
         c.nodes_up += 1;
         c.cpu_percent += node.stats.cpu_percent;
@@ -209,10 +235,12 @@ pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
         for s in &node.shards {
             c.ops_per_sec += s.ops_per_sec;
             c.connections += s.connected_clients;
-            if let Some(b) = per_bdb.get_mut(&s.bdb_uid) {
+            cluster_latency.add(s);
+            if let Some((b, latency)) = per_bdb.get_mut(&s.bdb_uid) {
                 b.ops_per_sec += s.ops_per_sec;
                 b.used_memory += s.used_memory;
                 b.connections += s.connected_clients;
+                latency.add(s);
                 if s.role == "master" {
                     b.keys += s.keys;
                 }
@@ -225,8 +253,10 @@ pub fn sample(state: &AppState, bdbs: &HashMap<i64, i64>) {
     if c.nodes_up > 0 {
         c.cpu_percent /= c.nodes_up as f64;
     }
+    c.avg_latency = cluster_latency.mean();
     live.bdb_series.retain(|uid, _| bdbs.contains_key(uid));
-    for (uid, s) in per_bdb {
+    for (uid, (mut s, latency)) in per_bdb {
+        s.avg_latency = latency.mean();
         let series = live.bdb_series.entry(uid).or_default();
         if series.len() == SERIES_LEN {
             series.pop_front();

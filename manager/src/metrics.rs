@@ -22,6 +22,7 @@ pub struct Metrics {
     bdb_evicted: GaugeVec,
     bdb_expired: GaugeVec,
     bdb_shards_running: GaugeVec,
+    bdb_avg_latency: GaugeVec,
     node_up: GaugeVec,
     node_cpu: GaugeVec,
     node_used_memory: GaugeVec,
@@ -79,6 +80,11 @@ impl Metrics {
                 bdb,
             )?,
             bdb_shards_running: gauge("tessera_bdb_shards_running", "Shards of the database that run.", bdb)?,
+            bdb_avg_latency: gauge(
+                "tessera_bdb_avg_latency_seconds",
+                "Average latency of operations on the database's masters over the last second; only when there is traffic.",
+                bdb,
+            )?,
             node_up: gauge("tessera_node_up", "1 if the node's heartbeat is recent, else 0.", node)?,
             node_cpu: gauge(
                 "tessera_node_cpu_utilization_ratio",
@@ -153,6 +159,7 @@ impl Metrics {
             &self.bdb_evicted,
             &self.bdb_expired,
             &self.bdb_shards_running,
+            &self.bdb_avg_latency,
             &self.node_up,
             &self.node_cpu,
             &self.node_used_memory,
@@ -199,6 +206,14 @@ pub async fn scrape(State(state): State<AppState>) -> ApiResult<impl IntoRespons
                 &m.bdb_shards_running,
             ] {
                 g.with_label_values(&l).set(0.0);
+            }
+            let latency = live
+                .bdb_series
+                .get(uid)
+                .and_then(|s| s.back())
+                .and_then(|s| s.avg_latency);
+            if let Some(usec) = latency {
+                m.bdb_avg_latency.with_label_values(&l).set(usec / 1e6);
             }
         }
         for (uid, total) in &nodes {

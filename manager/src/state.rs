@@ -100,6 +100,10 @@ pub struct BdbSample {
     pub keys: i64,
     pub connections: i64,
     pub shards_running: i64,
+    /// Average latency of operations on the masters, in microseconds (as
+    /// Redis Enterprise's `avg_latency`); only present when there is traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg_latency: Option<f64>,
 }
 
 /// One second of the cluster's figures.
@@ -113,6 +117,10 @@ pub struct ClusterSample {
     pub used_memory: i64,
     pub free_disk: i64,
     pub connections: i64,
+    /// Average latency of operations on all masters, in microseconds; only
+    /// present when there is traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg_latency: Option<f64>,
 }
 
 impl AppState {

@@ -1,9 +1,11 @@
 //! The web console in a real headless Chromium (through chromedriver),
-//! against the real tessera-manager binary and a real tessera-agent running
-//! tessera-node shards: sign in, create a database, watch it become active,
-//! write keys with a Redis client and see them on its page, change its
-//! memory limit, delete it, sign out; a viewer cannot create. Screenshots
-//! of the main pages land in `target/console-screenshots/`.
+//! against the real tessera-manager binary, two real tessera-agents running
+//! tessera-node shards and a tessera-proxy following the manager: sign in,
+//! create a replicated database, watch it become active, write keys with a
+//! Redis client through its endpoint and see them on its page, fail its
+//! master over and read the keys again, change its memory limit, delete it,
+//! sign out; a viewer cannot create. Screenshots of the main pages land in
+//! `target/console-screenshots/`.
 //!
 //! Needs `chromium` and `chromium-driver` (scripts/test.sh installs them);
 //! without them the test fails and says so.
@@ -247,28 +249,44 @@ async fn console_in_a_real_browser() {
         http: reqwest::Client::new(),
     };
     rest.wait_for("the manager", "/v1/cluster", |s, _| s == 200).await;
-    let listen = free_port();
-    let base = 20000 + (u32::from(port) * 7) % 20000;
-    let _agent = Proc(
-        Command::new(&agent_bin)
-            .args(["--manager", &rest.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{listen}"),
-                "--shard-ports",
-                &format!("{base}-{}", base + 49),
-            ])
-            .arg("--data-dir")
-            .arg(dir.path().join("agent"))
-            .env("RUST_LOG", "error")
-            .process_group(0)
-            .spawn()
-            .expect("start tessera-agent"),
-    );
-    rest.wait_for("an active node", "/v1/nodes", |_, v| {
-        v.as_array().is_some_and(|n| n.iter().any(|n| n["status"] == "active"))
+    // Two nodes, so that the database's replica sits apart from its master.
+    let start_agent = |i: u32| {
+        let listen = free_port();
+        let base = 20000 + (u32::from(port) * 7 + i * 50) % 20000;
+        Proc(
+            Command::new(&agent_bin)
+                .args(["--manager", &rest.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
+                .args([
+                    "--listen",
+                    &format!("127.0.0.1:{listen}"),
+                    "--shard-ports",
+                    &format!("{base}-{}", base + 49),
+                ])
+                .arg("--data-dir")
+                .arg(dir.path().join(format!("agent{i}")))
+                .env("RUST_LOG", "error")
+                .process_group(0)
+                .spawn()
+                .expect("start tessera-agent"),
+        )
+    };
+    let _agents = [start_agent(0), start_agent(1)];
+    rest.wait_for("two active nodes", "/v1/nodes", |_, v| {
+        v.as_array()
+            .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 2)
     })
     .await;
+    // The proxy serving database endpoints, as `tessera up` runs it.
+    let _proxy = Proc(
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["tessera-proxy", "--manager", &rest.url, "--bind", "127.0.0.1"])
+            .env("TESSERA_CLUSTER_TOKEN", TOKEN)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start tessera-proxy"),
+    );
     let (s, _) = rest
         .call(
             reqwest::Method::POST,
@@ -296,6 +314,25 @@ async fn console_in_a_real_browser() {
     let _ = b.client.close().await;
 }
 
+/// A connection to a database endpoint, retried while the proxy is not
+/// serving it yet.
+async fn connect(endpoint: &redis::Client) -> redis::aio::MultiplexedConnection {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match endpoint.get_multiplexed_async_connection().await {
+            Ok(mut con) => {
+                let pong: Result<String, _> = redis::cmd("PING").query_async(&mut con).await;
+                if pong.is_ok() {
+                    return con;
+                }
+            }
+            Err(e) => assert!(Instant::now() < deadline, "the endpoint does not answer: {e}"),
+        }
+        assert!(Instant::now() < deadline, "the endpoint does not answer PING");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn walk_through(b: &Browser, rest: &Rest) {
     // Sign in.
     b.goto("/console").await;
@@ -305,15 +342,27 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.shot("02-overview-empty").await;
 
     // Create a database through the form; a mistake first, kept as typed.
+    let db_port = free_port();
     b.click("#create-db, a[href='/console/databases/new']").await;
     b.fill("#name", "shop floor").await;
     b.fill("#memory_mb", "64").await;
+    b.fill("#port", &db_port.to_string()).await;
+    b.click("#replication").await;
     b.fill("#password", "shop-pass").await;
     b.click("#save-db").await;
     b.find("#name-error").await;
     assert_eq!(
         b.find("#name").await.prop("value").await.expect("value").as_deref(),
         Some("shop floor")
+    );
+    assert_eq!(
+        b.find("#replication")
+            .await
+            .prop("checked")
+            .await
+            .expect("checked")
+            .as_deref(),
+        Some("true")
     );
     b.shot("03-create-error").await;
     b.fill("#name", "shop").await;
@@ -325,35 +374,36 @@ async fn walk_through(b: &Browser, rest: &Rest) {
         .await;
     let cli = b.text("#redis-cli").await;
     assert!(
-        cli.starts_with("redis-cli -h 127.0.0.1 -p 12000 -a 'shop-pass'"),
+        cli.starts_with(&format!("redis-cli -h 127.0.0.1 -p {db_port} -a 'shop-pass'")),
         "{cli}"
     );
 
-    // Write keys to its master shard with a Redis client; keep it busy.
+    // Write keys through the database's endpoint (the proxy) with a Redis
+    // client; keep it busy.
     let shards = rest
-        .wait_for("a running shard", "/v1/shards", |_, v| {
-            v.as_array()
-                .is_some_and(|a| a.iter().any(|s| s["role"] == "master" && s["status"] == "running"))
+        .wait_for("a running master and replica", "/v1/shards", |_, v| {
+            v.as_array().is_some_and(|a| {
+                a.iter().filter(|s| s["status"] == "running").count() == 2 && a.iter().any(|s| s["role"] == "master")
+            })
         })
         .await;
-    let addr = shards
-        .as_array()
-        .and_then(|a| a.iter().find(|s| s["role"] == "master"))
-        .and_then(|s| s["addr"].as_str())
-        .expect("master address")
-        .to_owned();
-    let redis = redis::Client::open(format!("redis://:shop-pass@{addr}/")).expect("redis url");
-    let mut con = redis
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect to the shard");
+    let uid_of = |role: &str| {
+        shards
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["role"] == role))
+            .and_then(|s| s["uid"].as_i64())
+            .expect("shard uid")
+    };
+    let (master, replica) = (uid_of("master"), uid_of("replica"));
+    let endpoint = redis::Client::open(format!("redis://:shop-pass@127.0.0.1:{db_port}/")).expect("redis url");
+    let mut con = connect(&endpoint).await;
     for i in 0..500 {
         let _: () = redis::cmd("SET")
             .arg(format!("key:{i}"))
             .arg(i)
             .query_async(&mut con)
             .await
-            .expect("SET");
+            .expect("SET through the endpoint");
     }
     let load = tokio::spawn(async move {
         for i in 0.. {
@@ -375,8 +425,53 @@ async fn walk_through(b: &Browser, rest: &Rest) {
         t != "0" && t != "—"
     })
     .await;
+    b.wait_text("a latency", "strong.now[data-metric='Latency']", false, |t| {
+        t.ends_with(" µs") || t.ends_with(" ms")
+    })
+    .await;
     b.shot("04-database").await;
     load.abort();
+
+    // Fail the master over from its page once the replica has every key.
+    rest.wait_for("the replica in sync", "/v1/shards", |_, v| {
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|s| s["uid"] == replica && s["keys"] == 500))
+    })
+    .await;
+    b.goto("/console/databases/1").await;
+    b.click(&format!("#failover-{master}")).await;
+    b.client.accept_alert().await.expect("confirm the failover");
+    b.wait_text("the new master", &format!("#shard-{replica} .role"), true, |t| {
+        t == "master"
+    })
+    .await;
+    b.wait_text(
+        "the old master a replica",
+        &format!("#shard-{master} .role"),
+        true,
+        |t| t == "replica",
+    )
+    .await;
+    b.shot("05-after-failover").await;
+    // Every key is still served through the same endpoint.
+    let deadline = Instant::now() + WAIT;
+    let mut con = connect(&endpoint).await;
+    for i in 0..500 {
+        loop {
+            let got: Result<Option<String>, _> = redis::cmd("GET").arg(format!("key:{i}")).query_async(&mut con).await;
+            match got {
+                Ok(v) => {
+                    assert_eq!(v, Some(i.to_string()), "key:{i} after the failover");
+                    break;
+                }
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "key:{i} unreadable after the failover: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    con = connect(&endpoint).await;
+                }
+            }
+        }
+    }
 
     // Change the memory limit.
     b.click("#edit-db").await;
@@ -389,13 +484,13 @@ async fn walk_through(b: &Browser, rest: &Rest) {
 
     // The other pages.
     for (path, name, expect) in [
-        ("/console", "05-overview", "shop"),
-        ("/console/databases", "06-databases", "shop"),
-        ("/console/nodes", "07-nodes", "127.0.0.1"),
-        ("/console/shards", "08-shards", "master"),
-        ("/console/events", "09-events", "bdb_update"),
-        ("/console/users", "10-users", "viewer"),
-        ("/console/databases/new", "11-create-form", "Eviction policy"),
+        ("/console", "06-overview", "shop"),
+        ("/console/databases", "07-databases", "shop"),
+        ("/console/nodes", "08-nodes", "127.0.0.1"),
+        ("/console/shards", "09-shards", "master"),
+        ("/console/events", "10-events", "bdb_update"),
+        ("/console/users", "11-users", "viewer"),
+        ("/console/databases/new", "12-create-form", "Eviction policy"),
     ] {
         b.goto(path).await;
         b.find("main").await;
@@ -406,13 +501,13 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     b.client.set_window_size(390, 844).await.expect("resize");
     b.goto("/console").await;
     b.find("main").await;
-    b.shot("12-overview-phone").await;
+    b.shot("13-overview-phone").await;
     b.client.set_window_size(1280, 900).await.expect("resize");
 
     // Delete, confirming with the name.
     b.goto("/console/databases/1").await;
     b.click("#delete-db").await;
-    b.shot("13-delete-confirm").await;
+    b.shot("14-delete-confirm").await;
     b.fill("#confirm", "shop").await;
     b.click("#confirm-delete").await;
     rest.wait_for("the database gone", "/v1/bdbs/1", |s, _| s == 404).await;
@@ -438,5 +533,5 @@ async fn walk_through(b: &Browser, rest: &Rest) {
     );
     b.goto("/console/databases/new").await;
     assert_eq!(b.text("h1").await, "Not allowed");
-    b.shot("14-viewer-forbidden").await;
+    b.shot("15-viewer-forbidden").await;
 }

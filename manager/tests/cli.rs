@@ -76,12 +76,13 @@ struct Up {
 }
 
 impl Up {
-    fn start(dir: &Path, ports: &Ports) -> Up {
+    fn start(dir: &Path, ports: &Ports, extra: &[&str]) -> Up {
         let mut child = Command::new(TESSERA)
             .arg("up")
             .arg("--data-dir")
             .arg(dir)
             .args(ports.args())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .process_group(0)
@@ -157,8 +158,12 @@ fn field<'a>(lines: &'a [String], label: &str) -> &'a str {
 }
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
+    redis_cli_at("127.0.0.1", port, args)
+}
+
+fn redis_cli_at(host: &str, port: u16, args: &[&str]) -> String {
     let out = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
+        .args(["-h", host, "-p", &port.to_string()])
         .args(args)
         .output()
         .expect("redis-cli");
@@ -216,7 +221,7 @@ async fn up_prints_a_working_cluster_stops_on_ctrl_c_and_resumes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
     let ports = Ports::pick();
-    let mut up = Up::start(&data, &ports);
+    let mut up = Up::start(&data, &ports, &[]);
     let lines = up.banner();
     let url = format!("http://127.0.0.1:{}", ports.http);
 
@@ -276,7 +281,7 @@ async fn up_prints_a_working_cluster_stops_on_ctrl_c_and_resumes() {
     assert!((ports.shards..ports.shards + 30).all(bindable), "a shard still runs");
 
     // Again: the same cluster, the same data, no second default database.
-    let mut up = Up::start(&data, &ports);
+    let mut up = Up::start(&data, &ports, &[]);
     let lines = up.banner();
     assert_eq!(lines[0], format!("Resuming Tessera in {d} (logs in {d}/logs)"));
     assert!(!lines.iter().any(|l| l.contains("created")), "{lines:?}");
@@ -294,8 +299,20 @@ async fn admin_commands_answer_with_documented_exit_codes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data: PathBuf = tmp.path().join("tessera-data");
     let ports = Ports::pick();
-    let mut up = Up::start(&data, &ports);
+    // Another loopback address than the default: everything follows --bind.
+    let mut up = Up::start(&data, &ports, &["--bind", "127.0.0.2"]);
     let lines = up.banner();
+    let url = format!("http://127.0.0.2:{}", ports.http);
+    assert_eq!(field(&lines, "Console and REST API:"), format!("{url}/"));
+    assert_eq!(
+        field(&lines, "Database default"),
+        format!("redis-cli -h 127.0.0.2 -p {}", ports.db)
+    );
+    assert_eq!(redis_cli_at("127.0.0.2", ports.db, &["PING"]), "PONG");
+    assert!(
+        bindable(ports.http) && bindable(ports.db),
+        "nothing listens on 127.0.0.1"
+    );
     let (_, password) = field(&lines, "Login:").split_once(" / ").expect("login");
     let password = password.to_owned();
     // Run from the directory holding ./tessera-data: the stored login is the default.
@@ -341,6 +358,18 @@ async fn admin_commands_answer_with_documented_exit_codes() {
     let (code, out, err) = tessera(dir, &["db", "update", "cache", "--memory", "128MB", "--json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["memory_size"], 128 << 20);
+    // --durability: sync needs a replica, which cache has not; default has one.
+    assert_eq!(created["durability"], "async");
+    let (code, _, err) = tessera(dir, &["db", "update", "cache", "--durability", "sync"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("replication"), "{err}");
+    assert_eq!(
+        tessera(dir, &["db", "create", "loose", "--durability", "eventually"]).0,
+        2
+    );
+    let (code, out, err) = tessera(dir, &["db", "update", "default", "--durability", "sync", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["durability"], "sync");
     assert_eq!(
         tessera(dir, &["db", "update", "cache"]).0,
         2,
@@ -401,7 +430,6 @@ async fn admin_commands_answer_with_documented_exit_codes() {
     );
 
     // Logins: flags, the environment, bad credentials, no manager.
-    let url = format!("http://127.0.0.1:{}", ports.http);
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).expect("mkdir");
     let (code, _, err) = tessera(&elsewhere, &["--url", &url, "status"]);

@@ -146,35 +146,63 @@ impl Console {
         self.get("/console").await.csrf()
     }
 
-    /// Registers a node with 4 GiB and a heartbeat, through the internal API.
-    async fn node(&self) {
-        let call = |uri: String, body: serde_json::Value| {
-            let state = self.state.clone();
-            async move {
-                let req = Request::builder()
-                    .method("POST")
-                    .uri(uri)
-                    .header("authorization", format!("Bearer {TOKEN}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("request");
-                let r = tessera_manager::app(state).oneshot(req).await.expect("infallible");
-                let status = r.status();
-                let bytes = r.into_body().collect().await.expect("body").to_bytes();
-                assert!(status.is_success(), "{status} {}", String::from_utf8_lossy(&bytes));
-                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
-            }
-        };
-        let node = call(
-            "/v1/internal/nodes".to_owned(),
-            json!({"addr": "127.0.0.1", "agent_url": "http://127.0.0.1:1", "version": "0.1.0",
-                   "total_memory": 4_i64 << 30, "cores": 2, "free_disk": 1_i64 << 36, "shard_ports": [30000, 30999]}),
-        )
-        .await;
+    /// A call of the internal API with the cluster token; its JSON answer.
+    async fn internal(&self, uri: &str, body: serde_json::Value) -> serde_json::Value {
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let r = tessera_manager::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let status = r.status();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        assert!(status.is_success(), "{status} {}", String::from_utf8_lossy(&bytes));
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
+    }
+
+    /// A REST GET as the admin (HTTP Basic): status and body.
+    async fn rest(&self, uri: &str) -> (StatusCode, String) {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+        let req = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Basic {basic}"))
+            .body(Body::empty())
+            .expect("request");
+        let r = tessera_manager::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let status = r.status();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
+    }
+
+    /// Registers a node with 4 GiB and a heartbeat, through the internal
+    /// API; returns its uid.
+    async fn node(&self) -> i64 {
+        let node = self
+            .internal(
+                "/v1/internal/nodes",
+                json!({"addr": "127.0.0.1", "agent_url": "http://127.0.0.1:1", "version": "0.1.0",
+                       "total_memory": 4_i64 << 30, "cores": 2, "free_disk": 1_i64 << 36, "shard_ports": [30000, 30999]}),
+            )
+            .await;
         let uid = node["uid"].as_i64().expect("uid");
-        call(
-            format!("/v1/internal/nodes/{uid}/heartbeat"),
-            json!({"node": {"cpu_percent": 12.5, "used_memory": 1000, "free_disk": 5000}, "shards": []}),
+        self.heartbeat(uid, json!([])).await;
+        uid
+    }
+
+    /// A heartbeat of node `uid` reporting `shards`.
+    async fn heartbeat(&self, uid: i64, shards: serde_json::Value) {
+        self.internal(
+            &format!("/v1/internal/nodes/{uid}/heartbeat"),
+            json!({"node": {"cpu_percent": 12.5, "used_memory": 1000, "free_disk": 5000}, "shards": shards}),
         )
         .await;
     }
@@ -209,6 +237,16 @@ fn db_fields<'a>(csrf: &'a str, name: &'a str, memory_mb: &'a str) -> Vec<(&'a s
         ("tls_mode", "disabled"),
         ("port", ""),
     ]
+}
+
+/// `fields` with its snapshot rows replaced by `rules`, in order.
+fn with_rules<'a>(mut fields: Vec<(&'a str, &'a str)>, rules: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    fields.retain(|(k, _)| !k.starts_with("snapshot_"));
+    for (secs, writes) in rules {
+        fields.push(("snapshot_secs", secs));
+        fields.push(("snapshot_writes", writes));
+    }
+    fields
 }
 
 #[tokio::test]
@@ -549,4 +587,176 @@ async fn users_and_roles_and_what_a_viewer_may_do() {
     );
     c.get("/console/databases").await.ok("orders");
     assert!(!c.get("/console/databases").await.body.contains("nope"));
+}
+
+#[tokio::test]
+async fn latency_reaches_the_stats_the_metrics_and_the_chart() {
+    let mut c = Console::new().await;
+    let csrf = c.signed_in("admin", ADMIN_PASSWORD).await;
+    let node = c.node().await;
+    let mut fields = db_fields(&csrf, "timed", "64");
+    fields[3].1 = "2";
+    let page = c.post("/console/databases", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let (_, shards) = c.rest("/v1/shards").await;
+    let shards: Vec<serde_json::Value> = serde_json::from_str(&shards).expect("shards");
+    let uid = shards[0]["bdb_uid"].as_i64().expect("bdb_uid");
+    assert_eq!(shards.len(), 2);
+    let report = |latencies: [Option<f64>; 2]| {
+        let rows: Vec<serde_json::Value> = shards
+            .iter()
+            .zip(latencies)
+            .zip([30.0, 10.0])
+            .map(|((s, latency), ops)| {
+                json!({"uid": s["uid"], "bdb_uid": uid, "port": 30000, "role": "master",
+                       "status": "running", "pid": 1, "last_exit": null, "master_link_status": null,
+                       "used_memory": 1024, "keys": 5, "ops_per_sec": ops, "connected_clients": 1,
+                       "rdb_last_bgsave_status": "ok", "aof_last_write_status": "ok",
+                       "avg_latency": latency})
+            })
+            .collect();
+        serde_json::Value::Array(rows)
+    };
+    let limits = std::collections::HashMap::from([(uid, 64_i64 << 20)]);
+    let last_sample = |body: &str| {
+        let v: serde_json::Value = serde_json::from_str(body).expect("stats");
+        v["samples"]
+            .as_array()
+            .and_then(|s| s.last())
+            .cloned()
+            .expect("a sample")
+    };
+
+    // 100 µs at 30 ops/s and 400 µs at 10 ops/s: 175 µs weighted by ops.
+    c.heartbeat(node, report([Some(100.0), Some(400.0)])).await;
+    tessera_manager::cluster::sample(&c.state, &limits);
+    let (status, stats) = c.rest(&format!("/v1/bdbs/{uid}/stats")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(last_sample(&stats)["avg_latency"], 175.0, "{stats}");
+    assert_eq!(last_sample(&c.rest("/v1/cluster/stats").await.1)["avg_latency"], 175.0);
+    let (_, metrics) = c.rest("/metrics").await;
+    assert!(
+        metrics.contains(&format!(
+            "tessera_bdb_avg_latency_seconds{{bdb=\"{uid}\",name=\"timed\"}} 0.000175"
+        )),
+        "{metrics}"
+    );
+    let live = c.get(&format!("/console/databases/{uid}/live")).await;
+    live.ok("data-metric=\"Latency\">175 µs</strong>");
+
+    // One shard without traffic: the other's latency alone.
+    c.heartbeat(node, report([None, Some(400.0)])).await;
+    tessera_manager::cluster::sample(&c.state, &limits);
+    assert_eq!(
+        last_sample(&c.rest(&format!("/v1/bdbs/{uid}/stats")).await.1)["avg_latency"],
+        400.0
+    );
+
+    // No traffic: no figure, as Redis Enterprise leaves it out.
+    c.heartbeat(node, report([None, None])).await;
+    tessera_manager::cluster::sample(&c.state, &limits);
+    let (_, stats) = c.rest(&format!("/v1/bdbs/{uid}/stats")).await;
+    assert!(last_sample(&stats).get("avg_latency").is_none(), "{stats}");
+    assert!(!c.rest("/metrics").await.1.contains("tessera_bdb_avg_latency_seconds{"));
+    let live = c.get(&format!("/console/databases/{uid}/live")).await;
+    live.ok("data-metric=\"Latency\">—</strong>");
+    assert!(
+        live.body.contains("Latency over the last 1 min, now —, peak 400 µs"),
+        "{}",
+        live.body
+    );
+}
+
+#[tokio::test]
+async fn several_snapshot_rules() {
+    let mut c = Console::new().await;
+    let csrf = c.signed_in("admin", ADMIN_PASSWORD).await;
+    c.node().await;
+    let mut base = db_fields(&csrf, "snaps", "64");
+    base[4].1 = "snapshot";
+
+    // The new form starts with one rule and an empty row to add another.
+    let new = c.get("/console/databases/new").await;
+    new.ok("id=\"snapshot_secs_1\" name=\"snapshot_secs\" value=\"3600\"");
+    assert!(
+        new.body
+            .contains("id=\"snapshot_secs_2\" name=\"snapshot_secs\" value=\"\"")
+    );
+
+    // A rule that is not a number: every row kept, the second one marked.
+    let bad = c
+        .post(
+            "/console/databases",
+            &with_rules(base.clone(), &[("900", "1"), ("soon", "10")]),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("rule 2: enter whole numbers of seconds and writes"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains("id=\"snapshot_secs_1\" name=\"snapshot_secs\" value=\"900\"")
+    );
+    assert!(
+        bad.body
+            .contains("id=\"snapshot_secs_2\" name=\"snapshot_secs\" value=\"soon\" inputmode=\"numeric\"\n            aria-invalid=\"true\""),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains("id=\"snapshot_writes_2\" name=\"snapshot_writes\" value=\"10\"")
+    );
+    // The REST API's rule (secs > 0) shown the same way.
+    let zero = c
+        .post("/console/databases", &with_rules(base.clone(), &[("0", "5")]))
+        .await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert!(
+        zero.body.contains("needs secs &#62; 0 and writes &#62; 0"),
+        "{}",
+        zero.body
+    );
+    assert!(zero.body.contains("value=\"0\""));
+
+    // Two rules and an empty row: two rules saved.
+    let created = c
+        .post(
+            "/console/databases",
+            &with_rules(base.clone(), &[("900", "1"), ("", ""), ("300", "10")]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let (_, dbs) = c.rest("/v1/bdbs").await;
+    let dbs: serde_json::Value = serde_json::from_str(&dbs).expect("bdbs");
+    let uid = dbs[0]["uid"].as_i64().expect("uid");
+    assert_eq!(
+        dbs[0]["snapshot_policy"],
+        json!([{"secs": 900, "writes": 1}, {"secs": 300, "writes": 10}])
+    );
+    c.get(&format!("/console/databases/{uid}"))
+        .await
+        .ok("snapshots, every 900 s if 1 writes; every 300 s if 10 writes");
+
+    // Edit shows both, then a removed row (sent empty) and an added one.
+    let uri = format!("/console/databases/{uid}/edit");
+    let edit = c.get(&uri).await;
+    edit.ok("id=\"snapshot_writes_2\" name=\"snapshot_writes\" value=\"10\"");
+    assert!(
+        edit.body
+            .contains("id=\"snapshot_secs_3\" name=\"snapshot_secs\" value=\"\"")
+    );
+    let saved = c
+        .post(&uri, &with_rules(base, &[("", ""), ("300", "10"), ("60", "10000")]))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, db) = c.rest(&format!("/v1/bdbs/{uid}")).await;
+    let db: serde_json::Value = serde_json::from_str(&db).expect("bdb");
+    assert_eq!(
+        db["snapshot_policy"],
+        json!([{"secs": 300, "writes": 10}, {"secs": 60, "writes": 10000}])
+    );
 }

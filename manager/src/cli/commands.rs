@@ -60,6 +60,10 @@ pub struct DbSettings {
     /// noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, …
     #[arg(long)]
     eviction_policy: Option<String>,
+    /// When a write is acknowledged: async (once the master has it) or sync
+    /// (once a replica has it too; needs replication).
+    #[arg(long, value_parser = ["async", "sync"])]
+    durability: Option<String>,
 }
 
 impl DbSettings {
@@ -81,6 +85,7 @@ impl DbSettings {
             self.redis_password.as_ref().map(|p| json!(p)),
         );
         put("eviction_policy", self.eviction_policy.as_ref().map(|p| json!(p)));
+        put("durability", self.durability.as_ref().map(|d| json!(d)));
         body
     }
 }

@@ -8,7 +8,7 @@
 //! commands need: the manager's URL, the admin login and the cluster token.
 
 use std::io::Write as _;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,12 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// `tessera up` flags.
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
-    /// Port of the web console, the REST API and /metrics (on 127.0.0.1).
+    /// Address the console, the REST API and the database endpoints listen
+    /// on. Agents and shards listen on it too, or on the loopback address
+    /// when it is 0.0.0.0 or :: (clients reach shards through the endpoints).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port of the web console, the REST API and /metrics.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Endpoint port of the default database, created on first start.
@@ -206,9 +211,21 @@ fn print_flush(s: &str) {
     let _ = std::io::stdout().flush();
 }
 
-/// Fails when `port` on 127.0.0.1 is taken, saying which flag chooses another.
-fn check_port(port: u16, flag: &str) -> Result<(), CliError> {
-    TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|e| {
+impl UpArgs {
+    /// The address the components are reached at: `--bind`, or loopback
+    /// when it is every interface.
+    fn host(&self) -> IpAddr {
+        match self.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        }
+    }
+}
+
+/// Fails when `port` on `ip` is taken, saying which flag chooses another.
+fn check_port(ip: IpAddr, port: u16, flag: &str) -> Result<(), CliError> {
+    TcpListener::bind((ip, port)).map(drop).map_err(|e| {
         CliError::Failed(format!(
             "port {port} is not free ({e}): is another `tessera up` running? choose another with {flag}"
         ))
@@ -238,10 +255,10 @@ where
     }
 }
 
-/// Sends PING to 127.0.0.1:`port` and returns the first reply line.
-pub async fn ping(port: u16) -> Option<String> {
+/// Sends PING to `addr` and returns the first reply line.
+async fn ping(addr: SocketAddr) -> Option<String> {
     let io = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
         s.write_all(b"PING\r\n").await.ok()?;
         let mut buf = [0u8; 256];
         let n = s.read(&mut buf).await.ok()?;
@@ -260,7 +277,7 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
     let exe = std::env::current_exe().map_err(|e| failed("cannot locate this executable", &e))?;
     std::fs::create_dir_all(data_dir.join("logs"))
         .map_err(|e| failed(&format!("cannot create {}", data_dir.display()), &e))?;
-    let url = format!("http://127.0.0.1:{}", args.port);
+    let url = format!("http://{}", SocketAddr::new(args.host(), args.port));
     let (mut stored, first) = match Stored::load(data_dir)? {
         Some(s) => (s, false),
         None => (
@@ -281,12 +298,12 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
             range.lo, range.hi
         )));
     }
-    check_port(args.port, "--port")?;
+    check_port(args.bind, args.port, "--port")?;
     for i in 0..AGENTS {
-        check_port(args.agent_port.saturating_add(i), "--agent-port")?;
+        check_port(args.host(), args.agent_port.saturating_add(i), "--agent-port")?;
     }
     if !stored.default_database_created {
-        check_port(args.db_port, "--db-port")?;
+        check_port(args.bind, args.db_port, "--db-port")?;
     }
     stored.url = url.clone();
     stored.save(data_dir)?;
@@ -332,8 +349,12 @@ pub async fn run(data_dir: &Path, args: &UpArgs) -> Result<(), CliError> {
             Stored::path(data_dir).display()
         );
     }
+    let redis_host = match args.host() {
+        IpAddr::V4(ip) if ip == Ipv4Addr::LOCALHOST => String::new(),
+        ip => format!("-h {ip} "),
+    };
     for (name, port) in &endpoints {
-        println!("  Database {name:<12} redis-cli -p {port}");
+        println!("  Database {name:<12} redis-cli {redis_host}-p {port}");
     }
     println!(
         "  Admin CLI:            tessera --data-dir {} status",
@@ -381,7 +402,7 @@ impl Start<'_> {
         print_flush(&format!("  manager   {url} …"));
         let mut cmd = Command::new(self.exe);
         cmd.arg("tessera-manager")
-            .args(["--listen", &format!("127.0.0.1:{}", args.port)])
+            .args(["--listen", &SocketAddr::new(args.bind, args.port).to_string()])
             .arg("--data-dir")
             .arg(self.data_dir.join("manager"))
             .args(["--admin-user", &stored.user])
@@ -397,16 +418,17 @@ impl Start<'_> {
         let range = args.shard_ports;
         let per_agent = (u32::from(range.hi) - u32::from(range.lo) + 1) / u32::from(AGENTS);
         let last_agent = args.agent_port.saturating_add(AGENTS - 1);
+        let host = args.host();
         print_flush(&format!(
-            "  agents    {AGENTS} on 127.0.0.1:{}-{last_agent} …",
-            args.agent_port
+            "  agents    {AGENTS} on {}-{last_agent} …",
+            SocketAddr::new(host, args.agent_port)
         ));
         for i in 0..AGENTS {
             let lo = u32::from(range.lo) + u32::from(i) * per_agent;
             let mut cmd = Command::new(self.exe);
             cmd.arg("tessera-agent")
-                .args(["--manager", &url, "--advertise", "127.0.0.1"])
-                .args(["--listen", &format!("127.0.0.1:{}", args.agent_port + i)])
+                .args(["--manager", &url, "--advertise", &host.to_string()])
+                .args(["--listen", &SocketAddr::new(host, args.agent_port + i).to_string()])
                 .args(["--shard-ports", &format!("{lo}-{}", lo + per_agent - 1)])
                 .arg("--data-dir")
                 .arg(self.data_dir.join(format!("agent{}", i + 1)))
@@ -427,7 +449,7 @@ impl Start<'_> {
         print_flush("  proxy     …");
         let mut cmd = Command::new(self.exe);
         cmd.arg("tessera-proxy")
-            .args(["--manager", &url, "--bind", "127.0.0.1"])
+            .args(["--manager", &url, "--bind", &args.bind.to_string()])
             .env("TESSERA_CLUSTER_TOKEN", &stored.cluster_token);
         cluster.start("proxy", self.logs, &mut cmd)?;
         println!(" started");
@@ -457,7 +479,9 @@ impl Start<'_> {
             let port = *port;
             wait_for(cluster, &format!("the endpoint on port {port}"), || async move {
                 // Any reply will do: a database with a password answers -NOAUTH.
-                ping(port).await.filter(|l| l.starts_with(['+', '-']))
+                ping(SocketAddr::new(host, port))
+                    .await
+                    .filter(|l| l.starts_with(['+', '-']))
             })
             .await?;
         }

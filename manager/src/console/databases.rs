@@ -193,10 +193,10 @@ pub struct DbForm {
     pub data_persistence: String,
     #[serde(default)]
     pub aof_policy: String,
-    #[serde(default)]
-    pub snapshot_secs: String,
-    #[serde(default)]
-    pub snapshot_writes: String,
+    /// The snapshot rules as typed, in order (repeated `snapshot_secs` and
+    /// `snapshot_writes` fields).
+    #[serde(skip)]
+    pub snapshot: Vec<SnapshotRow>,
     #[serde(default)]
     pub eviction_policy: String,
     #[serde(default)]
@@ -209,6 +209,52 @@ pub struct DbForm {
     pub port: String,
 }
 
+/// One snapshot rule of the form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotRow {
+    pub secs: String,
+    pub writes: String,
+}
+
+impl SnapshotRow {
+    fn is_blank(&self) -> bool {
+        self.secs.trim().is_empty() && self.writes.trim().is_empty()
+    }
+}
+
+/// A posted database form: its fields in order, the snapshot rules repeated.
+pub struct PostedDbForm(pub DbForm);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for PostedDbForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (mut secs, mut writes, mut rest) = (Vec::new(), Vec::new(), serde_json::Map::new());
+        for (key, value) in pairs {
+            match key.as_str() {
+                "snapshot_secs" => secs.push(value),
+                "snapshot_writes" => writes.push(value),
+                _ => {
+                    rest.insert(key, serde_json::Value::String(value));
+                }
+            }
+        }
+        let mut form: DbForm = serde_json::from_value(serde_json::Value::Object(rest))
+            .map_err(|e| (StatusCode::BAD_REQUEST, format!("bad form: {e}")).into_response())?;
+        writes.resize(secs.len().max(writes.len()), String::new());
+        secs.resize(writes.len(), String::new());
+        form.snapshot = secs
+            .into_iter()
+            .zip(writes)
+            .map(|(secs, writes)| SnapshotRow { secs, writes })
+            .collect();
+        Ok(PostedDbForm(form))
+    }
+}
+
 impl Default for DbForm {
     fn default() -> Self {
         DbForm {
@@ -219,8 +265,10 @@ impl Default for DbForm {
             replication: None,
             data_persistence: "disabled".to_owned(),
             aof_policy: "appendfsync-every-sec".to_owned(),
-            snapshot_secs: "3600".to_owned(),
-            snapshot_writes: "1".to_owned(),
+            snapshot: vec![SnapshotRow {
+                secs: "3600".to_owned(),
+                writes: "1".to_owned(),
+            }],
             eviction_policy: "volatile-lru".to_owned(),
             password: String::new(),
             tls_mode: "disabled".to_owned(),
@@ -237,6 +285,8 @@ pub struct FieldErrors {
     pub memory: Option<String>,
     pub shards: Option<String>,
     pub snapshot: Option<String>,
+    /// The rule (from 1) the snapshot error is about, when known.
+    pub snapshot_rule: Option<usize>,
     pub port: Option<String>,
     pub password: Option<String>,
     pub tls: Option<String>,
@@ -245,6 +295,11 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
+    /// Whether rule `n` (from 1) is the one to fix: the one named, else the first.
+    pub fn invalid_rule(&self, n: &usize) -> bool {
+        self.snapshot.is_some() && self.snapshot_rule.unwrap_or(1) == *n
+    }
+
     fn any(&self) -> bool {
         self.name.is_some()
             || self.memory.is_some()
@@ -288,7 +343,6 @@ fn choice<T: DeserializeOwned>(value: &str) -> Option<T> {
 
 impl DbForm {
     fn from_bdb(b: &Bdb) -> Self {
-        let rule = b.snapshot_policy.first();
         DbForm {
             csrf: String::new(),
             name: b.name.clone(),
@@ -297,8 +351,14 @@ impl DbForm {
             replication: b.replication.then(|| "on".to_owned()),
             data_persistence: bdbs::enum_text(&b.data_persistence),
             aof_policy: bdbs::enum_text(&b.aof_policy),
-            snapshot_secs: rule.map_or_else(String::new, |r| r.secs.to_string()),
-            snapshot_writes: rule.map_or_else(String::new, |r| r.writes.to_string()),
+            snapshot: b
+                .snapshot_policy
+                .iter()
+                .map(|r| SnapshotRow {
+                    secs: r.secs.to_string(),
+                    writes: r.writes.to_string(),
+                })
+                .collect(),
             eviction_policy: bdbs::enum_text(&b.eviction_policy),
             password: String::new(),
             tls_mode: bdbs::enum_text(&b.tls_mode),
@@ -328,16 +388,17 @@ impl DbForm {
             }
             p
         };
-        let snapshot = match (self.snapshot_secs.trim(), self.snapshot_writes.trim()) {
-            ("", "") => Some(Vec::new()),
-            (s, w) => match (s.parse(), w.parse()) {
-                (Ok(secs), Ok(writes)) => Some(vec![SnapshotRule { secs, writes }]),
+        let mut snapshot = Vec::new();
+        for (i, row) in self.snapshot.iter().filter(|r| !r.is_blank()).enumerate() {
+            match (row.secs.trim().parse(), row.writes.trim().parse()) {
+                (Ok(secs), Ok(writes)) => snapshot.push(SnapshotRule { secs, writes }),
                 _ => {
-                    errors.snapshot = Some("enter whole numbers of seconds and writes".to_owned());
-                    None
+                    errors.snapshot = Some(format!("rule {}: enter whole numbers of seconds and writes", i + 1));
+                    errors.snapshot_rule = Some(i + 1);
+                    break;
                 }
-            },
-        };
+            }
+        }
         if errors.any() {
             return Err(Box::new(errors));
         }
@@ -348,7 +409,7 @@ impl DbForm {
             replication: creating.then_some(self.replication.is_some()),
             data_persistence: choice(&self.data_persistence),
             aof_policy: choice(&self.aof_policy),
-            snapshot_policy: snapshot,
+            snapshot_policy: Some(snapshot),
             port,
             eviction_policy: choice(&self.eviction_policy),
             authentication_redis_pass: Some(self.password.clone()).filter(|p| creating || !p.is_empty()),
@@ -371,6 +432,8 @@ struct FormPage {
     eviction: Vec<Opt>,
     tls: Vec<Opt>,
     durability: Vec<Opt>,
+    /// The typed rules and a blank one to add another.
+    snapshot: Vec<SnapshotRow>,
 }
 
 fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErrors) -> FormPage {
@@ -386,6 +449,13 @@ fn form_page(console: &Console, uid: Option<i64>, form: DbForm, errors: FieldErr
         eviction: options(&EVICTION, &form.eviction_policy),
         tls: options(&TLS, &form.tls_mode),
         durability: options(&DURABILITY, &form.durability),
+        snapshot: form
+            .snapshot
+            .iter()
+            .filter(|r| !r.is_blank())
+            .cloned()
+            .chain([SnapshotRow::default()])
+            .collect(),
         form,
         errors,
     }
@@ -416,7 +486,11 @@ fn rejected(console: &Console, uid: Option<i64>, mut form: DbForm, e: ApiError) 
     Ok((StatusCode::BAD_REQUEST, form_page(console, uid, form, errors)).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, console: Console, Form(form): Form<DbForm>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    console: Console,
+    PostedDbForm(form): PostedDbForm,
+) -> PageResult<Response> {
     console.check_csrf(&form.csrf)?;
     console.require(Permission::EditDb)?;
     let fields = match form.fields(true) {
@@ -450,7 +524,7 @@ pub async fn update(
     State(state): State<AppState>,
     console: Console,
     Path(uid): Path<i64>,
-    Form(mut form): Form<DbForm>,
+    PostedDbForm(mut form): PostedDbForm,
 ) -> PageResult<Response> {
     console.check_csrf(&form.csrf)?;
     console.require(Permission::EditDb)?;
@@ -547,6 +621,8 @@ async fn live_panel(state: &AppState, console: &Console, uid: i64) -> PageResult
     let series = |f: fn(&crate::state::BdbSample) -> f64| s.iter().map(f).collect::<Vec<f64>>();
     let charts = vec![
         chart::chart("Operations/s", &series(|x| x.ops_per_sec), page::number),
+        // Seconds without traffic have no latency: drawn at 0, shown as a dash.
+        chart::chart("Latency", &series(|x| x.avg_latency.unwrap_or(0.0)), page::latency),
         chart::chart("Memory", &series(|x| x.used_memory as f64), |v| page::bytes(v as i64)),
         chart::chart("Connections", &series(|x| x.connections as f64), page::number),
         chart::chart("Keys", &series(|x| x.keys as f64), page::number),

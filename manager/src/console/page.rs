@@ -122,6 +122,20 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A latency given in microseconds, for people: `85 µs`, `1.25 ms`; 0 (no
+/// traffic) is a dash.
+pub fn latency(usec: f64) -> String {
+    if usec <= 0.0 {
+        "—".to_owned()
+    } else if usec < 1000.0 {
+        format!("{usec:.0} µs")
+    } else if usec < 1e6 {
+        format!("{:.2} ms", usec / 1e3)
+    } else {
+        format!("{:.2} s", usec / 1e6)
+    }
+}
+
 /// A percentage of `part` in `whole`, 0 when `whole` is 0.
 pub fn percent(part: i64, whole: i64) -> i64 {
     if whole <= 0 {
@@ -151,6 +165,10 @@ mod tests {
         assert_eq!(bytes(64 << 20), "64.0 MiB");
         assert_eq!(number(3.0), "3");
         assert_eq!(number(12_345.0), "12.3k");
+        assert_eq!(latency(0.0), "—");
+        assert_eq!(latency(84.6), "85 µs");
+        assert_eq!(latency(1250.0), "1.25 ms");
+        assert_eq!(latency(2.5e6), "2.50 s");
         assert_eq!(percent(95, 100), 95);
         assert_eq!(percent(1, 0), 0);
         assert_eq!(badge("active"), "ok");

@@ -26,6 +26,26 @@ pub struct ShardStats {
     pub connected_clients: u64,
     pub rdb_last_bgsave_status: Option<String>,
     pub aof_last_write_status: Option<String>,
+    /// Calls of client commands since the shard started (commandstats,
+    /// without [`HOUSEKEEPING`]).
+    pub command_calls: u64,
+    /// Microseconds those calls took.
+    pub command_usec: u64,
+}
+
+/// Commands the platform itself sends to shards (probes, the watchdog's
+/// pings, replication acks): left out of the latency of client commands.
+pub const HOUSEKEEPING: &[&str] = &["auth", "info", "ping", "replconf"];
+
+impl ShardStats {
+    /// The average latency in microseconds of the client commands run
+    /// between `earlier` and `self`; `None` without such commands, or when
+    /// the counters went back (the process restarted).
+    pub fn avg_latency_since(&self, earlier: &ShardStats) -> Option<f64> {
+        let calls = self.command_calls.checked_sub(earlier.command_calls)?;
+        let usec = self.command_usec.checked_sub(earlier.command_usec)?;
+        (calls > 0).then(|| usec as f64 / calls as f64)
+    }
 }
 
 /// A failed call.
@@ -105,12 +125,17 @@ async fn call_inner(
     Ok(replies)
 }
 
-/// Reads the shard's INFO.
+/// Reads the shard's INFO (the default sections and commandstats).
 ///
 /// # Errors
 /// As [`call`], or an INFO reply that is not text.
 pub async fn info(addr: SocketAddr, password: Option<&str>) -> Result<ShardStats, ProbeError> {
-    let replies = call(addr, password, &[vec!["INFO".into()]]).await?;
+    let replies = call(
+        addr,
+        password,
+        &[vec!["INFO".into(), "default".into(), "commandstats".into()]],
+    )
+    .await?;
     match replies.first() {
         Some(Frame::Bulk(text) | Frame::Verbatim { text, .. }) => Ok(parse_info(&String::from_utf8_lossy(text))),
         other => Err(ProbeError::Protocol(format!("INFO answered {other:?}"))),
@@ -139,6 +164,20 @@ pub fn parse_info(text: &str) -> ShardStats {
             "connected_clients" => s.connected_clients = value.parse().unwrap_or(0),
             "rdb_last_bgsave_status" => s.rdb_last_bgsave_status = Some(value.to_owned()),
             "aof_last_write_status" => s.aof_last_write_status = Some(value.to_owned()),
+            cmd if cmd.starts_with("cmdstat_") => {
+                if HOUSEKEEPING.iter().any(|h| cmd[8..].eq_ignore_ascii_case(h)) {
+                    continue;
+                }
+                let field = |name: &str| {
+                    value
+                        .split(',')
+                        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                s.command_calls += field("calls");
+                s.command_usec += field("usec");
+            }
             db if db.starts_with("db") && db[2..].bytes().all(|b| b.is_ascii_digit()) => {
                 let keys = value
                     .split(',')
@@ -162,7 +201,12 @@ mod tests {
                     # Memory\r\nused_memory:1048576\r\n# Persistence\r\nrdb_last_bgsave_status:ok\r\n\
                     aof_last_write_status:err\r\n# Stats\r\ninstantaneous_ops_per_sec:12\r\n\
                     # Replication\r\nrole:slave\r\nmaster_link_status:up\r\nmaster_repl_offset:4242\r\n\
-                    # Keyspace\r\ndb0:keys=10,expires=1,avg_ttl=0\r\ndb3:keys=5,expires=0,avg_ttl=0\r\n";
+                    # Keyspace\r\ndb0:keys=10,expires=1,avg_ttl=0\r\ndb3:keys=5,expires=0,avg_ttl=0\r\n\
+                    # Commandstats\r\n\
+                    cmdstat_set:calls=4,usec=40,usec_per_call=10.00,rejected_calls=0,failed_calls=0\r\n\
+                    cmdstat_get:calls=6,usec=30,usec_per_call=5.00,rejected_calls=1,failed_calls=0\r\n\
+                    cmdstat_info:calls=100,usec=9000,usec_per_call=90.00,rejected_calls=0,failed_calls=0\r\n\
+                    cmdstat_ping:calls=50,usec=50,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n";
         let s = parse_info(text);
         assert_eq!(
             s,
@@ -176,7 +220,21 @@ mod tests {
                 connected_clients: 3,
                 rdb_last_bgsave_status: Some("ok".into()),
                 aof_last_write_status: Some("err".into()),
+                command_calls: 10,
+                command_usec: 70,
             }
         );
+    }
+
+    #[test]
+    fn latency_over_an_interval() {
+        let at = |calls, usec| ShardStats {
+            command_calls: calls,
+            command_usec: usec,
+            ..ShardStats::default()
+        };
+        assert_eq!(at(110, 1070).avg_latency_since(&at(10, 70)), Some(10.0));
+        assert_eq!(at(10, 70).avg_latency_since(&at(10, 70)), None, "no traffic");
+        assert_eq!(at(3, 9).avg_latency_since(&at(10, 70)), None, "restarted");
     }
 }

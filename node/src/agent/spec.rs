@@ -233,6 +233,10 @@ pub struct ShardStatus {
     pub connected_clients: u64,
     pub rdb_last_bgsave_status: Option<String>,
     pub aof_last_write_status: Option<String>,
+    /// Average latency of client commands over the last probe interval, in
+    /// microseconds; absent without traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_latency: Option<f64>,
 }
 
 /// This node's identity and capacity (`GET /v1/node`, registration).

@@ -60,6 +60,8 @@ struct ShardState {
     restarts: u64,
     last_exit: Option<String>,
     stats: Option<ShardStats>,
+    /// Microseconds per client command between the last two probes.
+    avg_latency: Option<f64>,
 }
 
 enum Command {
@@ -85,6 +87,7 @@ impl ShardHandle {
             restarts: 0,
             last_exit: None,
             stats: None,
+            avg_latency: None,
         }));
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
@@ -138,6 +141,7 @@ impl ShardHandle {
             connected_clients: stats.connected_clients,
             rdb_last_bgsave_status: stats.rdb_last_bgsave_status,
             aof_last_write_status: stats.aof_last_write_status,
+            avg_latency: st.avg_latency,
         }
     }
 }
@@ -320,6 +324,7 @@ impl Supervisor {
                 s.status = Status::Starting;
                 s.pid = pid;
                 s.stats = None;
+                s.avg_latency = None;
             });
             let started = Instant::now();
             match self.watch(&mut proc).await {
@@ -335,6 +340,7 @@ impl Supervisor {
                         s.restarts += 1;
                         s.last_exit = Some(reason);
                         s.stats = None;
+                        s.avg_latency = None;
                     });
                     if let Some(end) = self.pause(delay).await {
                         return self.finish(end);
@@ -373,6 +379,7 @@ impl Supervisor {
                 s.status = Status::Stopped;
                 s.pid = None;
                 s.stats = None;
+                s.avg_latency = None;
             });
             let _ = done.send(());
         }
@@ -458,6 +465,7 @@ impl Supervisor {
                     tracing::info!(shard = self.spec.uid, "shard is running");
                 }
                 s.status = Status::Running;
+                s.avg_latency = s.stats.as_ref().and_then(|before| stats.avg_latency_since(before));
                 s.stats = Some(stats);
             }),
             Err(e) => tracing::debug!(shard = self.spec.uid, "INFO probe failed: {e}"),

@@ -591,6 +591,49 @@ async fn survives_an_unreachable_manager() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_of_client_commands() {
+    let data = DataDir::new();
+    let manager = FakeManager::bind().await;
+    let agent = Agent::start(&data, &manager.url).await;
+    let port = free_port();
+    agent.put_shard(&master_spec(1, port)).await;
+    agent.wait_running(1).await;
+
+    // The agent's own probes (AUTH, INFO) are not client traffic: after two
+    // of them there is still no latency to report.
+    let mut c = shard_conn(port);
+    wait_until("two probes", || {
+        let Frame::Bulk(text) = c.cmd(&["INFO", "commandstats"]) else {
+            panic!("INFO is text")
+        };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let calls = text
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_info:calls="))
+            .and_then(|v| v.split(',').next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        calls >= 3
+    })
+    .await;
+    assert_eq!(agent.shard(1).await.expect("shard 1").avg_latency, None);
+
+    // Client commands: a latency, then none again once they stop.
+    let deadline = Instant::now() + WAIT;
+    let busy = loop {
+        for i in 0..50 {
+            assert_eq!(c.cmd(&["SET", &format!("k{i}"), "v"]), Frame::Simple("OK".into()));
+        }
+        let s = agent.shard(1).await.expect("shard 1");
+        if s.avg_latency.is_some() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no latency within {WAIT:?}: {s:?}");
+    };
+    assert!(busy.avg_latency.is_some_and(|l| l >= 0.0 && l.is_finite()), "{busy:?}");
+    agent.wait_shard(1, "idle again", |s| s.avg_latency.is_none()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_pass_promtool() {
     let data = DataDir::new();
     let manager = FakeManager::bind().await;
