@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::actions;
 use crate::auth::{Caller, Permission};
 use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::failover::{self, Trigger};
 use crate::logs::audit;
 use crate::state::AppState;
 
@@ -19,7 +20,8 @@ pub struct Node {
     pub addr: String,
     /// `active` while heartbeats arrive, `down` after 5 s without one.
     pub status: String,
-    /// A node in maintenance receives no new shards.
+    /// A node in maintenance receives no new shards; turning it on first
+    /// moves its masters of replicated databases away (planned failovers).
     pub maintenance: bool,
     pub software_version: String,
     pub total_memory: i64,
@@ -105,7 +107,9 @@ pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(uid): P
 }
 
 /// Runs a node action: `maintenance_on` (no new shards go to the node; its
-/// shards stay), `maintenance_off`, or `remove` (only a node without shards).
+/// master shards of replicated databases move away first, each by a planned
+/// failover that loses no acknowledged write; its other shards stay),
+/// `maintenance_off`, or `remove` (only a node without shards).
 #[utoipa::path(post, path = "/v1/nodes/{uid}/actions/{action}", tag = "nodes",
     params(("uid" = i64, Path), ("action" = String, Path, description = "maintenance_on | maintenance_off | remove")),
     responses((status = 200, body = crate::bdbs::ActionStarted), (status = 404, body = crate::error::ErrorBody),
@@ -118,6 +122,9 @@ pub async fn action(
     caller.require(Permission::EditCluster)?;
     let result = async {
         load(&state, uid).await?;
+        if action == "maintenance_on" {
+            move_masters(&state, uid, &caller.name).await?;
+        }
         let mut conn = state.db.acquire().await?;
         match action.as_str() {
             "maintenance_on" | "maintenance_off" => {
@@ -166,6 +173,23 @@ pub async fn action(
     )
     .await
     .map(Json)
+}
+
+/// Fails over every master shard of a replicated database on node `uid` to
+/// its replica (planned). Stops at the first that cannot move.
+async fn move_masters(state: &AppState, uid: i64, user: &str) -> ApiResult<()> {
+    let masters: Vec<i64> = sqlx::query_scalar(
+        "SELECT s.uid FROM shards s JOIN bdbs b ON b.uid = s.bdb_uid \
+         WHERE s.node_uid = ? AND s.role = 'master' AND b.replication \
+         AND b.status IN ('active', 'active-change-pending') ORDER BY s.uid",
+    )
+    .bind(uid)
+    .fetch_all(&state.db)
+    .await?;
+    for master in masters {
+        failover::fail_over(state, master, Trigger::Planned(user.to_owned())).await?;
+    }
+    Ok(())
 }
 
 pub fn router() -> Router<AppState> {

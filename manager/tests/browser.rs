@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+#[path = "common/binaries.rs"]
+mod binaries;
+
 const TOKEN: &str = "browser-cluster-token";
 const PASSWORD: &str = "browser-admin-password";
 /// Generous: the machine may be busy building and testing in parallel.
@@ -54,23 +57,6 @@ fn require_tool(name: &str) -> PathBuf {
     found.unwrap_or_else(|| {
         panic!("{name} is not installed: the console's browser tests need it (apt-get install -y chromium chromium-driver, or run scripts/test.sh)")
     })
-}
-
-/// `tessera-agent` (and `tessera-node` beside it) from this workspace's target dir.
-fn agent_binary() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_BIN_EXE_tessera-manager"))
-        .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let agent = dir.join("tessera-agent");
-    if !agent.exists() || !dir.join("tessera-node").exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "tessera-node", "--bins"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "cannot build tessera-agent");
-    }
-    agent
 }
 
 struct Rest {
@@ -226,7 +212,7 @@ async fn console_in_a_real_browser() {
     tessera_manager::install_crypto_provider();
     require_tool("chromium");
     require_tool("chromedriver");
-    let agent_bin = agent_binary();
+    let agent_bin = binaries::binary("tessera-agent");
     let dir = tempfile::tempdir().expect("tempdir");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/console-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");

@@ -95,7 +95,8 @@ impl DbSettings {
 pub enum NodeCommand {
     /// List the nodes.
     List,
-    /// Turn maintenance mode on or off: no new shards are placed on a node in maintenance.
+    /// Turn maintenance mode on or off: no new shards are placed on a node in maintenance,
+    /// and turning it on first moves the node's masters away (planned failovers).
     Maintenance {
         /// The node's uid.
         node: i64,

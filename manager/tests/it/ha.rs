@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::e2e::{Manager, Proc, TOKEN, agent_binary, free_port, proxy_binary, start_manager};
+use crate::support::{Manager, Proc, Processes, TOKEN, binary, free_port, redis_cli, start_cluster};
 
 const KEYS: usize = 8;
 
@@ -104,13 +104,7 @@ fn kill(signal: &str, pid: &str) {
 
 /// `redis-cli` without a password (the database has none).
 fn cli(addr: &str, args: &[&str]) -> String {
-    let (host, port) = addr.split_once(':').expect("host:port");
-    let out = Command::new("redis-cli")
-        .args(["-h", host, "-p", port])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    redis_cli(addr, "", args)
 }
 
 fn pid_of(addr: &str) -> String {
@@ -176,14 +170,11 @@ async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64
 /// One HA test at a time: each runs a whole cluster on this machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A manager, three agents, a proxy, a 2-shard replicated database and a
-/// client appending through the proxy.
+/// A manager, agents, a proxy, a 2-shard replicated database and a client
+/// appending through the proxy.
 struct Cluster {
     durability: &'static str,
-    manager: Manager,
-    port: u16,
-    dir: tempfile::TempDir,
-    _agents: Vec<Proc>,
+    procs: Processes,
     _proxy: Proc,
     endpoint: String,
     log: Arc<Mutex<Log>>,
@@ -192,46 +183,20 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// With 3 agents, `failover_timeout_ms` 1000.
     async fn start(durability: &'static str) -> Cluster {
-        tessera_manager::install_crypto_provider();
-        let agent_bin = agent_binary();
-        let proxy_bin = proxy_binary();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let manager = start_manager(port, &dir.path().join("manager"));
-        manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
+        Cluster::with(durability, 3, json!({"failover_timeout_ms": 1000})).await
+    }
+
+    /// With `agents` agents and `settings` for `/v1/cluster`.
+    async fn with(durability: &'static str, agents: usize, settings: Value) -> Cluster {
+        let procs = start_cluster(agents).await;
+        let manager = &procs.manager;
         let (s, c) = manager
-            .call(
-                reqwest::Method::PUT,
-                "/v1/cluster",
-                Some(json!({"failover_timeout_ms": 1000})),
-            )
+            .call(reqwest::Method::PUT, "/v1/cluster", Some(settings.clone()))
             .await;
-        assert_eq!((s, &c["failover_timeout_ms"]), (200, &json!(1000)), "{c}");
-        let mut agents = Vec::new();
-        for i in 0..3 {
-            let base = 20000 + (u32::from(port) * 11 + i * 50 + 7000) % 20000;
-            let child = Command::new(&agent_bin)
-                .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-                .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-                .args(["--shard-ports", &format!("{base}-{}", base + 49)])
-                .arg("--data-dir")
-                .arg(dir.path().join(format!("agent{i}")))
-                .env("RUST_LOG", "error")
-                .spawn()
-                .expect("start tessera-agent");
-            agents.push(Proc(child));
-        }
-        manager
-            .wait_for(
-                "3 active nodes",
-                |_, v| {
-                    v.as_array()
-                        .is_some_and(|n| n.iter().filter(|n| n["status"] == "active").count() == 3)
-                },
-                "/v1/nodes",
-            )
-            .await;
+        assert_eq!(s, 200, "{c}");
+        assert_eq!(c["failover_timeout_ms"], settings["failover_timeout_ms"], "{c}");
         let db_port = free_port();
         let (s, db) = manager
             .call(
@@ -253,7 +218,7 @@ impl Cluster {
             .wait_for("replicas in sync", |_, v| healthy(v), "/v1/shards")
             .await;
         let proxy = Proc(
-            Command::new(&proxy_bin)
+            Command::new(binary("tessera-proxy"))
                 .args(["--manager", &manager.url, "--token", TOKEN, "--bind", "127.0.0.1"])
                 .env("RUST_LOG", "error")
                 .spawn()
@@ -267,10 +232,7 @@ impl Cluster {
         wait_until("writes through the proxy", 60, || acks_after(&log, None, start)).await;
         Cluster {
             durability,
-            manager,
-            port,
-            dir,
-            _agents: agents,
+            procs,
             _proxy: proxy,
             endpoint,
             log,
@@ -279,13 +241,17 @@ impl Cluster {
         }
     }
 
+    fn manager(&self) -> &Manager {
+        &self.procs.manager
+    }
+
     /// SIGKILLs the master of each slot range in turn, `rounds` times: the
     /// replica is promoted and writes resume each time. Returns the times
     /// from kill to the first acknowledged write to that range.
     async fn kill_masters(&self, rounds: usize) -> Vec<Duration> {
         let mut times = Vec::new();
         for round in 0..rounds {
-            let (before, _) = masters(&self.manager).await;
+            let (before, _) = masters(self.manager()).await;
             let range = if round % 2 == 0 { "0-8191" } else { "8192-16383" };
             let (old_uid, old_addr) = before[range].clone();
             kill("-KILL", &pid_of(&old_addr));
@@ -295,9 +261,9 @@ impl Cluster {
             })
             .await;
             times.push(killed.elapsed());
-            let (after, _) = masters(&self.manager).await;
+            let (after, _) = masters(self.manager()).await;
             assert_ne!(after[range].0, old_uid, "round {round}: the replica was promoted");
-            self.manager
+            self.manager()
                 .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
                 .await;
         }
@@ -334,20 +300,20 @@ impl Cluster {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_database_fails_over_and_counts_what_it_lost() {
+async fn async_database_fails_over_and_planned_moves_lose_nothing() {
     let _serial = SERIAL.lock().await;
     let cluster = Cluster::start("async").await;
     let times = cluster.kill_masters(2).await;
     println!("async: kill to first acknowledged write: {times:?}");
     // A planned failover of the whole database loses nothing, even async.
     let lost_before = cluster.lost();
-    let (before, _) = masters(&cluster.manager).await;
+    let (before, _) = masters(cluster.manager()).await;
     let (s, action) = cluster
-        .manager
+        .manager()
         .call(reqwest::Method::POST, "/v1/bdbs/1/actions/failover", None)
         .await;
     assert_eq!(s, 200, "{action}");
-    let (after, _) = masters(&cluster.manager).await;
+    let (after, _) = masters(cluster.manager()).await;
     for range in ["0-8191", "8192-16383"] {
         assert_ne!(before[range].0, after[range].0, "{range} has a new master");
     }
@@ -361,8 +327,50 @@ async fn async_database_fails_over_and_counts_what_it_lost() {
         lost_before,
         "a planned failover lost acknowledged writes"
     );
+
+    // Maintenance mode moves a node's masters away first, losing nothing.
+    let manager = cluster.manager();
+    let (now, shards) = masters(manager).await;
+    let node = node_of(&shards, now["0-8191"].0);
+    let on_node = |shards: &Value| {
+        shards.as_array().map_or(0, |a| {
+            a.iter()
+                .filter(|s| s["node_uid"] == node && s["role"] == "master")
+                .count()
+        })
+    };
+    let planned = events(manager, "shard_failover_planned").await.len();
+    let (s, action) = manager
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/nodes/{node}/actions/maintenance_on"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{action}");
+    assert_eq!(on_node(&manager.get("/v1/shards").await.1), 0, "masters left the node");
+    assert_eq!(manager.get(&format!("/v1/nodes/{node}")).await.1["maintenance"], true);
+    assert_eq!(
+        events(manager, "shard_failover_planned").await.len(),
+        planned + on_node(&shards)
+    );
+    let moved = Instant::now();
+    wait_until("writes after the maintenance", 60, || {
+        acks_after(&cluster.log, None, moved)
+    })
+    .await;
+    assert_eq!(cluster.lost(), lost_before, "maintenance lost acknowledged writes");
     let mut cluster = cluster;
     cluster.finish().await;
+}
+
+/// The node a shard runs on.
+fn node_of(shards: &Value, uid: i64) -> Value {
+    shards
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["uid"] == uid))
+        .map(|s| s["node_uid"].clone())
+        .expect("the shard's node")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,7 +380,7 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     let times = cluster.kill_masters(4).await;
     println!("sync: kill to first acknowledged write: {times:?}");
     let log = cluster.log.clone();
-    let manager = &cluster.manager;
+    let manager = cluster.manager();
     // SIGSTOP a master past the threshold: it is replaced, and its agent
     // kills it (a demoted master that cannot be told to follow); continued,
     // it never acknowledges a write.
@@ -419,7 +427,7 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
         .and_then(|s| s["addr"].as_str())
         .expect("a replica of 0-8191")
         .to_owned();
-    let _ = cluster.manager.proc.0.kill();
+    cluster.procs.kill_manager();
     let down = Instant::now();
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(
@@ -435,11 +443,8 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     })
     .await;
     kill("-CONT", &replica_pid);
-    cluster.manager = start_manager(cluster.port, &cluster.dir.path().join("manager"));
-    let manager = &cluster.manager;
-    manager
-        .wait_for("the manager again", |s, _| s == 200, "/v1/cluster")
-        .await;
+    cluster.procs.restart_manager().await;
+    let manager = cluster.manager();
     let back = Instant::now();
     wait_until("writes after the outage", 60, || acks_after(&log, Some("0-8191"), back)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -451,15 +456,126 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     assert_eq!(cli(&master, &["SET", "ha:fenced", "y"]), "OK", "the fence is lifted");
 
     let (_, _, lost) = cluster.finish().await;
-    let manager = &cluster.manager;
+    let manager = cluster.manager();
     assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
+    assert_eq!(events(manager, "shard_failover_automatic").await.len(), 5);
+}
+
+/// Every master's data equals its replica's (`DEBUG DIGEST`, once the
+/// replica caught up) and is not empty.
+async fn replicas_match_masters(manager: &Manager) {
+    let (_, shards) = manager.get("/v1/shards").await;
+    let shards = shards.as_array().expect("shards").clone();
+    for master in shards.iter().filter(|s| s["role"] == "master") {
+        let replica = shards
+            .iter()
+            .find(|s| s["role"] == "replica" && s["assigned_slots"] == master["assigned_slots"])
+            .expect("a replica");
+        let (m, r) = (
+            master["addr"].as_str().expect("addr"),
+            replica["addr"].as_str().expect("addr"),
+        );
+        assert_ne!(cli(m, &["DBSIZE"]), "0", "master {m} has data");
+        wait_until("the replica's data equal to its master's", 60, || {
+            let same = cli(m, &["DEBUG", "DIGEST"]) == cli(r, &["DEBUG", "DIGEST"]);
+            async move { same }
+        })
+        .await;
+    }
+}
+
+/// The `ok` events of `action`.
+async fn events(manager: &Manager, action: &str) -> Vec<Value> {
     let (_, events) = manager.get("/v1/logs?limit=1000").await;
-    let failovers = events.as_array().map_or(0, |e| {
+    events.as_array().map_or(Vec::new(), |e| {
         e.iter()
-            .filter(|e| e["action"] == "shard_failover_automatic" && e["outcome"] == "ok")
-            .count()
-    });
-    assert_eq!(failovers, 5, "{events}");
+            .filter(|e| e["action"] == action && e["outcome"] == "ok")
+            .cloned()
+            .collect()
+    })
+}
+
+/// SIGKILL of a whole agent with its shards: its master fails over, and
+/// past `node_lost_timeout_ms` its replicas are re-created on the other
+/// nodes and sync; the database is fully replicated again, nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_node_has_its_replicas_recreated_on_the_others() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::with(
+        "sync",
+        3,
+        json!({"failover_timeout_ms": 1000, "node_lost_timeout_ms": 3000}),
+    )
+    .await;
+    let (before, shards) = masters(cluster.manager()).await;
+    let (old_uid, old_addr) = before["0-8191"].clone();
+    let lost_node = node_of(&shards, old_uid);
+    let moving = shards
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|s| s["node_uid"] == lost_node).count());
+    cluster.procs.agent_of(&old_addr).kill_all();
+    let killed = Instant::now();
+    wait_until("writes after the node's loss", 60, || {
+        acks_after(&cluster.log, Some("0-8191"), killed)
+    })
+    .await;
+    let manager = cluster.manager();
+    assert_ne!(
+        masters(manager).await.0["0-8191"].0,
+        old_uid,
+        "the replica was promoted"
+    );
+    manager
+        .wait_for(
+            "every shard on the remaining nodes, replicas in sync",
+            |_, v| {
+                healthy(v)
+                    && v.as_array()
+                        .is_some_and(|a| a.iter().all(|s| s["node_uid"] != lost_node))
+            },
+            "/v1/shards",
+        )
+        .await;
+    assert_eq!(events(manager, "replica_recreate").await.len(), moving);
+    assert_eq!(events(manager, "node_lost").await.len(), 1);
+    let (_, _, lost) = cluster.finish().await;
+    assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
+    replicas_match_masters(cluster.manager()).await;
+}
+
+/// A master SIGKILLed while the manager is down stays down past its restart
+/// hold (restarted empty, it would wipe its replica); the manager back, its
+/// replica is promoted and it rejoins as a replica: nothing acknowledged lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_crashed_while_the_manager_is_down_waits_for_the_manager() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::start("sync").await;
+    let (before, _) = masters(cluster.manager()).await;
+    let (old_uid, old_addr) = before["0-8191"].clone();
+    cluster.procs.kill_manager();
+    kill("-KILL", &pid_of(&old_addr));
+    // Past the hold (2 × failover_timeout_ms + 2 s) and the fencing lease.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_ne!(cli(&old_addr, &["PING"]), "PONG", "the crashed master was restarted");
+    cluster.procs.restart_manager().await;
+    let back = Instant::now();
+    wait_until("writes after the manager is back", 60, || {
+        acks_after(&cluster.log, Some("0-8191"), back)
+    })
+    .await;
+    let manager = cluster.manager();
+    assert_ne!(
+        masters(manager).await.0["0-8191"].0,
+        old_uid,
+        "the replica was promoted"
+    );
+    manager
+        .wait_for("the old master back as a replica", |_, v| healthy(v), "/v1/shards")
+        .await;
+    assert_eq!(events(manager, "shard_failover_automatic").await.len(), 1);
+    let (_, _, lost) = cluster.finish().await;
+    assert_eq!(lost, 0, "acknowledged writes lost in sync mode");
+    replicas_match_masters(cluster.manager()).await;
 }
 
 /// The HA settings and endpoints through the REST API, in process.

@@ -1,8 +1,13 @@
-//! Test harness: an app over an in-memory SQLite, request helpers, and a
-//! fake agent that runs shards "in its head" and answers like tessera-agent.
+//! Test harness: an app over an in-memory SQLite, request helpers, a fake
+//! agent that runs shards "in its head" and answers like tessera-agent, and
+//! real processes (the manager and agents on 127.0.0.1, killed on drop).
 
 use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -217,4 +222,223 @@ fn status_of(spec: &Value) -> Value {
            "status": "running", "pid": 1, "restarts": 0, "last_exit": null, "master_link_status": null,
            "repl_offset": 7, "used_memory": 2048, "keys": 3, "ops_per_sec": 10.0, "connected_clients": 1,
            "rdb_last_bgsave_status": "ok", "aof_last_write_status": "ok"})
+}
+
+#[path = "../common/binaries.rs"]
+mod binaries;
+pub use binaries::binary;
+
+/// A child process killed on drop.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A tessera-manager process and an admin client of its REST API.
+pub struct Manager {
+    pub proc: Proc,
+    pub url: String,
+    http: reqwest::Client,
+}
+
+pub fn start_manager(port: u16, data: &Path) -> Manager {
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera-manager"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data)
+        .env("TESSERA_CLUSTER_TOKEN", TOKEN)
+        .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start tessera-manager");
+    Manager {
+        proc: Proc(child),
+        url: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Manager {
+    /// Status 0 when the manager does not answer.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .basic_auth("admin", Some(ADMIN_PASSWORD));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        match req.send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                (status, r.json().await.unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn wait_for(&self, what: &str, mut ok: impl FnMut(u16, &Value) -> bool, path: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (s, v) = self.get(path).await;
+            if ok(s, &v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}: {s} {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `n` nodes are active.
+    pub async fn wait_nodes(&self, n: usize) {
+        self.wait_for(
+            &format!("{n} active nodes"),
+            |_, v| {
+                v.as_array()
+                    .is_some_and(|a| a.iter().filter(|x| x["status"] == "active").count() == n)
+            },
+            "/v1/nodes",
+        )
+        .await;
+    }
+}
+
+/// `redis-cli` at `addr`; `password` empty for none.
+pub fn redis_cli(addr: &str, password: &str, args: &[&str]) -> String {
+    let (host, port) = addr.split_once(':').expect("host:port");
+    let auth: &[&str] = if password.is_empty() {
+        &[]
+    } else {
+        &["-a", password, "--no-auth-warning"]
+    };
+    let out = Command::new("redis-cli")
+        .args(["-h", host, "-p", port])
+        .args(auth)
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A tessera-agent process (None once killed) and what it runs.
+pub struct AgentProc {
+    pub proc: Option<Proc>,
+    pub data_dir: PathBuf,
+    /// Its shard port range.
+    pub ports: (u16, u16),
+}
+
+impl AgentProc {
+    /// SIGKILLs the agent and every shard process it started.
+    pub fn kill_all(&mut self) {
+        self.proc = None;
+        let Ok(shards) = std::fs::read_dir(self.data_dir.join("shards")) else {
+            return;
+        };
+        for shard in shards.flatten() {
+            let pid = std::fs::read_to_string(shard.path().join("node.pid")).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A manager and agents on 127.0.0.1; every process (shards too) is killed on drop.
+pub struct Processes {
+    pub manager: Manager,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub agents: Vec<AgentProc>,
+}
+
+/// Starts a manager and `n_agents` agents, each with its own shard port
+/// range, and waits until every node is active.
+pub async fn start_cluster(n_agents: usize) -> Processes {
+    tessera_manager::install_crypto_provider();
+    let agent_bin = binary("tessera-agent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let manager = start_manager(port, &dir.path().join("manager"));
+    manager.wait_for("the manager", |s, _| s == 200, "/v1/cluster").await;
+    let agents = (0..n_agents)
+        .map(|i| {
+            let base = (20000 + (u32::from(port) * 11 + i as u32 * 50) % 20000) as u16;
+            let data_dir = dir.path().join(format!("agent{i}"));
+            let child = Command::new(&agent_bin)
+                .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
+                .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+                .args(["--shard-ports", &format!("{base}-{}", base + 49)])
+                .arg("--data-dir")
+                .arg(&data_dir)
+                // Heartbeats fail while a manager restarts: only errors are worth showing.
+                .env("RUST_LOG", "error")
+                .spawn()
+                .expect("start tessera-agent");
+            AgentProc {
+                proc: Some(Proc(child)),
+                data_dir,
+                ports: (base, base + 49),
+            }
+        })
+        .collect();
+    manager.wait_nodes(n_agents).await;
+    Processes {
+        manager,
+        port,
+        dir,
+        agents,
+    }
+}
+
+impl Processes {
+    /// Stops the manager (SIGKILL).
+    pub fn kill_manager(&mut self) {
+        let _ = self.manager.proc.0.kill();
+        let _ = self.manager.proc.0.wait();
+    }
+
+    /// Starts the manager again on its port and data and waits until it answers.
+    pub async fn restart_manager(&mut self) {
+        self.manager = start_manager(self.port, &self.dir.path().join("manager"));
+        self.manager
+            .wait_for("the manager again", |s, _| s == 200, "/v1/cluster")
+            .await;
+    }
+
+    /// The agent whose shard ports hold `addr`'s port.
+    pub fn agent_of(&mut self, addr: &str) -> &mut AgentProc {
+        let port: u16 = addr
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .expect("host:port");
+        self.agents
+            .iter_mut()
+            .find(|a| (a.ports.0..=a.ports.1).contains(&port))
+            .unwrap_or_else(|| panic!("no agent runs {addr}"))
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for agent in &mut self.agents {
+            agent.kill_all();
+        }
+    }
 }

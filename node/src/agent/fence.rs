@@ -23,6 +23,9 @@ const CHECK_EVERY: Duration = Duration::from_millis(250);
 pub const MAX_LAG_SECS: u64 = 2;
 /// Successful heartbeats in a row before a fence is lifted.
 pub const UNFENCE_AFTER: u32 = 2;
+/// The longest silence since the last accepted heartbeat (one a second)
+/// that still counts as steady contact.
+const STEADY_GAP: Duration = Duration::from_secs(3);
 
 /// Contact with the manager, as the heartbeat loop records it.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +34,8 @@ pub struct Contact {
     pub last_ok: Instant,
     /// Accepted heartbeats since the last failure.
     pub streak: u32,
+    /// The first heartbeat of the streak.
+    pub streak_start: Instant,
 }
 
 impl Contact {
@@ -39,6 +44,7 @@ impl Contact {
         Contact {
             last_ok: Instant::now(),
             streak: 0,
+            streak_start: Instant::now(),
         }
     }
 
@@ -46,9 +52,22 @@ impl Contact {
     pub fn record(&mut self, ok: bool) {
         if ok {
             self.last_ok = Instant::now();
+            if self.streak == 0 {
+                self.streak_start = self.last_ok;
+            }
             self.streak = self.streak.saturating_add(1);
         } else {
             self.streak = 0;
+        }
+    }
+
+    /// How long heartbeats have gone through without a failure or a
+    /// silence: zero while the manager is out of reach.
+    pub fn steady_for(&self) -> Duration {
+        if self.streak == 0 || self.last_ok.elapsed() > STEADY_GAP {
+            Duration::ZERO
+        } else {
+            self.streak_start.elapsed()
         }
     }
 }

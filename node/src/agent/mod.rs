@@ -125,7 +125,7 @@ pub struct Agent {
     uid: Mutex<Option<u64>>,
     shards: Mutex<BTreeMap<u64, ShardHandle>>,
     host: Mutex<HostStats>,
-    contact: Mutex<fence::Contact>,
+    contact: Arc<Mutex<fence::Contact>>,
 }
 
 /// The node's identity file.
@@ -231,6 +231,7 @@ impl Agent {
             node_bin: self.node_bin.clone(),
             node_args: self.config.node_args.clone(),
             bind: self.bind,
+            contact: self.contact.clone(),
         }
     }
 
@@ -267,7 +268,7 @@ impl Agent {
             }
             None => {
                 tracing::info!(shard = uid, port = spec.port, "new shard");
-                let h = ShardHandle::start(spec, self.shard_env(uid));
+                let h = ShardHandle::start(spec, self.shard_env(uid), false);
                 let status = h.status();
                 shards.insert(uid, h);
                 status
@@ -321,7 +322,7 @@ impl Agent {
             }
             let uid = spec.uid;
             tracing::info!(shard = uid, "resuming shard");
-            shards.insert(uid, ShardHandle::start(spec, self.shard_env(uid)));
+            shards.insert(uid, ShardHandle::start(spec, self.shard_env(uid), true));
         }
     }
 }
@@ -383,7 +384,7 @@ pub async fn run(
         uid: Mutex::new(uid),
         shards: Mutex::new(BTreeMap::new()),
         host: Mutex::new(first),
-        contact: Mutex::new(fence::Contact::new()),
+        contact: Arc::new(Mutex::new(fence::Contact::new())),
     });
     tracing::info!(
         listen = %listener.local_addr()?,

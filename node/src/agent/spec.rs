@@ -123,10 +123,11 @@ pub struct ShardSpec {
     pub aof_policy: AofPolicy,
     #[serde(default)]
     pub snapshot_policy: Vec<SnapshotPoint>,
-    /// A master whose process ends on its own is restarted no sooner than
-    /// this many milliseconds (unless a new spec comes first), so that the
-    /// manager promotes its replica rather than letting the replica resync
-    /// from a restarted, possibly empty master. 0: the usual backoff.
+    /// A master that is down is started again no sooner than this many
+    /// milliseconds, and only after as long in steady contact with the
+    /// manager, so that the manager promotes its replica rather than letting
+    /// the replica resync from a restarted, possibly empty master (a new spec
+    /// that makes it a replica ends the hold). 0: the usual backoff.
     #[serde(default)]
     pub restart_hold_ms: u64,
     /// A master whose agent has not reached the manager for this many

@@ -5,6 +5,15 @@
 //!
 //! A shard process outlives the agent (its own process group, not killed
 //! on drop): a restarted agent adopts it through its pid file.
+//!
+//! A master of a replicated database that is down (it crashed, or a
+//! restarted agent finds it gone) is held: started again only after its
+//! spec's `restart_hold_ms`, and only once the agent has been in steady
+//! contact with the manager for as long. The manager, which sees it down,
+//! promotes its replica meanwhile and the spec turns it into a replica.
+//! Started as master too early, it would come back with less data than its
+//! replica, which would then resync from it and drop the writes only it had;
+//! so without the manager it stays down.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -23,6 +32,7 @@ use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE};
+use super::fence::Contact;
 use super::probe::{self, ShardStats};
 use super::spec::{Role, ShardSpec, ShardStatus, Status};
 
@@ -38,6 +48,8 @@ const PROBE_STARTING: Duration = Duration::from_millis(50);
 const PROBE_RUNNING: Duration = Duration::from_secs(1);
 /// How often an adopted (not child) process is checked for liveness.
 const ADOPTED_POLL: Duration = Duration::from_millis(100);
+/// How often a held master checks whether it may start.
+const HOLD_CHECK: Duration = Duration::from_millis(250);
 
 /// Where and how a shard runs.
 #[derive(Clone, Debug)]
@@ -50,6 +62,8 @@ pub struct ShardEnv {
     pub node_args: Vec<String>,
     /// The address shards listen on (and are probed at).
     pub bind: IpAddr,
+    /// The agent's contact with the manager.
+    pub contact: Arc<Mutex<Contact>>,
 }
 
 /// What the supervisor knows about its process.
@@ -79,8 +93,9 @@ pub struct ShardHandle {
 
 impl ShardHandle {
     /// Starts supervising `spec` (whose files are written): adopts the
-    /// shard's process if it still runs, else starts one.
-    pub fn start(spec: ShardSpec, env: ShardEnv) -> ShardHandle {
+    /// shard's process if it still runs, else starts one (after a hold when
+    /// `resumed`, the shard found on disk, is a replicated master).
+    pub fn start(spec: ShardSpec, env: ShardEnv, resumed: bool) -> ShardHandle {
         let state = Arc::new(Mutex::new(ShardState {
             status: Status::Starting,
             pid: None,
@@ -96,7 +111,7 @@ impl ShardHandle {
             state: state.clone(),
             rx,
         };
-        tokio::spawn(supervisor.run());
+        tokio::spawn(supervisor.run(resumed));
         ShardHandle { spec, state, tx }
     }
 
@@ -146,7 +161,7 @@ impl ShardHandle {
     }
 }
 
-fn lock(state: &Mutex<ShardState>) -> MutexGuard<'_, ShardState> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     // The state is plain data: a panic elsewhere cannot leave it half-updated.
     state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -288,14 +303,21 @@ struct Supervisor {
 }
 
 impl Supervisor {
-    async fn run(mut self) {
+    async fn run(mut self, resumed: bool) {
         let uid = self.spec.uid;
         let mut backoff = MIN_BACKOFF;
         let mut next = adoptable(&self.env.dir).map(Proc::Adopted);
         if let Some(pid) = next.as_ref().and_then(Proc::pid) {
             tracing::info!(shard = uid, pid, "adopted the running shard process");
         }
+        // Since when the process has been down, when it is to be held.
+        let mut down_since = (resumed && next.is_none()).then(Instant::now);
         loop {
+            if let Some(since) = down_since.take()
+                && let Some(end) = self.hold(since).await
+            {
+                return self.finish(end);
+            }
             let mut proc = match next.take() {
                 Some(p) => p,
                 None => match self.spawn() {
@@ -329,11 +351,12 @@ impl Supervisor {
             let started = Instant::now();
             match self.watch(&mut proc).await {
                 Ended::Exited(reason) => {
+                    down_since = Some(Instant::now());
                     if started.elapsed() >= RESET_AFTER {
                         backoff = MIN_BACKOFF;
                     }
-                    let delay = self.restart_delay(backoff);
-                    tracing::warn!(shard = uid, pid, %reason, "shard process ended; restarting in {delay:?}");
+                    let delay = backoff;
+                    tracing::warn!(shard = uid, pid, %reason, "shard process ended; restarting in {delay:?} at the earliest");
                     self.update(|s| {
                         s.status = Status::Restarting;
                         s.pid = None;
@@ -432,13 +455,30 @@ impl Supervisor {
         }
     }
 
-    /// The wait before restarting a process that ended on its own: the
-    /// backoff, or a master's `restart_hold_ms` if longer.
-    fn restart_delay(&self, backoff: Duration) -> Duration {
-        if self.spec.role == Role::Master {
-            backoff.max(Duration::from_millis(self.spec.restart_hold_ms))
-        } else {
-            backoff
+    /// Holds a replicated master down since `since` (see the module's
+    /// documentation); returns at once for any other shard, and when the
+    /// spec stops being one. A stop or a dropped handle is returned.
+    async fn hold(&mut self, since: Instant) -> Option<Ended> {
+        let mut told = false;
+        loop {
+            let hold = Duration::from_millis(self.spec.restart_hold_ms);
+            if self.spec.role != Role::Master || hold.is_zero() {
+                return None;
+            }
+            let steady = lock(&self.env.contact).steady_for();
+            if since.elapsed() >= hold && steady >= hold {
+                return None;
+            }
+            if since.elapsed() >= hold && !told {
+                tracing::warn!(
+                    shard = self.spec.uid,
+                    "master held down until the manager has been reachable for {hold:?}: its replica may have writes it lacks"
+                );
+                told = true;
+            }
+            if let Some(end) = self.pause(HOLD_CHECK).await {
+                return Some(end);
+            }
         }
     }
 
