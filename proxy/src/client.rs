@@ -4,24 +4,27 @@
 //! the replies back in request order. Replies that do not depend on a slow
 //! shard are written as soon as everything before them is.
 //!
-//! The reader task (this module's `Conn`) never waits for a reply except at
-//! a switch between a shared and a dedicated backend connection, where
-//! it waits for the client's earlier replies so requests to one shard keep
-//! their order. The writer task resolves the queued replies in order.
+//! One task serves a client: between requests it waits on the connection
+//! ([`Replies::poll_event`]), writing replies as they arrive and reading
+//! requests while fewer than `pipeline_limit` replies are owed. Handling a
+//! request never waits for a reply except at a switch between a shared and a
+//! dedicated backend connection, where the client's earlier replies are
+//! written first so requests to one shard keep their order.
 
 use std::collections::{HashMap, HashSet};
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use resp::{Frame, FrameDecoder, Limits, RequestDecoder, encode};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
 
 use crate::backend::{CONNECTION_LOST, Link};
-use crate::metrics::{Class, DbMetrics};
+use crate::metrics::Class;
+use crate::replies::{Event, Merge, Meta, Out, Pending, Push, READ_SIZE, Replies, Stream};
 use crate::routing::{self, Join, Route, RouteError, Split};
 use crate::server::{Db, Routes};
 
@@ -32,53 +35,6 @@ const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is d
 const CLOSE_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 /// Reported by HELLO.
 const REDIS_VERSION: &str = "7.0.15";
-
-/// A reply owed to the client, in request order.
-enum Out {
-    /// Known now.
-    Ready(Frame, Meta),
-    /// Comes from a shard.
-    Wait(oneshot::Receiver<Frame>, Meta),
-    /// Comes from several shards and is merged.
-    Merge(Merge, Vec<oneshot::Receiver<Frame>>, Meta),
-    /// Answered once everything before it is written.
-    Barrier(oneshot::Sender<()>),
-    /// A subscriber request's replies: the pushes up to the [`Push::Done`]
-    /// of its shard's subscriber connection.
-    Pushes(usize),
-    /// Close the connection after everything before it.
-    Close,
-}
-
-/// What subscriber connections send the writer.
-enum Push {
-    /// A frame for the client (a message, or a reply to a subscriber request).
-    Frame(Frame),
-    /// Every reply of one request on the subscriber connection of this shard was sent.
-    Done(usize),
-}
-
-/// When and how a reply is counted.
-#[derive(Clone, Copy)]
-struct Meta {
-    class: Class,
-    start: Instant,
-    resp3: bool,
-}
-
-/// How replies from several shards become one.
-enum Merge {
-    /// MGET: `(part, index in part)` per key, in the client's order.
-    Mget(Vec<(usize, usize)>),
-    /// MSET: OK when every part is.
-    Ok,
-    /// Integers summed.
-    Sum,
-    /// A fan-out join.
-    Join(Join),
-    /// SCAN on shard `shard` of `shards`.
-    Scan { shard: u64, shards: u64 },
-}
 
 /// An open transaction (after MULTI).
 struct Tx {
@@ -137,7 +93,7 @@ impl Subscriptions {
     }
 }
 
-/// Per-connection state of the reader.
+/// Per-connection state.
 struct Conn {
     db: Arc<Db>,
     id: u64,
@@ -145,11 +101,10 @@ struct Conn {
     name: Option<Bytes>,
     resp3: bool,
     authenticated: bool,
-    out: mpsc::Sender<Out>,
+    /// The connection and the replies owed on it.
+    replies: Replies,
+    /// Where subscriber connections send their frames.
     push: mpsc::Sender<Push>,
-    push_resp3: Arc<AtomicBool>,
-    /// Blocking commands awaiting their reply (the writer counts them down).
-    blocked: Arc<AtomicUsize>,
     tx: Option<Tx>,
     watch: Option<Watch>,
     /// Dedicated links for blocking commands, per shard.
@@ -164,38 +119,21 @@ struct Conn {
 
 /// Serves one client until it closes, errs, idles out, or the database is
 /// removed.
-pub async fn run<R, W>(db: Arc<Db>, peer: SocketAddr, mut reader: R, writer: W)
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    let (out, out_rx) = mpsc::channel(db.limits.pipeline_limit);
+pub async fn run(db: Arc<Db>, peer: SocketAddr, stream: Box<dyn Stream>) {
     let (push, push_rx) = mpsc::channel(1024);
-    let push_resp3 = Arc::new(AtomicBool::new(false));
-    let blocked = Arc::new(AtomicUsize::new(0));
     let id = db.client_id();
-    let mut writer_task = tokio::spawn(write_loop(
-        writer,
-        out_rx,
-        push_rx,
-        push_resp3.clone(),
-        blocked.clone(),
-        db.metrics.clone(),
-    ));
     let span = tracing::debug_span!("client", id, %peer, database = %db.name);
     let _enter = span.enter();
     tracing::debug!("client connected");
     let mut conn = Conn {
         authenticated: !db.needs_password(),
+        replies: Replies::new(stream, push_rx, db.metrics.clone()),
         db,
         id,
         peer,
         name: None,
         resp3: false,
-        out,
         push,
-        push_resp3,
-        blocked,
         tx: None,
         watch: None,
         blocking: HashMap::new(),
@@ -205,7 +143,7 @@ where
         closing: false,
     };
     let mut decoder = RequestDecoder::new(Limits::default());
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
     // Made once: a waiter on the database's watch, which every client shares.
     let mut closed = conn.db.closed();
     let removed = async move {
@@ -213,12 +151,14 @@ where
     };
     tokio::pin!(removed);
     let idle = conn.db.limits.idle_timeout;
+    let mut idle_timer = idle.map(|t| Box::pin(tokio::time::sleep(t)));
+    let limit = conn.db.limits.pipeline_limit;
     // QUIT and protocol errors owe the client their reply; a client that
     // went away (or idled out, or whose database was removed) is owed nothing.
     let mut graceful = false;
     'conn: loop {
         let mut depth = 0u32;
-        loop {
+        while conn.replies.owed() < limit {
             match decoder.decode(&mut buf, conn.authenticated) {
                 Ok(Some(args)) => {
                     depth += 1;
@@ -235,7 +175,7 @@ where
                     tracing::debug!("protocol error: {e}");
                     // The reply is a simple error line without CRLF inside.
                     let text = Bytes::copy_from_slice(&reply[1..reply.len() - 2]);
-                    conn.emit(Out::Ready(Frame::Error(text), conn.meta(Class::Local))).await;
+                    conn.reply(Frame::Error(text), Class::Local);
                     graceful = true;
                     break 'conn;
                 }
@@ -248,42 +188,37 @@ where
             tracing::warn!("closing client: query buffer over the limit");
             break;
         }
-        let read = reader.read_buf(&mut buf);
-        let read = async {
-            match idle {
-                Some(t) => tokio::time::timeout(t, read).await.ok(),
-                None => Some(read.await),
+        let event = poll_fn(|cx| {
+            let idle = idle_timer.as_mut().map(|t| t.as_mut());
+            conn.replies.poll_event(cx, &mut buf, limit, removed.as_mut(), idle)
+        })
+        .await;
+        match event {
+            Event::Read(0) | Event::Failed | Event::Removed => break,
+            Event::Read(n) => conn.db.metrics.bytes_in.inc_by(n as u64),
+            Event::Room => continue,
+            // As in Redis, blocked and subscribed clients do not idle out.
+            Event::Idle if conn.replies.blocked() || conn.subscribed() => {}
+            Event::Idle => {
+                tracing::debug!("closing idle client");
+                break;
             }
-        };
-        tokio::select! {
-            r = read => match r {
-                // As in Redis, blocked and subscribed clients do not idle out.
-                None if conn.blocked.load(Ordering::Relaxed) > 0 || conn.subscribed() => {}
-                None => { tracing::debug!("closing idle client"); break }
-                Some(Ok(0)) | Some(Err(_)) => break,
-                Some(Ok(n)) => conn.db.metrics.bytes_in.inc_by(n as u64),
-            },
-            () = &mut removed => break,
+        }
+        if let (Some(t), Some(timer)) = (idle, idle_timer.as_mut()) {
+            timer.as_mut().reset(tokio::time::Instant::now() + t);
         }
     }
     if graceful {
-        let flush = async {
-            let _ = conn.out.send(Out::Close).await;
-        };
-        let _ = tokio::time::timeout(CLOSE_FLUSH, flush).await;
+        let _ = tokio::time::timeout(CLOSE_FLUSH, conn.replies.close()).await;
     }
-    // Stop the writer before the links go: replies still awaited (a blocked
-    // BLPOP) are abandoned, so their dedicated links close and the shard
-    // forgets the blocked client.
-    if !graceful || tokio::time::timeout(CLOSE_FLUSH, &mut writer_task).await.is_err() {
-        writer_task.abort();
-        let _ = writer_task.await;
-    }
+    // Replies still awaited (a blocked BLPOP) are abandoned with the
+    // connection, so their dedicated links close and the shard forgets the
+    // blocked client.
     drop(conn);
     tracing::debug!("client gone");
 }
 
-fn error(text: &'static [u8]) -> Frame {
+pub(crate) fn error(text: &'static [u8]) -> Frame {
     Frame::Error(Bytes::from_static(text))
 }
 
@@ -291,7 +226,7 @@ fn error_owned(text: String) -> Frame {
     Frame::Error(Bytes::from(text))
 }
 
-fn ok() -> Frame {
+pub(crate) fn ok() -> Frame {
     Frame::Simple(Bytes::from_static(b"OK"))
 }
 
@@ -346,21 +281,19 @@ impl Conn {
         }
     }
 
-    async fn emit(&self, out: Out) {
-        // The writer only stops when the client is gone; then nothing is owed.
-        let _ = self.out.send(out).await;
+    fn emit(&mut self, pending: Pending, class: Class) {
+        let meta = self.meta(class);
+        self.replies.owe(Out::Reply(pending, meta));
     }
 
-    async fn reply(&self, frame: Frame, class: Class) {
-        self.emit(Out::Ready(frame, self.meta(class))).await;
+    fn reply(&mut self, frame: Frame, class: Class) {
+        self.emit(Pending::Ready(frame), class);
     }
 
-    /// Waits until every earlier reply is written.
-    async fn barrier(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.out.send(Out::Barrier(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
+    /// Waits until every earlier reply is written (a connection that failed
+    /// meanwhile is noticed at the next read).
+    async fn barrier(&mut self) {
+        let _ = self.replies.drain().await;
     }
 
     /// Keeps a client's requests to one shard in order across a switch
@@ -391,11 +324,11 @@ impl Conn {
             if let Some(tx) = &mut self.tx {
                 tx.aborted = true;
             }
-            return self.reply(unknown_command(&args), Class::Local).await;
+            return self.reply(unknown_command(&args), Class::Local);
         };
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
         if !(self.authenticated || is("auth") || is("hello") || is("quit") || is("reset")) {
-            return self.reply(error(NOAUTH), Class::Local).await;
+            return self.reply(error(NOAUTH), Class::Local);
         }
         if self.tx.is_some()
             && !(is("exec") || is("discard") || is("multi") || is("watch") || is("quit") || is("reset"))
@@ -408,13 +341,13 @@ impl Conn {
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 lower(&name)
             );
-            return self.reply(error_owned(text), Class::Pubsub).await;
+            return self.reply(error_owned(text), Class::Pubsub);
         }
         match entry.route {
             Route::Local => self.local(args).await,
             Route::Unsupported => {
                 let text = format!("ERR command '{}' is not supported by the proxy", lower(&name));
-                self.reply(error_owned(text), Class::Local).await
+                self.reply(error_owned(text), Class::Local)
             }
             Route::Transaction => self.transaction(args).await,
             Route::Subscribe => self.subscribe(args).await,
@@ -425,7 +358,7 @@ impl Conn {
             route @ (Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams) => {
                 let slot = match routing::keys(route, &args).and_then(routing::one_slot) {
                     Ok(slot) => slot,
-                    Err(e) => return self.reply(route_error(e, &name), Class::Single).await,
+                    Err(e) => return self.reply(route_error(e, &name), Class::Single),
                 };
                 let routes = self.db.routes();
                 let shard = slot.map_or(0, |s| routes.shard_of(s));
@@ -439,8 +372,7 @@ impl Conn {
                         .or_insert_with(|| routes.dedicated(shard, protocol))
                         .clone();
                     let rx = link.send(request_bytes(&args), 0, self.acked(&name)).await;
-                    self.blocked.fetch_add(1, Ordering::Relaxed);
-                    self.emit(Out::Wait(rx, self.meta(Class::Blocking))).await;
+                    self.emit(Pending::Wait(rx), Class::Blocking);
                 } else {
                     self.forward_with(&routes, shard, &args, Class::Single).await;
                 }
@@ -459,14 +391,14 @@ impl Conn {
             .link_for(&args[0], shard, self.protocol(), self.id)
             .send(request_bytes(args), 0, self.acked(&args[0]))
             .await;
-        self.emit(Out::Wait(rx, self.meta(class))).await;
+        self.emit(Pending::Wait(rx), class);
     }
 
     /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one request per shard.
     async fn split(&mut self, split: Split, args: Vec<Bytes>) {
         let step = if split == Split::Mset { 2 } else { 1 };
         if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
-            return self.reply(arity_error(&args[0]), Class::Multi).await;
+            return self.reply(arity_error(&args[0]), Class::Multi);
         }
         let routes = self.db.routes();
         // Per shard (in first-seen order): the argument groups it gets.
@@ -510,7 +442,7 @@ impl Conn {
             Split::Mset => Merge::Ok,
             Split::Count => Merge::Sum,
         };
-        self.emit(Out::Merge(merge, receivers, self.meta(Class::Multi))).await;
+        self.emit(Pending::merge(merge, receivers), Class::Multi);
     }
 
     async fn fan_out(&mut self, join: Join, args: &[Bytes]) {
@@ -526,19 +458,18 @@ impl Conn {
                     .await,
             );
         }
-        self.emit(Out::Merge(Merge::Join(join), receivers, self.meta(Class::Fanout)))
-            .await;
+        self.emit(Pending::merge(Merge::Join(join), receivers), Class::Fanout);
     }
 
     /// SCAN: the cursor is `shard cursor * shards + shard index`.
     async fn scan(&mut self, mut args: Vec<Bytes>) {
         if args.len() < 2 {
-            return self.reply(arity_error(&args[0]), Class::Fanout).await;
+            return self.reply(arity_error(&args[0]), Class::Fanout);
         }
         let routes = self.db.routes();
         let shards = routes.shards.len() as u64;
         let Some(cursor) = std::str::from_utf8(&args[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
-            return self.reply(error(b"ERR invalid cursor"), Class::Fanout).await;
+            return self.reply(error(b"ERR invalid cursor"), Class::Fanout);
         };
         let shard = cursor % shards;
         args[1] = Bytes::from((cursor / shards).to_string());
@@ -547,12 +478,7 @@ impl Conn {
             .link_for(&args[0], shard as usize, self.protocol(), self.id)
             .send(request_bytes(&args), 0, false)
             .await;
-        self.emit(Out::Merge(
-            Merge::Scan { shard, shards },
-            vec![rx],
-            self.meta(Class::Fanout),
-        ))
-        .await;
+        self.emit(Pending::merge(Merge::Scan { shard, shards }, vec![rx]), Class::Fanout);
     }
 
     /// PING, ECHO, AUTH, HELLO, QUIT, RESET, SELECT, CLIENT, READONLY.
@@ -591,7 +517,7 @@ impl Conn {
             "readonly" | "readwrite" if args.len() == 1 => ok(),
             _ => arity_error(&args[0]),
         };
-        self.reply(reply, Class::Local).await;
+        self.reply(reply, Class::Local);
     }
 
     fn reset(&mut self) {
@@ -612,7 +538,7 @@ impl Conn {
             self.watch = None;
         }
         self.resp3 = resp3;
-        self.push_resp3.store(resp3, Ordering::Relaxed);
+        self.replies.push_resp3 = resp3;
     }
 
     async fn auth(&mut self, args: &[Bytes]) -> Frame {
@@ -752,7 +678,7 @@ impl Conn {
             if let Some(tx) = &mut self.tx {
                 tx.aborted = true;
             }
-            return self.reply(error_owned(text), Class::Transaction).await;
+            return self.reply(error_owned(text), Class::Transaction);
         }
         let keys: Result<Vec<&Bytes>, RouteError> = match route {
             Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams => routing::keys(route, &args),
@@ -773,7 +699,7 @@ impl Conn {
                 if let Some(tx) = &mut self.tx {
                     tx.aborted = true;
                 }
-                return self.reply(error_owned(text), Class::Transaction).await;
+                return self.reply(error_owned(text), Class::Transaction);
             }
         };
         let tx = self.tx.as_mut().expect("queue is called inside MULTI");
@@ -796,7 +722,7 @@ impl Conn {
                 route_error(e, &args[0])
             }
         };
-        self.reply(reply, Class::Transaction).await;
+        self.reply(reply, Class::Transaction);
     }
 
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH.
@@ -806,7 +732,7 @@ impl Conn {
         match name.as_str() {
             "multi" if args.len() == 1 => {
                 if self.tx.is_some() {
-                    return self.reply(error(b"ERR MULTI calls can not be nested"), class).await;
+                    return self.reply(error(b"ERR MULTI calls can not be nested"), class);
                 }
                 let mut queued = BytesMut::new();
                 encode_request(std::iter::once(&b"MULTI"[..]), &mut queued);
@@ -816,11 +742,11 @@ impl Conn {
                     count: 0,
                     aborted: false,
                 });
-                self.reply(ok(), class).await
+                self.reply(ok(), class)
             }
             "exec" if args.len() == 1 => {
                 let Some(mut tx) = self.tx.take() else {
-                    return self.reply(error(b"ERR EXEC without MULTI"), class).await;
+                    return self.reply(error(b"ERR EXEC without MULTI"), class);
                 };
                 let watch = self.watch.take();
                 if tx.aborted {
@@ -832,7 +758,7 @@ impl Conn {
                         );
                     }
                     let text = b"EXECABORT Transaction discarded because of previous errors.";
-                    return self.reply(error(text), class).await;
+                    return self.reply(error(text), class);
                 }
                 encode_request(std::iter::once(&b"EXEC"[..]), &mut tx.queued);
                 let skip = tx.count + 1;
@@ -853,11 +779,11 @@ impl Conn {
                             .await
                     }
                 };
-                self.emit(Out::Wait(rx, self.meta(class))).await
+                self.emit(Pending::Wait(rx), class)
             }
             "discard" if args.len() == 1 => {
                 if self.tx.take().is_none() {
-                    return self.reply(error(b"ERR DISCARD without MULTI"), class).await;
+                    return self.reply(error(b"ERR DISCARD without MULTI"), class);
                 }
                 if let Some(w) = self.watch.take() {
                     drop(
@@ -866,21 +792,21 @@ impl Conn {
                             .await,
                     );
                 }
-                self.reply(ok(), class).await
+                self.reply(ok(), class)
             }
             "unwatch" if args.len() == 1 => {
                 if let Some(w) = self.watch.take() {
                     drop(w.link.send(request_bytes(&args), 0, false).await);
                 }
-                self.reply(ok(), class).await
+                self.reply(ok(), class)
             }
             "watch" if args.len() >= 2 => {
                 if self.tx.is_some() {
-                    return self.reply(error(b"ERR WATCH inside MULTI is not allowed"), class).await;
+                    return self.reply(error(b"ERR WATCH inside MULTI is not allowed"), class);
                 }
                 let slot = match routing::one_slot(&args[1..]) {
                     Ok(Some(slot)) if self.watch.as_ref().is_none_or(|w| w.slot == slot) => slot,
-                    _ => return self.reply(error(CROSSSLOT), class).await,
+                    _ => return self.reply(error(CROSSSLOT), class),
                 };
                 let routes = self.db.routes();
                 let shard = routes.shard_of(slot);
@@ -896,9 +822,9 @@ impl Conn {
                 let link = watch.link.clone();
                 self.switch_to(true).await;
                 let rx = link.send(request_bytes(&args), 0, false).await;
-                self.emit(Out::Wait(rx, self.meta(class))).await
+                self.emit(Pending::Wait(rx), class)
             }
-            _ => self.reply(arity_error(&args[0]), class).await,
+            _ => self.reply(arity_error(&args[0]), class),
         }
     }
 
@@ -909,19 +835,17 @@ impl Conn {
         let sharded = name == "ssubscribe" || name == "sunsubscribe";
         let unsubscribe = name.contains("unsubscribe");
         if args.len() < 2 && !unsubscribe {
-            return self.reply(arity_error(&args[0]), Class::Pubsub).await;
+            return self.reply(arity_error(&args[0]), Class::Pubsub);
         }
         if self.tx.is_some() {
-            return self
-                .reply(error(b"ERR Command not allowed inside a transaction"), Class::Pubsub)
-                .await;
+            return self.reply(error(b"ERR Command not allowed inside a transaction"), Class::Pubsub);
         }
         let routes = self.db.routes();
         let shard = if sharded {
             match routing::one_slot(&args[1..]) {
                 Ok(Some(slot)) => Some(routes.shard_of(slot)),
                 Ok(None) => None,
-                Err(_) => return self.reply(error(CROSSSLOT), Class::Pubsub).await,
+                Err(_) => return self.reply(error(CROSSSLOT), Class::Pubsub),
             }
         } else {
             Some(0)
@@ -965,10 +889,10 @@ impl Conn {
         });
         if subscriber.commands.send(bytes).is_err() {
             self.subscribers.remove(&shard);
-            return self.reply(error(CONNECTION_LOST), Class::Pubsub).await;
+            return self.reply(error(CONNECTION_LOST), Class::Pubsub);
         }
         // Later replies wait until this request's replies are written.
-        self.emit(Out::Pushes(shard)).await;
+        self.replies.owe(Out::Pushes(shard));
     }
 }
 
@@ -1054,223 +978,4 @@ async fn subscribe_on(
             }
         }
     }
-}
-
-/// Resolves a queued reply without waiting, or hands it back.
-fn try_ready(out: Out) -> Result<(Frame, Meta), Out> {
-    match out {
-        Out::Ready(f, m) => Ok((f, m)),
-        Out::Wait(mut rx, m) => match rx.try_recv() {
-            Ok(f) => Ok((f, m)),
-            Err(oneshot::error::TryRecvError::Closed) => Ok((error(CONNECTION_LOST), m)),
-            Err(oneshot::error::TryRecvError::Empty) => Err(Out::Wait(rx, m)),
-        },
-        other => Err(other),
-    }
-}
-
-async fn resolve(out: Out) -> Option<(Frame, Meta)> {
-    match out {
-        Out::Ready(f, m) => Some((f, m)),
-        Out::Wait(rx, m) => Some((rx.await.unwrap_or_else(|_| error(CONNECTION_LOST)), m)),
-        Out::Merge(merge, parts, m) => {
-            let mut frames = Vec::with_capacity(parts.len());
-            for rx in parts {
-                frames.push(rx.await.unwrap_or_else(|_| error(CONNECTION_LOST)));
-            }
-            Some((merged(merge, frames), m))
-        }
-        Out::Barrier(done) => {
-            let _ = done.send(());
-            None
-        }
-        Out::Pushes(_) | Out::Close => None,
-    }
-}
-
-/// Joins the shards' replies of a split or fanned-out command.
-fn merged(merge: Merge, frames: Vec<Frame>) -> Frame {
-    if let Some(e) = frames
-        .iter()
-        .find(|f| matches!(f, Frame::Error(_) | Frame::BlobError(_)))
-    {
-        return e.clone();
-    }
-    match merge {
-        Merge::Mget(order) => {
-            let mut parts: Vec<Vec<Frame>> = frames
-                .into_iter()
-                .map(|f| match f {
-                    Frame::Array(items) => items,
-                    _ => Vec::new(),
-                })
-                .collect();
-            let mut out = Vec::with_capacity(order.len());
-            for (part, index) in order {
-                let item = parts
-                    .get_mut(part)
-                    .and_then(|p| p.get_mut(index))
-                    .map(|f| std::mem::replace(f, Frame::Null));
-                out.push(item.unwrap_or(Frame::Null));
-            }
-            Frame::Array(out)
-        }
-        Merge::Ok | Merge::Join(Join::AllOk) => ok(),
-        Merge::Sum | Merge::Join(Join::Sum) => Frame::Integer(
-            frames
-                .iter()
-                .map(|f| if let Frame::Integer(n) = f { *n } else { 0 })
-                .sum(),
-        ),
-        Merge::Join(Join::Concat) => Frame::Array(
-            frames
-                .into_iter()
-                .flat_map(|f| match f {
-                    Frame::Array(items) | Frame::Set(items) => items,
-                    _ => Vec::new(),
-                })
-                .collect(),
-        ),
-        Merge::Join(Join::First) => frames.into_iter().next().unwrap_or(Frame::Null),
-        Merge::Join(Join::AnyNonNull) => {
-            let mut keys: Vec<Frame> = frames.into_iter().filter(|f| !matches!(f, Frame::Null)).collect();
-            if keys.is_empty() {
-                Frame::Null
-            } else {
-                let i = rand::random_range(0..keys.len());
-                keys.swap_remove(i)
-            }
-        }
-        Merge::Join(Join::Info) => crate::info::merge(frames),
-        Merge::Scan { shard, shards } => match frames.into_iter().next() {
-            Some(Frame::Array(mut items)) if items.len() == 2 => {
-                let next = match &items[0] {
-                    Frame::Bulk(c) => std::str::from_utf8(c).ok().and_then(|c| c.parse::<u64>().ok()),
-                    _ => None,
-                };
-                let cursor = match next {
-                    Some(0) if shard + 1 < shards => Some(shard + 1),
-                    Some(0) => Some(0),
-                    Some(c) => c.checked_mul(shards).and_then(|c| c.checked_add(shard)),
-                    None => None,
-                };
-                match cursor {
-                    Some(c) => {
-                        items[0] = Frame::Bulk(Bytes::from(c.to_string()));
-                        Frame::Array(items)
-                    }
-                    None => error(b"ERR shard returned a cursor the proxy cannot encode"),
-                }
-            }
-            _ => error(b"ERR unexpected SCAN reply from shard"),
-        },
-    }
-}
-
-/// Writes replies in order, batching those already available, and
-/// subscriber pushes as they come.
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut writer: W,
-    mut rx: mpsc::Receiver<Out>,
-    mut push: mpsc::Receiver<Push>,
-    push_resp3: Arc<AtomicBool>,
-    blocked: Arc<AtomicUsize>,
-    metrics: Arc<DbMetrics>,
-) {
-    let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut next: Option<Out> = None;
-    // Push::Done received before the Out::Pushes it ends, per shard.
-    let mut early_done: HashMap<usize, usize> = HashMap::new();
-    loop {
-        let item = match next.take() {
-            Some(item) => item,
-            None => {
-                tokio::select! {
-                    biased;
-                    item = rx.recv() => match item {
-                        Some(item) => item,
-                        None => return,
-                    },
-                    pushed = push.recv() => {
-                        if let Some(pushed) = pushed {
-                            match pushed {
-                                Push::Frame(frame) => frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed)),
-                                // Replies that came before their Out::Pushes.
-                                Push::Done(shard) => *early_done.entry(shard).or_default() += 1,
-                            }
-                            if !flush(&mut writer, &mut buf, &metrics).await {
-                                return;
-                            }
-                        }
-                        continue;
-                    }
-                }
-            }
-        };
-        let item = match try_ready(item) {
-            Ok(ready) => Ok(ready),
-            Err(pending) => {
-                // Write what is ready before waiting on a shard.
-                if !flush(&mut writer, &mut buf, &metrics).await {
-                    return;
-                }
-                if matches!(pending, Out::Close) {
-                    return;
-                }
-                Err(pending)
-            }
-        };
-        let resolved = match item {
-            Ok(ready) => Some(ready),
-            Err(Out::Pushes(shard)) => {
-                match early_done.get_mut(&shard) {
-                    Some(n) if *n > 0 => *n -= 1,
-                    _ => loop {
-                        match push.recv().await {
-                            Some(Push::Frame(frame)) => frame.encode_as(&mut buf, push_resp3.load(Ordering::Relaxed)),
-                            Some(Push::Done(s)) if s == shard => break,
-                            Some(Push::Done(other)) => *early_done.entry(other).or_default() += 1,
-                            None => break,
-                        }
-                    },
-                }
-                None
-            }
-            Err(pending) => resolve(pending).await,
-        };
-        if let Some((frame, meta)) = resolved {
-            if meta.class == Class::Blocking {
-                blocked.fetch_sub(1, Ordering::Relaxed);
-            }
-            record(&metrics, &frame, meta);
-            frame.encode_as(&mut buf, meta.resp3);
-        }
-        match rx.try_recv() {
-            Ok(item) => next = Some(item),
-            Err(_) => {
-                if !flush(&mut writer, &mut buf, &metrics).await {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-fn record(metrics: &DbMetrics, frame: &Frame, meta: Meta) {
-    let class = metrics.class(meta.class);
-    class.requests.inc();
-    if matches!(frame, Frame::Error(_) | Frame::BlobError(_)) {
-        class.errors.inc();
-    }
-    class.latency.observe(meta.start.elapsed().as_secs_f64());
-}
-
-async fn flush<W: AsyncWrite + Unpin>(writer: &mut W, buf: &mut BytesMut, metrics: &DbMetrics) -> bool {
-    if buf.is_empty() {
-        return true;
-    }
-    metrics.bytes_out.inc_by(buf.len() as u64);
-    let ok = writer.write_all(buf).await.is_ok() && writer.flush().await.is_ok();
-    buf.clear();
-    ok
 }

@@ -8,6 +8,7 @@
 //! - [`routing`]: the per-command routing table and key extraction.
 //! - [`server`]: databases served, listeners, routes and their links.
 //! - [`client`]: one client connection (decode, route, reply in order).
+//! - `replies`: a client's stream and the replies owed on it, written in order.
 //! - [`backend`]: shared pipelined connections to shards.
 //! - [`info`]: INFO merged over shards.
 //! - [`tls`]: rustls server configuration.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod info;
 pub mod manager;
 pub mod metrics;
+mod replies;
 pub mod routing;
 pub mod server;
 pub mod tls;

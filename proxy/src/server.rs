@@ -545,15 +545,9 @@ async fn accept_loop(listener: TcpListener, db: Arc<Db>) {
             db.clients.fetch_add(1, Ordering::Relaxed);
             db.metrics.client_connections.inc();
             match tls {
-                None => {
-                    let (r, w) = socket.into_split();
-                    client::run(db.clone(), peer, r, w).await;
-                }
+                None => client::run(db.clone(), peer, Box::new(socket)).await,
                 Some(acceptor) => match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await {
-                    Ok(Ok(stream)) => {
-                        let (r, w) = tokio::io::split(stream);
-                        client::run(db.clone(), peer, r, w).await;
-                    }
+                    Ok(Ok(stream)) => client::run(db.clone(), peer, Box::new(stream)).await,
                     Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                 },
