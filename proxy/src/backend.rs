@@ -17,6 +17,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -78,6 +79,9 @@ pub struct Job {
 #[derive(Debug, Clone)]
 pub struct Link {
     jobs: mpsc::Sender<Job>,
+    /// False while the link cannot reach its shard (true until a first
+    /// attempt fails).
+    up: Arc<AtomicBool>,
 }
 
 impl Link {
@@ -85,8 +89,14 @@ impl Link {
     /// `protocol` (2, or 3 after `HELLO 3`).
     pub fn spawn(addr: watch::Receiver<Target>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
         let (tx, rx) = mpsc::channel(LINK_QUEUE);
-        tokio::spawn(run(addr, protocol, rx, metrics));
-        Link { jobs: tx }
+        let up = Arc::new(AtomicBool::new(true));
+        tokio::spawn(run(addr, protocol, rx, up.clone(), metrics));
+        Link { jobs: tx, up }
+    }
+
+    /// Whether the link is connected to its shard, or has not tried yet.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
     }
 
     /// Queues `bytes` (holding `skip + 1` requests) and returns where the
@@ -156,7 +166,13 @@ struct Waiting {
     since: Instant,
 }
 
-async fn run(mut addr: watch::Receiver<Target>, protocol: u8, mut jobs: mpsc::Receiver<Job>, metrics: Arc<DbMetrics>) {
+async fn run(
+    mut addr: watch::Receiver<Target>,
+    protocol: u8,
+    mut jobs: mpsc::Receiver<Job>,
+    up: Arc<AtomicBool>,
+    metrics: Arc<DbMetrics>,
+) {
     let mut waiting: VecDeque<Waiting> = VecDeque::new();
     // False once the topology side dropped the address: keep the last one.
     let mut watching = true;
@@ -167,6 +183,7 @@ async fn run(mut addr: watch::Receiver<Target>, protocol: u8, mut jobs: mpsc::Re
         let (stream, rbuf) = match connect(&target, protocol).await {
             Ok(c) => c,
             Err(e) => {
+                up.store(false, Ordering::Relaxed);
                 tracing::warn!(shard = %target.addr, "cannot connect to shard: {e}");
                 let retry = tokio::time::sleep(Duration::from_millis(100));
                 tokio::pin!(retry);
@@ -190,6 +207,7 @@ async fn run(mut addr: watch::Receiver<Target>, protocol: u8, mut jobs: mpsc::Re
             }
         };
         tracing::debug!(shard = %target.addr, protocol, "connected to shard");
+        up.store(true, Ordering::Relaxed);
         metrics.backend_connections.inc();
         let end = serve(
             stream,
@@ -205,7 +223,10 @@ async fn run(mut addr: watch::Receiver<Target>, protocol: u8, mut jobs: mpsc::Re
         match end {
             End::Closed => return,
             End::Moved => tracing::info!(from = %target.addr, "shard master or password changed, reconnecting"),
-            End::Failed(e) => tracing::warn!(shard = %target.addr, "shard connection failed: {e}"),
+            End::Failed(e) => {
+                up.store(false, Ordering::Relaxed);
+                tracing::warn!(shard = %target.addr, "shard connection failed: {e}")
+            }
         }
     }
 }

@@ -38,16 +38,25 @@ pub struct ClientLimits {
 
 /// One shard's route: its master address and password (followed by its
 /// links) and the shared links, opened on first use; with `read_policy =
-/// "replica"` and a replica known, the replica reads go to and its links.
+/// "replica"`, its replicas and theirs, over which reads are spread.
 #[derive(Debug)]
 pub struct ShardRoute {
     target: watch::Sender<Target>,
     links: [OnceLock<Vec<Link>>; 2],
-    /// Where reads go: the first replica, or the master when none is known
-    /// or the policy is `master` (then reads use the master's links).
-    reads: watch::Sender<Target>,
+    /// Where reads go under `read_policy = "replica"`, in turn; reads go to
+    /// the master while none is connected, or the policy is `master` (then
+    /// `reads_on_replica` is false).
+    replicas: Vec<ReplicaRoute>,
     reads_on_replica: AtomicBool,
-    read_links: [OnceLock<Vec<Link>>; 2],
+    /// The replica whose turn it is to take a read (modulo their number).
+    next_read: AtomicUsize,
+}
+
+/// A replica of a shard: its address and password, and its shared links.
+#[derive(Debug)]
+struct ReplicaRoute {
+    target: watch::Sender<Target>,
+    links: [OnceLock<Vec<Link>>; 2],
 }
 
 impl ShardRoute {
@@ -69,28 +78,44 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// Routes of `db`; under `read_policy = "replica"` the replicas' RESP2
+    /// links are opened at once, so reads find out which replicas are up.
     fn new(db: &Database, links_per_shard: usize, metrics: Arc<DbMetrics>) -> Routes {
         let slot_shard = (0..resp::SLOTS).map(|slot| db.shard_of(slot) as u16).collect();
         let shards = db
             .shards
             .iter()
-            .map(|s| {
-                let (reads, on_replica) = read_target_of(db, s);
-                ShardRoute {
-                    target: watch::Sender::new(target_of(db, s)),
-                    links: Default::default(),
-                    reads: watch::Sender::new(reads),
-                    reads_on_replica: AtomicBool::new(on_replica),
-                    read_links: Default::default(),
-                }
+            .map(|s| ShardRoute {
+                target: watch::Sender::new(target_of(db, s)),
+                links: Default::default(),
+                replicas: s
+                    .replicas
+                    .iter()
+                    .map(|addr| ReplicaRoute {
+                        target: watch::Sender::new(target_at(db, addr)),
+                        links: Default::default(),
+                    })
+                    .collect(),
+                reads_on_replica: AtomicBool::new(reads_on_replica(db, s)),
+                next_read: AtomicUsize::new(0),
             })
             .collect();
-        Routes {
+        let routes = Routes {
             shards,
             slot_shard,
             links_per_shard,
             metrics,
+        };
+        for route in routes
+            .shards
+            .iter()
+            .filter(|r| r.reads_on_replica.load(Ordering::Relaxed))
+        {
+            for replica in &route.replicas {
+                routes.pooled(&replica.links, &replica.target, 2, 0);
+            }
         }
+        routes
     }
 
     /// Index of the shard owning `slot`.
@@ -105,16 +130,23 @@ impl Routes {
         self.pooled(&route.links, &route.target, protocol, client_id)
     }
 
-    /// The shared link for command `name` to `shard`: a replica's for a
-    /// read when the database reads from replicas and the shard has one,
-    /// else the master's ([`link`](Self::link)).
+    /// The shared link for command `name` to `shard`: for a read when the
+    /// database reads from replicas, a connected replica's, taking the
+    /// replicas in turn; else the master's ([`link`](Self::link)).
     pub fn link_for(&self, name: &[u8], shard: usize, protocol: u8, client_id: u64) -> &Link {
         let route = &self.shards[shard];
         if route.reads_on_replica.load(Ordering::Relaxed) && crate::routing::is_read(name) {
-            self.pooled(&route.read_links, &route.reads, protocol, client_id)
-        } else {
-            self.link(shard, protocol, client_id)
+            let count = route.replicas.len();
+            let first = route.next_read.fetch_add(1, Ordering::Relaxed);
+            for i in 0..count {
+                let replica = &route.replicas[(first + i) % count];
+                let link = self.pooled(&replica.links, &replica.target, protocol, client_id);
+                if link.is_up() {
+                    return link;
+                }
+            }
         }
+        self.link(shard, protocol, client_id)
     }
 
     fn pooled<'a>(
@@ -143,31 +175,32 @@ impl Routes {
     }
 
     fn same_layout(&self, db: &Database) -> bool {
-        self.shards.len() == db.shards.len() && (0..resp::SLOTS).all(|slot| self.shard_of(slot) == db.shard_of(slot))
+        self.shards.len() == db.shards.len()
+            && self
+                .shards
+                .iter()
+                .zip(&db.shards)
+                .all(|(r, s)| r.replicas.len() == s.replicas.len())
+            && (0..resp::SLOTS).all(|slot| self.shard_of(slot) == db.shard_of(slot))
     }
 }
 
 /// Where a shard's traffic goes: its master, with the shards' password.
 fn target_of(db: &Database, shard: &crate::config::Shard) -> Target {
+    target_at(db, &shard.master)
+}
+
+/// The shard node at `addr` of `db`, with the shards' password.
+fn target_at(db: &Database, addr: &str) -> Target {
     Target {
-        addr: shard.master.clone(),
+        addr: addr.to_string(),
         password: db.shard_password.clone(),
     }
 }
 
-/// Where a shard's reads go, and whether that is a replica: the first
-/// replica under `read_policy = "replica"`, else the master.
-fn read_target_of(db: &Database, shard: &crate::config::Shard) -> (Target, bool) {
-    match shard.replicas.first() {
-        Some(replica) if db.read_policy == ReadPolicy::Replica => (
-            Target {
-                addr: replica.clone(),
-                password: db.shard_password.clone(),
-            },
-            true,
-        ),
-        _ => (target_of(db, shard), false),
-    }
+/// Whether `shard`'s reads go to its replicas.
+fn reads_on_replica(db: &Database, shard: &crate::config::Shard) -> bool {
+    db.read_policy == ReadPolicy::Replica && !shard.replicas.is_empty()
 }
 
 /// How a client proves itself: nothing, a password, or an argon2 hash.
@@ -442,15 +475,19 @@ impl Proxy {
         let routes = served.routes();
         if routes.same_layout(db) {
             for (route, shard) in routes.shards.iter().zip(&db.shards) {
-                let (reads, on_replica) = read_target_of(db, shard);
-                for (sender, wanted) in [(&route.target, target_of(db, shard)), (&route.reads, reads)] {
+                let replicas = route.replicas.iter().zip(&shard.replicas);
+                let targets = std::iter::once((&route.target, target_of(db, shard)))
+                    .chain(replicas.map(|(r, addr)| (&r.target, target_at(db, addr))));
+                for (sender, wanted) in targets {
                     sender.send_if_modified(|target| {
                         let changed = *target != wanted;
                         *target = wanted;
                         changed
                     });
                 }
-                route.reads_on_replica.store(on_replica, Ordering::Relaxed);
+                route
+                    .reads_on_replica
+                    .store(reads_on_replica(db, shard), Ordering::Relaxed);
             }
         } else {
             *served.routes.write().expect("routes lock") =

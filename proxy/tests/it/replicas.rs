@@ -51,3 +51,35 @@ fn reads_go_to_the_replica_and_writes_to_the_master() {
     assert_eq!(Conn::connect(on_master).cmd(&["GET", "k"]), bulk("v3!"));
     assert_eq!(Conn::connect(no_replica).cmd(&["GET", "k"]), bulk("v3!"));
 }
+
+#[test]
+fn reads_take_the_replicas_in_turn_and_fall_back_to_the_master() {
+    let master = node();
+    let (first, second) = (node(), node());
+    // Each node holds its own value of k: the value read tells who answered.
+    for (node, value) in [(&master, "m"), (&first, "r1"), (&second, "r2")] {
+        assert_eq!(node.conn().cmd(&["SET", "k", value]), simple("OK"));
+    }
+    let port = free_port();
+    let config = format!(
+        "bind = \"127.0.0.1\"\n{}",
+        database("spread", port, "replica", master.port, &[first.port, second.port])
+    );
+    let proxy = proxy(&config, port, free_port(), &[]);
+    let mut c = proxy.conn();
+    let mut reads = |n: usize| -> Vec<Frame> { (0..n).map(|_| c.cmd(&["GET", "k"])).collect() };
+    // In turn: any two reads in a row come from the two replicas.
+    let turns = reads(10);
+    for pair in turns.chunks(2) {
+        assert!(pair.contains(&bulk("r1")) && pair.contains(&bulk("r2")), "{turns:?}");
+    }
+    // One replica down: the other takes every read.
+    drop(first);
+    eventually("reads from the second replica only", || {
+        reads(6).iter().all(|f| *f == bulk("r2"))
+    });
+    // No replica up: the master answers.
+    drop(second);
+    eventually("reads from the master", || reads(6).iter().all(|f| *f == bulk("m")));
+    assert_eq!(reads(4), vec![bulk("m"); 4]);
+}
