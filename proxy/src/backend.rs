@@ -376,6 +376,10 @@ async fn serve(
                     continue;
                 };
                 push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
+                // Let the clients whose requests are being read queue theirs
+                // too (one turn of the scheduler), so a busy link writes many
+                // requests per system call; an idle one loses no time.
+                tokio::task::yield_now().await;
                 while wbuf.len() < WRITE_BATCH {
                     let Ok(job) = jobs.try_recv() else { break };
                     push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
