@@ -377,8 +377,8 @@ async fn serve(
                 };
                 push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
                 // Let the clients whose requests are being read queue theirs
-                // too (one turn of the scheduler), so a busy link writes many
-                // requests per system call; an idle one loses no time.
+                // too (one turn of the scheduler, paid by every request), so
+                // a busy link writes many requests per system call.
                 tokio::task::yield_now().await;
                 while wbuf.len() < WRITE_BATCH {
                     let Ok(job) = jobs.try_recv() else { break };
