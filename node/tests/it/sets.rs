@@ -114,7 +114,9 @@ fn srandmember_with_negative_count_repeats_and_covers() {
         for (enc, members) in shapes() {
             let all = make_set(conn, "s", &members);
             let size = members.len();
-            let n = size * 20;
+            // 50 draws per member on average: redis-server's draw from a
+            // table (`dictGetFairRandomKey`) is only roughly uniform.
+            let n = size * 50;
             let got = bulks(cmd(conn, &[b"SRANDMEMBER", b"s", format!("-{n}").as_bytes()]));
             assert_eq!(got.len(), n);
             let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -122,7 +124,7 @@ fn srandmember_with_negative_count_repeats_and_covers() {
                 assert!(all.contains(&m), "made-up member {m:?} from {enc}");
                 *seen.entry(m).or_default() += 1;
             }
-            // 20 draws per member on average: each shows up, some twice.
+            // Each member shows up, some more than once.
             assert_eq!(seen.len(), size, "not every member drawn from {enc} of {size}");
             assert!(seen.values().any(|&c| c > 1));
             let one = bulks(cmd(conn, &[b"SRANDMEMBER", b"s", b"-1"]));
