@@ -13,6 +13,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v nft >/dev/null || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} (needed by the differential and metrics tests)"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -47,6 +47,14 @@ pub struct Heartbeat {
     pub shards: Vec<ShardStatus>,
 }
 
+/// The manager's answer to a heartbeat: the shards it counts as masters on
+/// the node. An agent lifts a master's fence only once its shard is listed,
+/// so a master the manager replaced stays fenced until it is demoted.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct HeartbeatReply {
+    pub masters: Vec<i64>,
+}
+
 /// The whole desired state of one shard, as PUT to its agent.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ShardSpec {
@@ -110,6 +118,20 @@ pub struct ShardStatus {
     /// interval, in microseconds; absent without traffic.
     #[serde(default)]
     pub avg_latency: Option<f64>,
+    /// Set once this process, a master, was made a replica.
+    #[serde(default)]
+    pub demoted: Option<Demotion>,
+}
+
+/// A master demoted to a replica, as it stood just before: the resync that
+/// follows discards the writes only it had.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct Demotion {
+    pub replid: String,
+    pub offset: i64,
+    /// Replication-stream bytes its new master never got; null when the new
+    /// master does not continue its history.
+    pub discarded_bytes: Option<u64>,
 }
 
 /// Calls agents with the cluster token.

@@ -19,6 +19,7 @@ use axum::extract::State;
 use axum::routing::post;
 
 use crate::actions;
+use crate::agent::ShardStatus;
 use crate::auth::{Caller, Permission};
 use crate::bdbs::ActionStarted;
 use crate::error::{ApiError, ApiResult, Json, Path};
@@ -79,9 +80,11 @@ struct Placed {
     node_uid: i64,
     addr: String,
     password: Option<String>,
+    /// Its node is in maintenance mode (about to be taken down).
+    maintenance: bool,
 }
 
-const SELECT_PLACED: &str = "SELECT s.uid, s.bdb_uid, s.idx, s.role, s.node_uid, n.addr || ':' || s.port AS addr, b.password \
+const SELECT_PLACED: &str = "SELECT s.uid, s.bdb_uid, s.idx, s.role, s.node_uid, n.addr || ':' || s.port AS addr, b.password, n.maintenance \
      FROM shards s JOIN nodes n ON n.uid = s.node_uid JOIN bdbs b ON b.uid = s.bdb_uid";
 
 /// What a failover did.
@@ -154,7 +157,10 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     .bind(master.idx)
     .fetch_all(&state.db)
     .await?;
-    // The running replica with the highest replication offset.
+    // The running replica with the highest replication offset, one off a
+    // node in maintenance on a tie. A planned failover waits for its
+    // replica to catch up, so there staying off such a node comes first.
+    let planned = matches!(trigger, Trigger::Planned(_));
     let best = {
         let live = state.live();
         replicas
@@ -163,7 +169,14 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
                 let s = live.shard(r.node_uid, r.uid)?;
                 (s.status == "running").then_some((s.repl_offset, r))
             })
-            .max_by_key(|(offset, r)| (*offset, -r.uid))
+            .max_by_key(|(offset, r)| {
+                let (first, second) = if planned {
+                    (i64::from(!r.maintenance), *offset)
+                } else {
+                    (*offset, i64::from(!r.maintenance))
+                };
+                (first, second, -r.uid)
+            })
             .map(|(_, r)| r.clone())
     };
     let Some(replica) = best else {
@@ -172,7 +185,7 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
             format!("shard {uid} has no running replica to promote"),
         ));
     };
-    if let Trigger::Planned(_) = trigger {
+    if planned {
         catch_up(&master, &replica).await?;
     }
     let mut tx = state.write_tx().await?;
@@ -219,7 +232,7 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
         "ok",
     )
     .await;
-    if let Trigger::Planned(_) = trigger {
+    if planned {
         // Demote (directly: the agent applies specs asynchronously) before
         // unpausing, so the writes held by the pause are refused by a
         // replica instead of landing on a second master.
@@ -290,7 +303,8 @@ async fn catch_up(master: &Placed, replica: &Placed) -> ApiResult<()> {
 }
 
 /// Moves the replicas of lost node `node_uid` to other nodes (when one has
-/// the memory and a port), with a new topology epoch. Returns how many moved.
+/// the memory and a port), with a new topology epoch. Returns how many
+/// could not move for want of room (the caller retries them later).
 ///
 /// # Errors
 /// A database failure.
@@ -302,7 +316,7 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
     .bind(node_uid)
     .fetch_all(&state.db)
     .await?;
-    let mut moved = 0;
+    let mut stuck = 0;
     for shard in lost {
         let mut tx = state.write_tx().await?;
         let nodes = crate::bdbs::candidates(state, &mut tx, true).await?;
@@ -329,6 +343,7 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
                 "insufficient_resources",
             )
             .await;
+            stuck += 1;
             continue;
         };
         sqlx::query("UPDATE shards SET node_uid = ?, port = ? WHERE uid = ?")
@@ -355,9 +370,43 @@ pub async fn recreate_replicas(state: &AppState, node_uid: i64) -> ApiResult<usi
             "ok",
         )
         .await;
-        moved += 1;
     }
-    Ok(moved)
+    Ok(stuck)
+}
+
+/// Logs (event `old_master_rejoin`) and counts (metrics) the writes that a
+/// replaced master had alone, as its agent measured them when it demoted
+/// it. Once per demotion: the event log is the memory, so a restarted
+/// manager does not count it again.
+pub async fn record_demotion(state: &AppState, status: &ShardStatus) {
+    let Some(d) = &status.demoted else { return };
+    let description = match d.discarded_bytes {
+        Some(0) => return,
+        Some(n) => format!(
+            "the old master had {n} bytes of writes its replacement never got (history {} up to offset {}); discarded as it became a replica",
+            d.replid, d.offset
+        ),
+        None => format!(
+            "the new master does not continue the old master's history ({} up to offset {}); all of it was replaced as it became a replica",
+            d.replid, d.offset
+        ),
+    };
+    let object = format!("shard:{}", status.uid);
+    let known: Result<Option<i64>, _> = sqlx::query_scalar(
+        "SELECT uid FROM events WHERE action = 'old_master_rejoin' AND object = ? AND description = ?",
+    )
+    .bind(&object)
+    .bind(&description)
+    .fetch_optional(&state.db)
+    .await;
+    if !matches!(known, Ok(None)) {
+        return;
+    }
+    tracing::warn!(shard = status.uid, "{description}");
+    state
+        .metrics
+        .record_rejoin(status.bdb_uid, d.discarded_bytes.unwrap_or(0));
+    logs::record_described(state, "system", "old_master_rejoin", &object, "ok", Some(&description)).await;
 }
 
 /// Planned failover of one master shard.

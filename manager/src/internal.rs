@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Heartbeat, NodeInfo, Registered};
+use crate::agent::{Heartbeat, HeartbeatReply, NodeInfo, Registered};
 use crate::auth::ClusterToken;
 use crate::error::{ApiError, ApiResult, Json, Path, Query};
 use crate::logs;
@@ -90,15 +90,16 @@ pub async fn register(
 }
 
 /// Records a node's heartbeat: its figures and the state of its shards.
+/// Answers with the shards the manager counts as masters on the node.
 #[utoipa::path(post, path = "/v1/internal/nodes/{uid}/heartbeat", tag = "internal", request_body = Heartbeat,
     params(("uid" = i64, Path)),
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = HeartbeatReply), (status = 404, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn heartbeat(
     State(state): State<AppState>,
     _: ClusterToken,
     Path(uid): Path<i64>,
     Json(beat): Json<Heartbeat>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<HeartbeatReply>> {
     let known: Option<i64> = sqlx::query_scalar("SELECT uid FROM nodes WHERE uid = ?")
         .bind(uid)
         .fetch_optional(&state.db)
@@ -108,6 +109,9 @@ pub async fn heartbeat(
             "node_not_found",
             format!("node {uid} is not registered; register again"),
         ));
+    }
+    for shard in &beat.shards {
+        crate::failover::record_demotion(&state, shard).await;
     }
     let was_up = {
         let mut live = state.live();
@@ -126,7 +130,11 @@ pub async fn heartbeat(
         tracing::info!(node = uid, "node is up");
     }
     state.reconcile.notify_one();
-    Ok(StatusCode::NO_CONTENT)
+    let masters = sqlx::query_scalar("SELECT uid FROM shards WHERE node_uid = ? AND role = 'master'")
+        .bind(uid)
+        .fetch_all(&state.db)
+        .await?;
+    Ok(Json(HeartbeatReply { masters }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -21,18 +21,33 @@ pub struct Event {
     pub object: String,
     /// `ok`, or the error code the request ended with.
     pub outcome: String,
+    /// What the step found, where the outcome alone does not say it.
+    pub description: Option<String>,
 }
 
 /// Records an event; a failure to record is logged, never fatal.
 pub async fn record(state: &AppState, user: &str, action: &str, object: &str, outcome: &str) {
+    record_described(state, user, action, object, outcome, None).await;
+}
+
+/// Records an event with a description of what the step found.
+pub async fn record_described(
+    state: &AppState,
+    user: &str,
+    action: &str,
+    object: &str,
+    outcome: &str,
+    description: Option<&str>,
+) {
     let result = sqlx::query(
-        "INSERT INTO events (time, user, action, object, outcome) \
-         VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?)",
+        "INSERT INTO events (time, user, action, object, outcome, description) \
+         VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?, ?)",
     )
     .bind(user)
     .bind(action)
     .bind(object)
     .bind(outcome)
+    .bind(description)
     .execute(&state.db)
     .await;
     if let Err(e) = result {
@@ -86,11 +101,12 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<Event>>> {
     caller.require(Permission::ViewLogs)?;
     let limit = q.limit.unwrap_or(100).min(10_000);
-    let events =
-        sqlx::query_as("SELECT uid, time, user, action, object, outcome FROM events ORDER BY uid DESC LIMIT ?")
-            .bind(limit)
-            .fetch_all(&state.db)
-            .await?;
+    let events = sqlx::query_as(
+        "SELECT uid, time, user, action, object, outcome, description FROM events ORDER BY uid DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(&state.db)
+    .await?;
     Ok(Json(events))
 }
 

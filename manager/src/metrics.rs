@@ -36,6 +36,8 @@ pub struct Metrics {
     shard_persistence_ok: GaugeVec,
     failovers: CounterVec,
     last_failover_seconds: GaugeVec,
+    rejoins_discarding: CounterVec,
+    rejoin_discarded_bytes: CounterVec,
 }
 
 impl Metrics {
@@ -47,6 +49,11 @@ impl Metrics {
             let g = GaugeVec::new(Opts::new(name, help), labels)?;
             registry.register(Box::new(g.clone()))?;
             Ok(g)
+        };
+        let counter = |name: &str, help: &str, labels: &[&str]| -> anyhow::Result<CounterVec> {
+            let c = CounterVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(c.clone()))?;
+            Ok(c)
         };
         let bdb = &["bdb", "name"];
         let node = &["node"];
@@ -120,17 +127,21 @@ impl Metrics {
                 "1 if the shard's last RDB save or AOF write succeeded, else 0.",
                 &["shard", "bdb", "node", "kind"],
             )?,
-            failovers: {
-                let c = CounterVec::new(
-                    Opts::new(
-                        "tessera_failovers_total",
-                        "Failovers of master shards, by kind (automatic, planned).",
-                    ),
-                    &["bdb", "kind"],
-                )?;
-                registry.register(Box::new(c.clone()))?;
-                c
-            },
+            failovers: counter(
+                "tessera_failovers_total",
+                "Failovers of master shards, by kind (automatic, planned).",
+                &["bdb", "kind"],
+            )?,
+            rejoins_discarding: counter(
+                "tessera_rejoins_discarding_writes_total",
+                "Old masters that came back, after a failover, with writes their replacement never had (discarded as they rejoined as replicas).",
+                &["bdb"],
+            )?,
+            rejoin_discarded_bytes: counter(
+                "tessera_rejoin_discarded_bytes_total",
+                "Replication-stream bytes of writes that only a replaced master had, discarded as it rejoined as a replica.",
+                &["bdb"],
+            )?,
             last_failover_seconds: gauge(
                 "tessera_last_failover_duration_seconds",
                 "Time of the database's last failover: from failure detected (or request) to the new master promoted and published.",
@@ -147,6 +158,15 @@ impl Metrics {
         self.last_failover_seconds
             .with_label_values(&[bdb.as_str()])
             .set(seconds);
+    }
+
+    /// Counts an old master that rejoined with `bytes` of writes only it had.
+    pub fn record_rejoin(&self, bdb_uid: i64, bytes: u64) {
+        let bdb = bdb_uid.to_string();
+        self.rejoins_discarding.with_label_values(&[bdb.as_str()]).inc();
+        self.rejoin_discarded_bytes
+            .with_label_values(&[bdb.as_str()])
+            .inc_by(bytes as f64);
     }
 
     fn reset(&self) {

@@ -60,10 +60,12 @@ enum Outcome {
     },
 }
 
-/// The loop's memory between passes: specs each agent accepted.
+/// The loop's memory between passes: specs each agent accepted, and the
+/// masters held back (see [`Reconciler::pass`]).
 #[derive(Debug, Default)]
 pub struct Reconciler {
     applied: HashMap<i64, ShardSpec>,
+    held: HashSet<i64>,
 }
 
 impl Reconciler {
@@ -82,15 +84,23 @@ impl Reconciler {
 
     /// One pass: load desired state, call agents, update statuses.
     ///
+    /// A master that its live node no longer has (the node came back
+    /// without it, e.g. with an empty data dir) is not started again while
+    /// a replica of it runs: an empty master would wipe the replica as it
+    /// resyncs. The watchdog promotes the replica instead, and the shard
+    /// comes back as its replica.
+    ///
     /// # Errors
     /// A database failure (the next pass retries).
     pub async fn pass(&mut self, state: &AppState) -> anyhow::Result<()> {
         let desired = load_specs(state).await?;
-        let agents: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT uid, agent_url FROM nodes")
-            .fetch_all(&state.db)
-            .await?
-            .into_iter()
-            .collect();
+        let nodes: HashMap<i64, (String, String)> =
+            sqlx::query_as::<_, (i64, String, String)>("SELECT uid, agent_url, addr FROM nodes")
+                .fetch_all(&state.db)
+                .await?
+                .into_iter()
+                .map(|(uid, url, addr)| (uid, (url, addr)))
+                .collect();
         let bdbs: Vec<BdbState> = sqlx::query_as("SELECT uid, status, memory_size FROM bdbs")
             .fetch_all(&state.db)
             .await?;
@@ -98,28 +108,54 @@ impl Reconciler {
         {
             let live = state.live();
             let wanted: HashSet<(i64, i64)> = desired.iter().map(|(n, s)| (*n, s.uid)).collect();
+            let active: HashSet<i64> = bdbs
+                .iter()
+                .filter(|b| b.status == "active" || b.status == "active-change-pending")
+                .map(|b| b.uid)
+                .collect();
+            let mut held = HashSet::new();
             for (node, spec) in &desired {
-                let Some(url) = agents.get(node) else { continue };
+                let Some((url, addr)) = nodes.get(node) else { continue };
                 if !live.node_up(*node) {
                     continue;
                 }
                 let reported = live.shard(*node, spec.uid);
                 let current = self.applied.get(&spec.uid) == Some(spec)
                     && reported.is_some_and(|r| r.port == spec.port && r.role == spec.role);
-                if !current {
-                    let (client, url, spec, node) = (state.agents.clone(), url.clone(), spec.clone(), *node);
-                    calls.spawn(async move {
-                        let result = Box::new(client.put_shard(&url, &spec).await);
-                        Outcome::Put {
-                            node,
-                            spec: Box::new(spec),
-                            result,
-                        }
-                    });
+                if current {
+                    continue;
                 }
+                let here = format!("{addr}:{}", spec.port);
+                if spec.role == "master" && reported.is_none() && active.contains(&spec.bdb_uid) {
+                    let replica_runs = desired.iter().any(|(n, r)| {
+                        r.master.as_deref() == Some(here.as_str())
+                            && live.shard(*n, r.uid).is_some_and(|s| s.status == "running")
+                    });
+                    if replica_runs {
+                        if !self.held.contains(&spec.uid) {
+                            tracing::warn!(
+                                shard = spec.uid,
+                                node,
+                                "the node came back without this master: its replica is promoted instead of resyncing from an empty master"
+                            );
+                        }
+                        held.insert(spec.uid);
+                        continue;
+                    }
+                }
+                let (client, url, spec, node) = (state.agents.clone(), url.clone(), spec.clone(), *node);
+                calls.spawn(async move {
+                    let result = Box::new(client.put_shard(&url, &spec).await);
+                    Outcome::Put {
+                        node,
+                        spec: Box::new(spec),
+                        result,
+                    }
+                });
             }
+            self.held = held;
             for (node, seen) in live.nodes.iter().filter(|(_, n)| n.is_up()) {
-                let Some(url) = agents.get(node) else { continue };
+                let Some((url, _)) = nodes.get(node) else { continue };
                 for shard in seen.shards.iter().filter(|s| !wanted.contains(&(*node, s.uid))) {
                     let (client, url, uid, node) = (state.agents.clone(), url.clone(), shard.uid, *node);
                     calls.spawn(async move {

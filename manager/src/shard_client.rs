@@ -2,6 +2,7 @@
 //! `PUT /v1/bdbs/{uid}/flush`, and the watchdog's and failover's PING,
 //! INFO replication and CLIENT PAUSE/UNPAUSE. One short connection per call.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,6 +10,15 @@ use bytes::BytesMut;
 use resp::{Frame, FrameDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// A shard answered a command with an error reply.
+#[derive(Debug, thiserror::Error)]
+#[error("{command} answered {reply}")]
+pub struct Refused {
+    pub command: String,
+    /// The error line without its `-`, e.g. `LOADING Redis is loading…`.
+    pub reply: String,
+}
 
 /// Runs `commands` on the shard at `addr` (after `AUTH password` if any)
 /// within `timeout`, and returns their replies.
@@ -47,8 +57,11 @@ pub async fn call(
                 .map_err(|e| anyhow::anyhow!("bad reply: {e}"))?
             {
                 Some(Frame::Error(e)) => {
-                    let cmd = all[replies.len()].first().copied().unwrap_or_default();
-                    anyhow::bail!("{cmd} answered {}", String::from_utf8_lossy(&e));
+                    return Err(Refused {
+                        command: all[replies.len()].first().copied().unwrap_or_default().to_owned(),
+                        reply: String::from_utf8_lossy(&e).into_owned(),
+                    }
+                    .into());
                 }
                 Some(frame) => replies.push(frame),
                 None => {
@@ -77,18 +90,46 @@ pub async fn flushall(addr: &str, password: Option<&str>) -> anyhow::Result<()> 
         .map(drop)
 }
 
-/// The shard's `master_repl_offset` (INFO replication).
+/// Whether the shard at `addr` is alive: it answers PING within `timeout`,
+/// or answers `-LOADING` (it is loading its data set, which is not a failure).
+pub async fn alive(addr: &str, password: Option<&str>, timeout: Duration) -> bool {
+    match call(addr, password, &[&["PING"]], timeout).await {
+        Ok(_) => true,
+        Err(e) => e
+            .downcast_ref::<Refused>()
+            .is_some_and(|r| r.reply.starts_with("LOADING")),
+    }
+}
+
+/// The fields of the shard's `INFO replication`.
 ///
 /// # Errors
-/// As [`call`], or an INFO reply without the field.
-pub async fn repl_offset(addr: &str, password: Option<&str>, timeout: Duration) -> anyhow::Result<i64> {
+/// As [`call`].
+pub async fn replication(
+    addr: &str,
+    password: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<HashMap<String, String>> {
     let replies = call(addr, password, &[&["INFO", "replication"]], timeout).await?;
     let text = match replies.first() {
         Some(Frame::Bulk(text) | Frame::Verbatim { text, .. }) => String::from_utf8_lossy(text).into_owned(),
         other => anyhow::bail!("INFO answered {other:?}"),
     };
-    text.lines()
-        .find_map(|l| l.trim_end().strip_prefix("master_repl_offset:"))
+    Ok(text
+        .lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+/// The shard's `master_repl_offset` (INFO replication).
+///
+/// # Errors
+/// As [`call`], or an INFO reply without the field.
+pub async fn repl_offset(addr: &str, password: Option<&str>, timeout: Duration) -> anyhow::Result<i64> {
+    replication(addr, password, timeout)
+        .await?
+        .get("master_repl_offset")
         .and_then(|v| v.parse().ok())
         .context("INFO replication has no master_repl_offset")
 }

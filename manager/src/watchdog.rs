@@ -2,9 +2,10 @@
 //! shard of a replicated database over RESP and reads the agents' last
 //! reports. A master is failed once, for `failover_timeout_ms` (from
 //! `/v1/cluster`) without a break, its PING failed or timed out (a crashed,
-//! paused or hung process) or its agent reported the process not running;
+//! paused or hung process; `-LOADING` is alive) or its agent reported the process not running;
 //! then [`crate::failover`] promotes its replica. A node without heartbeats
-//! for `node_lost_timeout_ms` has its replicas re-created elsewhere.
+//! for `node_lost_timeout_ms` has its replicas re-created elsewhere, retried
+//! every [`RETRY_MOVES_EVERY`] for those that found no room.
 //!
 //! A node whose agent stops heartbeating but whose shards answer PING
 //! causes no failover (an agent restart is not a data-plane failure). The
@@ -19,6 +20,8 @@ use tokio::task::JoinSet;
 use crate::failover::{self, Trigger};
 use crate::state::AppState;
 
+/// How long a lost node's replicas that found no room wait before another try.
+const RETRY_MOVES_EVERY: Duration = Duration::from_secs(10);
 /// How often masters are probed.
 pub const PROBE_EVERY: Duration = Duration::from_millis(200);
 /// The longest one PING may take before it counts as failed.
@@ -38,8 +41,10 @@ pub struct Watchdog {
     started: Instant,
     /// Master shard uid → when it was first seen failed without a break since.
     failing: HashMap<i64, Instant>,
-    /// Nodes whose replicas were already moved (until they come back).
+    /// Lost nodes whose replicas were all moved (until they come back).
     moved: HashSet<i64>,
+    /// Lost nodes with replicas that found no room, and when to try again.
+    stuck: HashMap<i64, Instant>,
 }
 
 impl Default for Watchdog {
@@ -48,6 +53,7 @@ impl Default for Watchdog {
             started: Instant::now(),
             failing: HashMap::new(),
             moved: HashSet::new(),
+            stuck: HashMap::new(),
         }
     }
 }
@@ -87,9 +93,7 @@ impl Watchdog {
             let (uid, addr, password) = (m.uid, m.addr.clone(), m.password.clone());
             probes.spawn(async move {
                 let at = Instant::now();
-                let ok = crate::shard_client::call(&addr, password.as_deref(), &[&["PING"]], PING_TIMEOUT)
-                    .await
-                    .is_ok();
+                let ok = crate::shard_client::alive(&addr, password.as_deref(), PING_TIMEOUT).await;
                 (uid, ok, at)
             });
         }
@@ -150,16 +154,25 @@ impl Watchdog {
             let live = state.live();
             let is_lost = |uid: &i64| live.nodes.get(uid).is_none_or(|n| n.last_seen.elapsed() >= lost_after);
             self.moved.retain(is_lost);
+            self.stuck.retain(|n, _| is_lost(n));
+            let now = Instant::now();
             nodes
                 .into_iter()
-                .filter(|n| is_lost(n) && !self.moved.contains(n))
+                .filter(|n| is_lost(n) && !self.moved.contains(n) && self.stuck.get(n).is_none_or(|at| now >= *at))
                 .collect()
         };
         for node in lost {
-            tracing::warn!(node, "node lost: re-creating its replicas elsewhere");
-            crate::logs::record(state, "system", "node_lost", &format!("node:{node}"), "ok").await;
-            failover::recreate_replicas(state, node).await?;
-            self.moved.insert(node);
+            if !self.stuck.contains_key(&node) {
+                tracing::warn!(node, "node lost: re-creating its replicas elsewhere");
+                crate::logs::record(state, "system", "node_lost", &format!("node:{node}"), "ok").await;
+            }
+            if failover::recreate_replicas(state, node).await? == 0 {
+                self.stuck.remove(&node);
+                self.moved.insert(node);
+            } else {
+                // Room may come: a node added, a database shrunk or deleted.
+                self.stuck.insert(node, Instant::now() + RETRY_MOVES_EVERY);
+            }
         }
         Ok(())
     }

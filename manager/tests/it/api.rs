@@ -691,7 +691,7 @@ async fn concurrent_writers_never_see_database_locked() {
         });
         let beater = api.clone();
         let node = nodes[i % 2];
-        tasks.spawn(async move { beater.heartbeat(node, json!([])).await });
+        tasks.spawn(async move { drop(beater.heartbeat(node, json!([])).await) });
     }
     while let Some(done) = tasks.join_next().await {
         done.expect("writer");

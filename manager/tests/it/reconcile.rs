@@ -1,9 +1,13 @@
 //! The reconciler against in-process agents: specs reach the right agents,
 //! the database becomes active, a restarted manager re-sends nothing new,
-//! an agent that lost its shards gets them back, deletion removes them.
+//! an agent that lost its shards gets them back (a lost master only after
+//! its replica is promoted), deletion removes them.
 
 use axum::http::StatusCode;
 use serde_json::json;
+use std::time::Instant;
+
+use tessera_manager::failover::{self, Trigger};
 use tessera_manager::reconciler::Reconciler;
 
 use crate::support::*;
@@ -93,11 +97,47 @@ async fn specs_reach_agents_and_the_database_becomes_active() {
         "nothing twice"
     );
 
-    // An agent that lost its shards (restarted without data) gets them back.
+    // A heartbeat answers with the node's masters (what lifts a fence).
+    let mut on_n1: Vec<i64> = s1
+        .iter()
+        .filter(|(_, s)| s["role"] == "master")
+        .map(|(u, _)| *u)
+        .collect();
+    let mut answered = api.heartbeat(n1, a1.report()).await;
+    on_n1.sort();
+    answered.sort();
+    assert_eq!(answered, on_n1);
+    assert!(!on_n1.is_empty());
+
+    // An agent that lost its shards (restarted without data) gets its
+    // replicas back at once, but not its masters while their replicas run
+    // elsewhere: an empty master would wipe its replica as it resyncs.
     a1.shards.lock().expect("lock").clear();
     api.heartbeat(n1, a1.report()).await;
+    let replicas_on_n1 = s1.len() - on_n1.len();
+    for _ in 0..2 {
+        fresh.pass(&api.state).await.expect("pass");
+        let back = a1.shards.lock().expect("lock").clone();
+        assert_eq!(back.len(), replicas_on_n1, "{back:?}");
+        assert!(back.values().all(|s| s["role"] == "replica"), "{back:?}");
+    }
+    // Their replicas are promoted (as the watchdog does) and the old
+    // masters come back as replicas of the new ones.
+    api.heartbeat(n2, a2.report()).await;
+    for master in &on_n1 {
+        failover::fail_over(&api.state, *master, Trigger::Detected(Instant::now()))
+            .await
+            .expect("the running replica is promoted");
+    }
     fresh.pass(&api.state).await.expect("pass");
-    assert_eq!(a1.shards.lock().expect("lock").len(), 2);
+    let back = a1.shards.lock().expect("lock").clone();
+    assert_eq!(back.len(), s1.len(), "{back:?}");
+    assert!(on_n1.iter().all(|m| back[m]["role"] == "replica"), "{back:?}");
+    assert!(
+        api.heartbeat(n1, a1.report()).await.is_empty(),
+        "n1 holds no master now"
+    );
+    api.heartbeat(n2, a2.report()).await;
 
     // A change reaches the agents and comes back to active.
     let (s, _) = api

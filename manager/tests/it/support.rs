@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -136,7 +137,9 @@ impl Api {
         uid
     }
 
-    pub async fn heartbeat(&self, uid: i64, shards: Value) {
+    /// Posts a heartbeat for node `uid`; returns the master shards the
+    /// manager answers with.
+    pub async fn heartbeat(&self, uid: i64, shards: Value) -> Vec<i64> {
         let (status, body) = self
             .call(
                 "POST",
@@ -145,7 +148,8 @@ impl Api {
                 Some(json!({"node": {"cpu_percent": 12.5, "used_memory": 1000, "free_disk": 5000}, "shards": shards})),
             )
             .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body["masters"].clone()).expect("a heartbeat answers {\"masters\": [uid…]}")
     }
 }
 
@@ -289,6 +293,14 @@ impl Manager {
         }
     }
 
+    /// The Prometheus text of `/metrics` (empty when the manager does not answer).
+    pub async fn metrics(&self) -> String {
+        match self.http.get(format!("{}/metrics", self.url)).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
@@ -342,6 +354,11 @@ pub struct AgentProc {
     pub data_dir: PathBuf,
     /// Its shard port range.
     pub ports: (u16, u16),
+    /// The port of its agent API.
+    pub api_port: u16,
+    /// The group id it and its shard processes run as: what a
+    /// [`Partition`] matches their packets by.
+    pub gid: u32,
 }
 
 impl AgentProc {
@@ -381,9 +398,12 @@ pub async fn start_cluster(n_agents: usize) -> Processes {
         .map(|i| {
             let base = (20000 + (u32::from(port) * 11 + i as u32 * 50) % 20000) as u16;
             let data_dir = dir.path().join(format!("agent{i}"));
+            let gid = 61_000 + (std::process::id() % 500) * 8 + i as u32;
+            let api_port = free_port();
             let child = Command::new(&agent_bin)
+                .gid(gid)
                 .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-                .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+                .args(["--listen", &format!("127.0.0.1:{api_port}")])
                 .args(["--shard-ports", &format!("{base}-{}", base + 49)])
                 .arg("--data-dir")
                 .arg(&data_dir)
@@ -395,6 +415,8 @@ pub async fn start_cluster(n_agents: usize) -> Processes {
                 proc: Some(Proc(child)),
                 data_dir,
                 ports: (base, base + 49),
+                api_port,
+                gid,
             }
         })
         .collect();
@@ -432,6 +454,67 @@ impl Processes {
             .iter_mut()
             .find(|a| (a.ports.0..=a.ports.1).contains(&port))
             .unwrap_or_else(|| panic!("no agent runs {addr}"))
+    }
+}
+
+/// A network partition of one node on loopback: nftables drops every packet
+/// that the agent's processes (matched by their group id) send and every
+/// packet sent to their ports, except on connections among themselves and
+/// with [`Partition::MINORITY_CLIENT`], the address a test binds a client
+/// to that stays on the node's side. Nothing crosses between the node and
+/// the manager, the proxy or other nodes, either way. Healed on drop.
+pub struct Partition {
+    table: String,
+}
+
+impl Partition {
+    /// The source address of a client on the partitioned node's side.
+    pub const MINORITY_CLIENT: &str = "127.0.0.9";
+
+    /// Cuts `agent` off.
+    pub fn isolate(agent: &AgentProc) -> Partition {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let table = format!(
+            "tessera_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let (gid, (lo, hi), api) = (agent.gid, agent.ports, agent.api_port);
+        let rules = format!(
+            "table inet {table} {{\n\
+               chain out {{\n\
+                 type filter hook output priority 0;\n\
+                 ct state new meta skgid {gid} tcp dport {lo}-{hi} ct mark set 0x7e55\n\
+                 ct mark 0x7e55 accept\n\
+                 meta skgid {gid} ip daddr {minority} accept\n\
+                 meta skgid {gid} drop\n\
+                 ip saddr {minority} accept\n\
+                 tcp dport {{ {lo}-{hi}, {api} }} drop\n\
+               }}\n\
+             }}\n",
+            minority = Partition::MINORITY_CLIENT
+        );
+        let mut nft = Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("nft is installed (scripts/test.sh installs nftables)");
+        use std::io::Write;
+        nft.stdin
+            .take()
+            .expect("stdin")
+            .write_all(rules.as_bytes())
+            .expect("write rules");
+        assert!(nft.wait().expect("nft").success(), "nft refused the partition rules");
+        Partition { table }
+    }
+}
+
+impl Drop for Partition {
+    fn drop(&mut self) {
+        let _ = Command::new("nft")
+            .args(["delete", "table", "inet", &self.table])
+            .status();
     }
 }
 

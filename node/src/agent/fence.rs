@@ -5,8 +5,9 @@
 //! replicas, which the manager has likely replaced, so stops taking writes
 //! within `fence_after_ms` + [`MAX_LAG_SECS`]; a master that only lost the
 //! manager keeps serving through its replica. Lifted once heartbeats have
-//! gone through [`UNFENCE_AFTER`] times in a row, which gives the manager
-//! time to demote a master it replaced first.
+//! gone through [`UNFENCE_AFTER`] times in a row and the manager's answer
+//! lists the shard among this node's masters: a master it replaced stays
+//! fenced until it is demoted.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -28,7 +29,7 @@ pub const UNFENCE_AFTER: u32 = 2;
 const STEADY_GAP: Duration = Duration::from_secs(3);
 
 /// Contact with the manager, as the heartbeat loop records it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Contact {
     /// The last heartbeat the manager accepted (or the agent's start).
     pub last_ok: Instant,
@@ -36,6 +37,9 @@ pub struct Contact {
     pub streak: u32,
     /// The first heartbeat of the streak.
     pub streak_start: Instant,
+    /// The shards the manager counted as masters on this node at the last
+    /// accepted heartbeat.
+    pub masters: Vec<u64>,
 }
 
 impl Contact {
@@ -45,12 +49,15 @@ impl Contact {
             last_ok: Instant::now(),
             streak: 0,
             streak_start: Instant::now(),
+            masters: Vec::new(),
         }
     }
 
-    /// Records a heartbeat's outcome.
-    pub fn record(&mut self, ok: bool) {
-        if ok {
+    /// Records a heartbeat's outcome: the masters the manager answered
+    /// with, or `None` when it was not reached.
+    pub fn record(&mut self, masters: Option<Vec<u64>>) {
+        if let Some(masters) = masters {
+            self.masters = masters;
             self.last_ok = Instant::now();
             if self.streak == 0 {
                 self.streak_start = self.last_ok;
@@ -86,13 +93,10 @@ pub async fn run(agent: Arc<Agent>) {
     loop {
         tick.tick().await;
         let contact = agent.contact();
-        for spec in agent.shard_specs() {
-            if spec.role != Role::Master || spec.fence_after_ms == 0 {
-                fenced.remove(&spec.uid);
-                continue;
-            }
+        let specs = agent.shard_specs();
+        fenced.retain(|uid| specs.iter().any(|s| s.uid == *uid));
+        for spec in specs {
             let addr = SocketAddr::new(agent.bind, spec.port);
-            let cut_off = contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms);
             let set = |to_write: &str, lag: String| {
                 vec![
                     vec!["CONFIG".into(), "SET".into(), "min-replicas-max-lag".into(), lag],
@@ -104,7 +108,8 @@ pub async fn run(agent: Arc<Agent>) {
                     ],
                 ]
             };
-            if cut_off {
+            let master = spec.role == Role::Master && spec.fence_after_ms > 0;
+            if master && contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms) {
                 // Every tick: a restarted shard comes back unfenced.
                 let result = probe::call(addr, spec.password.as_deref(), &set("1", MAX_LAG_SECS.to_string())).await;
                 match result {
@@ -117,7 +122,11 @@ pub async fn run(agent: Arc<Agent>) {
                     Ok(_) => {}
                     Err(e) => tracing::debug!(shard = spec.uid, "cannot fence: {e}"),
                 }
-            } else if contact.streak >= UNFENCE_AFTER && fenced.contains(&spec.uid) {
+            } else if fenced.contains(&spec.uid)
+                // Demoted (or no longer fenced at all): lift it so that a
+                // later promotion starts unfenced.
+                && (!master || (contact.streak >= UNFENCE_AFTER && contact.masters.contains(&spec.uid)))
+            {
                 match probe::call(addr, spec.password.as_deref(), &set("0", "10".into())).await {
                     Ok(_) => {
                         fenced.remove(&spec.uid);

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use reqwest::StatusCode;
 
 use super::Agent;
-use super::spec::Registered;
+use super::spec::{HeartbeatReply, Registered};
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,9 +80,14 @@ async fn heartbeat(agent: &Agent, client: &reqwest::Client, base: &str, uid: u64
             .json(&agent.heartbeat())
             .send()
             .await;
-        agent.record_contact(matches!(&sent, Ok(r) if r.status().is_success()));
         let problem = match sent {
-            Ok(r) if r.status().is_success() => None,
+            Ok(r) if r.status().is_success() => match r.json::<HeartbeatReply>().await {
+                Ok(reply) => {
+                    agent.record_contact(Some(reply.masters));
+                    None
+                }
+                Err(e) => Some(format!("the manager's answer is not {{\"masters\": [uid…]}}: {e}")),
+            },
             Ok(r) if r.status() == StatusCode::NOT_FOUND => {
                 tracing::warn!(node = uid, "the manager does not know this node; registering again");
                 return;
@@ -90,6 +95,9 @@ async fn heartbeat(agent: &Agent, client: &reqwest::Client, base: &str, uid: u64
             Ok(r) => Some(format!("the manager answered {}", r.status())),
             Err(e) => Some(format!("{:#}", anyhow::Error::from(e))),
         };
+        if problem.is_some() {
+            agent.record_contact(None);
+        }
         match problem {
             Some(why) if !failing => {
                 tracing::warn!(

@@ -185,12 +185,13 @@ impl Agent {
 
     /// Contact with the manager (the fencing lease).
     pub fn contact(&self) -> fence::Contact {
-        *lock(&self.contact)
+        lock(&self.contact).clone()
     }
 
-    /// Records whether a heartbeat reached the manager.
-    pub fn record_contact(&self, ok: bool) {
-        lock(&self.contact).record(ok);
+    /// Records a heartbeat's outcome: the masters the manager answered
+    /// with, or `None` when it was not reached.
+    pub fn record_contact(&self, masters: Option<Vec<u64>>) {
+        lock(&self.contact).record(masters);
     }
 
     /// Every shard's desired spec.

@@ -1,6 +1,7 @@
 //! Talking to a running shard over RESP: INFO for its stats, and the
 //! commands of a live reconfiguration. One short connection per call.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use resp::{Frame, FrameDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::spec::Role;
+use super::spec::{Demotion, Role};
 
 /// How long one call (connect, commands, replies) may take.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -138,6 +139,40 @@ pub async fn info(addr: SocketAddr, password: Option<&str>) -> Result<ShardStats
     .await?;
     match replies.first() {
         Some(Frame::Bulk(text) | Frame::Verbatim { text, .. }) => Ok(parse_info(&String::from_utf8_lossy(text))),
+        other => Err(ProbeError::Protocol(format!("INFO answered {other:?}"))),
+    }
+}
+
+/// What the master at `own` has that `new_master` never got, just before
+/// it becomes `new_master`'s replica (see [`Demotion`]).
+///
+/// # Errors
+/// As [`call`], on either shard.
+pub async fn demotion(own: SocketAddr, new_master: SocketAddr, password: Option<&str>) -> Result<Demotion, ProbeError> {
+    let (old, new) = tokio::join!(replication(own, password), replication(new_master, password));
+    let (old, new) = (old?, new?);
+    let offset =
+        |info: &HashMap<String, String>, field: &str| info.get(field).and_then(|v| v.parse::<i64>().ok()).unwrap_or(-1);
+    let own_offset = offset(&old, "master_repl_offset");
+    let replid = old.get("master_replid").cloned().unwrap_or_default();
+    // `second_repl_offset` is the first offset the new master wrote itself.
+    let discarded_bytes = (new.get("master_replid2") == Some(&replid))
+        .then(|| u64::try_from(own_offset - (offset(&new, "second_repl_offset") - 1)).unwrap_or(0));
+    Ok(Demotion {
+        replid,
+        offset: own_offset,
+        discarded_bytes,
+    })
+}
+
+async fn replication(addr: SocketAddr, password: Option<&str>) -> Result<HashMap<String, String>, ProbeError> {
+    let replies = call(addr, password, &[vec!["INFO".into(), "replication".into()]]).await?;
+    match replies.first() {
+        Some(Frame::Bulk(text) | Frame::Verbatim { text, .. }) => Ok(String::from_utf8_lossy(text)
+            .lines()
+            .filter_map(|l| l.trim_end().split_once(':'))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()),
         other => Err(ProbeError::Protocol(format!("INFO answered {other:?}"))),
     }
 }

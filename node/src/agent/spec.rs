@@ -238,6 +238,23 @@ pub struct ShardStatus {
     /// microseconds; absent without traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_latency: Option<f64>,
+    /// Set once this process, a master, was made a replica: what it had
+    /// that its new master never got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demoted: Option<Demotion>,
+}
+
+/// A master demoted to a replica of another shard, as it stood just before:
+/// the resync that follows discards the writes only it had.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demotion {
+    /// Its replication id and offset when demoted.
+    pub replid: String,
+    pub offset: i64,
+    /// Replication-stream bytes past the point where the new master's
+    /// history parted from it; null when the new master does not continue
+    /// its history (then all of it is replaced).
+    pub discarded_bytes: Option<u64>,
 }
 
 /// This node's identity and capacity (`GET /v1/node`, registration).
@@ -275,6 +292,13 @@ pub struct NodeStats {
 pub struct Heartbeat {
     pub node: NodeStats,
     pub shards: Vec<ShardStatus>,
+}
+
+/// The manager's answer to a heartbeat: the shards it counts as masters on
+/// this node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    pub masters: Vec<u64>,
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE};
 use super::fence::Contact;
 use super::probe::{self, ShardStats};
-use super::spec::{Role, ShardSpec, ShardStatus, Status};
+use super::spec::{Demotion, Role, ShardSpec, ShardStatus, Status};
 
 /// First restart delay; it doubles on each crash up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -76,6 +76,8 @@ struct ShardState {
     stats: Option<ShardStats>,
     /// Microseconds per client command between the last two probes.
     avg_latency: Option<f64>,
+    /// What the process had of its own when, a master, it was demoted.
+    demoted: Option<Demotion>,
 }
 
 enum Command {
@@ -103,6 +105,7 @@ impl ShardHandle {
             last_exit: None,
             stats: None,
             avg_latency: None,
+            demoted: None,
         }));
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
@@ -157,6 +160,7 @@ impl ShardHandle {
             rdb_last_bgsave_status: stats.rdb_last_bgsave_status,
             aof_last_write_status: stats.aof_last_write_status,
             avg_latency: st.avg_latency,
+            demoted: st.demoted,
         }
     }
 }
@@ -444,6 +448,9 @@ impl Supervisor {
                     Some(Command::Stop(done)) => return Ended::Stop(done),
                     Some(Command::Reconfigure(spec)) => {
                         let old = std::mem::replace(&mut self.spec, spec);
+                        if old.role == Role::Master && self.spec.role == Role::Replica {
+                            self.measure_demotion().await;
+                        }
                         if !self.apply_live(&old).await {
                             let demoted = old.role == Role::Master && self.spec.role == Role::Replica;
                             return Ended::Restart { demoted };
@@ -509,6 +516,45 @@ impl Supervisor {
                 s.stats = Some(stats);
             }),
             Err(e) => tracing::debug!(shard = self.spec.uid, "INFO probe failed: {e}"),
+        }
+    }
+
+    /// Records what this master has that its new master never got, before
+    /// the demotion's resync discards it: whoever replaced it, the node
+    /// reports it (`demoted` in its status) and the manager logs it.
+    async fn measure_demotion(&self) {
+        let Some((host, port)) = self.spec.master_addr() else {
+            return;
+        };
+        let new_master = match tokio::net::lookup_host((host, port)).await.map(|mut a| a.next()) {
+            Ok(Some(addr)) => addr,
+            other => {
+                tracing::warn!(
+                    shard = self.spec.uid,
+                    "cannot resolve the new master {host}:{port}: {other:?}"
+                );
+                return;
+            }
+        };
+        match probe::demotion(self.addr(), new_master, self.spec.password.as_deref()).await {
+            Ok(d) => {
+                match d.discarded_bytes {
+                    Some(0) => tracing::info!(shard = self.spec.uid, "demoted with nothing of its own"),
+                    Some(n) => tracing::warn!(
+                        shard = self.spec.uid,
+                        "demoted: {n} bytes of writes its new master never got are discarded"
+                    ),
+                    None => tracing::warn!(
+                        shard = self.spec.uid,
+                        "demoted: the new master does not continue this history; it is replaced"
+                    ),
+                }
+                self.update(|s| s.demoted = Some(d));
+            }
+            Err(e) => tracing::warn!(
+                shard = self.spec.uid,
+                "cannot measure what the demoted master had alone: {e}"
+            ),
         }
     }
 
