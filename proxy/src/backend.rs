@@ -103,16 +103,19 @@ impl Link {
     /// last reply will arrive; with `acked`, once a replica has the writes.
     pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Frame> {
         let (reply, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = self
-            .jobs
-            .send(Job {
-                bytes,
-                skip,
-                reply,
-                acked,
-            })
-            .await
-        {
+        let job = Job {
+            bytes,
+            skip,
+            reply,
+            acked,
+        };
+        // The queue almost always has room: then no future is built and polled.
+        let refused = match self.jobs.try_send(job) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(job)) => self.jobs.send(job).await.err().map(|e| e.0),
+            Err(mpsc::error::TrySendError::Closed(job)) => Some(job),
+        };
+        if let Some(job) = refused {
             let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
         }
         rx
@@ -265,6 +268,23 @@ fn push_job(job: Job, wbuf: &mut BytesMut, in_flight: &mut VecDeque<InFlight>, a
     in_flight.push_back(InFlight::job(job));
 }
 
+/// Moves the jobs already queued into the batch being written (up to
+/// [`WRITE_BATCH`] bytes); returns how many.
+fn drain_jobs(
+    jobs: &mut mpsc::Receiver<Job>,
+    wbuf: &mut BytesMut,
+    in_flight: &mut VecDeque<InFlight>,
+    acked: &mut bool,
+) -> usize {
+    let mut n = 0;
+    while wbuf.len() < WRITE_BATCH {
+        let Ok(job) = jobs.try_recv() else { break };
+        push_job(job, wbuf, in_flight, acked);
+        n += 1;
+    }
+    n
+}
+
 async fn serve(
     mut stream: TcpStream,
     mut rbuf: BytesMut,
@@ -283,6 +303,14 @@ async fn serve(
     let mut batch_acked = false;
     // Replies of acked jobs waiting for their batch's WAIT.
     let mut held: Vec<(oneshot::Sender<Frame>, Frame)> = Vec::new();
+    // Whether to wait for the rest of the scheduler turn before writing a
+    // batch. Waiting gathers the requests of every client being served now
+    // into one write, but costs the link task a second poll and its first
+    // job the wait: worth it only while other jobs arrive alongside. So the
+    // link waits while its batches hold more than the job that woke it, and
+    // after a wait that gathered nothing writes at once, until jobs queue up
+    // by themselves again (found already waiting behind the first).
+    let mut wait = true;
     for w in waiting.drain(..) {
         push_job(w.job, &mut wbuf, &mut in_flight, &mut batch_acked);
     }
@@ -376,14 +404,15 @@ async fn serve(
                     continue;
                 };
                 push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
-                // Let the clients whose requests are being read queue theirs
-                // too (one turn of the scheduler, paid by every request), so
-                // a busy link writes many requests per system call.
-                tokio::task::yield_now().await;
-                while wbuf.len() < WRITE_BATCH {
-                    let Ok(job) = jobs.try_recv() else { break };
-                    push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
+                let mut more = drain_jobs(jobs, &mut wbuf, &mut in_flight, &mut batch_acked);
+                if wait {
+                    // Let the clients whose requests are being read queue
+                    // theirs too (the rest of this scheduler turn), so a busy
+                    // link writes many requests per system call.
+                    tokio::task::yield_now().await;
+                    more += drain_jobs(jobs, &mut wbuf, &mut in_flight, &mut batch_acked);
                 }
+                wait = more > 0;
             }
             () = &mut moved, if draining.is_none() => {
                 draining = Some(Instant::now());

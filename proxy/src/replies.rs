@@ -31,8 +31,13 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// Encoded replies gathered into one write at most (TLS cuts it into 16 KiB records).
 const WRITE_BATCH: usize = 64 * 1024;
-/// Free room in the read buffer before each read: one full TLS record.
+/// Free room in the read buffer after it grows: one full TLS record.
 pub const READ_SIZE: usize = 16 * 1024;
+/// The read buffer grows (by [`READ_SIZE`]) only when less room than this
+/// is left. Forwarded requests are slices of it, in flight in the links'
+/// queues, so it is rarely unshared: growing it at every read would cost a
+/// new buffer per read; this way one buffer serves many reads.
+const MIN_READ_ROOM: usize = 4 * 1024;
 
 /// A reply owed to the client, in request order.
 pub enum Out {
@@ -298,7 +303,9 @@ impl Replies {
             if full {
                 return Poll::Ready(Event::Room);
             }
-            buf.reserve(READ_SIZE);
+            if buf.capacity() - buf.len() < MIN_READ_ROOM {
+                buf.reserve(READ_SIZE);
+            }
             if let Poll::Ready(read) = pin!(self.stream.read_buf(buf)).poll(cx) {
                 return Poll::Ready(read.map_or(Event::Failed, Event::Read));
             }

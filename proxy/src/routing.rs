@@ -248,20 +248,30 @@ pub enum RouteError {
     BadNumKeys,
 }
 
+/// A request's keys, borrowed from its arguments (no vector per request):
+/// every `step`-th argument of a run, then possibly one more (see
+/// [`key_run`]).
+pub type Keys<'a> = std::iter::Chain<std::iter::StepBy<std::slice::Iter<'a, Bytes>>, std::option::IntoIter<&'a Bytes>>;
+
+/// Every `step`-th argument of `run`, then `extra`.
+pub fn key_run<'a>(run: &'a [Bytes], step: usize, extra: Option<&'a Bytes>) -> Keys<'a> {
+    run.iter().step_by(step).chain(extra)
+}
+
 /// The keys of a request routed by key position (`Keys`, `NumKeys`,
 /// `Streams`). May be empty (EVAL with 0 keys).
 ///
 /// # Errors
 /// [`RouteError::WrongArity`] or [`RouteError::BadNumKeys`] when the
 /// arguments do not hold the keys the route describes.
-pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
+pub fn keys(route: Route, args: &[Bytes]) -> Result<Keys<'_>, RouteError> {
     match route {
         Route::Keys { first, last, step } => {
             let last = if last < 0 { args.len() as isize + last } else { last };
             if last < first as isize || last as usize >= args.len() {
                 return Err(RouteError::WrongArity);
             }
-            Ok(args[first..=last as usize].iter().step_by(step).collect())
+            Ok(key_run(&args[first..=last as usize], step, None))
         }
         Route::NumKeys { at, dest } => {
             let count = args.get(at).ok_or(RouteError::WrongArity)?;
@@ -272,11 +282,7 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
             if end > args.len() {
                 return Err(RouteError::BadNumKeys);
             }
-            let mut keys: Vec<&Bytes> = args[at + 1..end].iter().collect();
-            if dest {
-                keys.push(&args[1]);
-            }
-            Ok(keys)
+            Ok(key_run(&args[at + 1..end], 1, dest.then(|| &args[1])))
         }
         Route::Streams => {
             let at = args
@@ -287,9 +293,9 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
             if rest.is_empty() || !rest.len().is_multiple_of(2) {
                 return Err(RouteError::WrongArity);
             }
-            Ok(rest[..rest.len() / 2].iter().collect())
+            Ok(key_run(&rest[..rest.len() / 2], 1, None))
         }
-        _ => Ok(Vec::new()),
+        _ => Ok(key_run(&[], 1, None)),
     }
 }
 
