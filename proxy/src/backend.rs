@@ -52,6 +52,13 @@ pub const NOT_REPLICATED: &[u8] =
 /// upstream error: the request may or may not have been applied).
 pub const CONNECTION_LOST: &[u8] = b"ERR connection to shard lost before it answered";
 
+/// `text` as an error reply (`-text\r\n`), the form a job's reply takes.
+pub fn error_reply(text: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(text.len() + 3);
+    resp::encode::error(&mut out, text);
+    out.freeze()
+}
+
 /// Where a link connects: a shard's master and the password it requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -69,8 +76,9 @@ pub struct Job {
     /// Replies to discard before the one that is sent on (`n - 1` for a run
     /// of `n` requests such as MULTI … EXEC).
     pub skip: usize,
-    /// Where the reply goes; a dropped receiver is fine.
-    pub reply: oneshot::Sender<Frame>,
+    /// Where the reply goes, as the shard sent it (one whole frame, in the
+    /// link's protocol); a dropped receiver is fine.
+    pub reply: oneshot::Sender<Bytes>,
     /// Reply only once a replica has the write (durability `sync`).
     pub acked: bool,
 }
@@ -101,7 +109,7 @@ impl Link {
 
     /// Queues `bytes` (holding `skip + 1` requests) and returns where the
     /// last reply will arrive; with `acked`, once a replica has the writes.
-    pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Frame> {
+    pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Bytes> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             bytes,
@@ -116,7 +124,7 @@ impl Link {
             Err(mpsc::error::TrySendError::Closed(job)) => Some(job),
         };
         if let Some(job) = refused {
-            let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+            let _ = job.reply.send(error_reply(UNAVAILABLE));
         }
         rx
     }
@@ -203,7 +211,7 @@ async fn run(
                 }
                 while waiting.front().is_some_and(|w| w.since.elapsed() >= CONNECT_WAIT) {
                     if let Some(w) = waiting.pop_front() {
-                        let _ = w.job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+                        let _ = w.job.reply.send(error_reply(UNAVAILABLE));
                     }
                 }
                 continue;
@@ -247,7 +255,7 @@ enum End {
 struct InFlight {
     skip: usize,
     /// None for a WAIT.
-    reply: Option<oneshot::Sender<Frame>>,
+    reply: Option<oneshot::Sender<Bytes>>,
     acked: bool,
 }
 
@@ -302,7 +310,7 @@ async fn serve(
     // The batch in wbuf holds an acked job: close it with a WAIT.
     let mut batch_acked = false;
     // Replies of acked jobs waiting for their batch's WAIT.
-    let mut held: Vec<(oneshot::Sender<Frame>, Frame)> = Vec::new();
+    let mut held: Vec<(oneshot::Sender<Bytes>, Bytes)> = Vec::new();
     // Whether to wait for the rest of the scheduler turn before writing a
     // batch. Waiting gathers the requests of every client being served now
     // into one write, but costs the link task a second poll and its first
@@ -314,13 +322,13 @@ async fn serve(
     for w in waiting.drain(..) {
         push_job(w.job, &mut wbuf, &mut in_flight, &mut batch_acked);
     }
-    let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, why: String| {
+    let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Bytes>, Bytes)>, why: String| {
         let lost = in_flight
             .drain(..)
             .filter_map(|f| f.reply)
             .chain(held.drain(..).map(|(r, _)| r));
         for reply in lost {
-            let _ = reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
+            let _ = reply.send(error_reply(CONNECTION_LOST));
         }
         End::Failed(why)
     };
@@ -375,7 +383,8 @@ async fn serve(
                     Ok(n) => metrics.backend_bytes_in.inc_by(n as u64),
                 }
                 loop {
-                    match decoder.next_frame(&mut rbuf) {
+                    // Replies pass on as the shard sent them: not built, not encoded again.
+                    match decoder.next_raw(&mut rbuf) {
                         Ok(Some(frame)) => {
                             let Some(front) = in_flight.front_mut() else {
                                 return fail(&mut in_flight, &mut held, "reply without a request".into());
@@ -385,7 +394,7 @@ async fn serve(
                             } else if let Some(done) = in_flight.pop_front() {
                                 match done.reply {
                                     // An error was not applied: nothing to wait for.
-                                    Some(reply) if done.acked && !matches!(frame, Frame::Error(_)) => held.push((reply, frame)),
+                                    Some(reply) if done.acked && frame.first() != Some(&b'-') => held.push((reply, frame)),
                                     Some(reply) => {
                                         let _ = reply.send(frame);
                                     }
@@ -427,13 +436,9 @@ async fn serve(
 
 /// Passes the held replies on if `wait` (the reply of `WAIT 1`) says a
 /// replica has the writes, else answers them with [`NOT_REPLICATED`].
-fn release(held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, wait: &Frame) {
-    let replicated = matches!(wait, Frame::Integer(n) if *n >= 1);
+fn release(held: &mut Vec<(oneshot::Sender<Bytes>, Bytes)>, wait: &Bytes) {
+    let replicated = matches!(Frame::parse(wait), Ok(Frame::Integer(n)) if n >= 1);
     for (reply, frame) in held.drain(..) {
-        let _ = reply.send(if replicated {
-            frame
-        } else {
-            Frame::Error(Bytes::from_static(NOT_REPLICATED))
-        });
+        let _ = reply.send(if replicated { frame } else { error_reply(NOT_REPLICATED) });
     }
 }
