@@ -385,7 +385,7 @@ async fn serve(
                 loop {
                     // Replies pass on as the shard sent them: not built, not encoded again.
                     match decoder.next_raw(&mut rbuf) {
-                        Ok(Some(frame)) => {
+                        Ok(Some(raw)) => {
                             let Some(front) = in_flight.front_mut() else {
                                 return fail(&mut in_flight, &mut held, "reply without a request".into());
                             };
@@ -394,11 +394,11 @@ async fn serve(
                             } else if let Some(done) = in_flight.pop_front() {
                                 match done.reply {
                                     // An error was not applied: nothing to wait for.
-                                    Some(reply) if done.acked && frame.first() != Some(&b'-') => held.push((reply, frame)),
+                                    Some(reply) if done.acked && raw.first() != Some(&b'-') => held.push((reply, raw)),
                                     Some(reply) => {
-                                        let _ = reply.send(frame);
+                                        let _ = reply.send(raw);
                                     }
-                                    None => release(&mut held, &frame),
+                                    None => release(&mut held, &raw),
                                 }
                             }
                         }

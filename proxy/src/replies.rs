@@ -92,7 +92,8 @@ impl Pending {
             Pending::Merge { merge, parts, got } => {
                 while let Some(rx) = parts.get_mut(got.len()) {
                     let part = match ready!(Pin::new(rx).poll(cx)) {
-                        // The link checked it: parsing cannot fail.
+                        // The link checked it with the same limits: failing here would be
+                        // a decoder bug, answered rather than panicked on.
                         Ok(raw) => Frame::parse(&raw).unwrap_or_else(|_| error(b"ERR bad reply from shard")),
                         Err(_) => lost(),
                     };
