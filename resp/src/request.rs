@@ -368,6 +368,15 @@ enum Header {
     Started,
 }
 
+/// What [`RequestDecoder::decode_inner`] found complete.
+enum Parsed {
+    /// An inline request, already split off the buffer.
+    Inline(Request),
+    /// A multibulk request: the front `parsed` bytes of the buffer, its
+    /// arguments at the decoder's `args` ranges.
+    Multibulk,
+}
+
 /// One complete request: its arguments and the exact bytes it arrived as.
 ///
 /// A proxy routes by `args` and forwards `bytes` unchanged (no re-encoding);
@@ -470,7 +479,24 @@ impl RequestDecoder {
     /// "Protocol error: unauthenticated multibulk length" and a bulk above
     /// 16384 bytes "Protocol error: unauthenticated bulk length".
     pub fn decode(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        Ok(self.decode_request(buf, authenticated)?.map(|request| request.args))
+        Ok(match self.next(buf, authenticated)? {
+            None => None,
+            Some(Parsed::Inline(request)) => Some(request.args),
+            Some(Parsed::Multibulk) => {
+                // Each argument split off on its own: no view of the whole
+                // request is made just to be dropped.
+                let mut args = Vec::with_capacity(self.args.len());
+                let mut at = 0;
+                for (start, len) in self.args.drain(..) {
+                    buf.advance(start - at);
+                    args.push(buf.split_to(len).freeze());
+                    at = start + len;
+                }
+                buf.advance(std::mem::take(&mut self.parsed) - at);
+                self.request_done();
+                Some(args)
+            }
+        })
     }
 
     /// Like [`decode`](Self::decode), but gives the complete request with
@@ -485,11 +511,37 @@ impl RequestDecoder {
         buf: &mut BytesMut,
         authenticated: bool,
     ) -> Result<Option<Request>, ProtocolError> {
+        Ok(match self.next(buf, authenticated)? {
+            None => None,
+            Some(Parsed::Inline(request)) => Some(request),
+            Some(Parsed::Multibulk) => {
+                let bytes = buf.split_to(std::mem::take(&mut self.parsed)).freeze();
+                let args = self
+                    .args
+                    .drain(..)
+                    .map(|(start, len)| bytes.slice(start..start + len))
+                    .collect();
+                self.request_done();
+                Some(Request { args, bytes })
+            }
+        })
+    }
+
+    /// Parses up to the end of the next request; resets on error.
+    fn next(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Parsed>, ProtocolError> {
         let result = self.decode_inner(buf, authenticated);
         if result.is_err() {
             self.reset();
         }
         result
+    }
+
+    /// The multibulk request's arguments were taken.
+    fn request_done(&mut self) {
+        if self.args.capacity() > MAX_ARGV_PREALLOC {
+            // One huge request does not pin a huge vector for the connection's life.
+            self.args = Vec::new();
+        }
     }
 
     /// Bytes of the partial request that the decoder has already parsed
@@ -523,7 +575,7 @@ impl RequestDecoder {
         self.blocked = false;
     }
 
-    fn decode_inner(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Request>, ProtocolError> {
+    fn decode_inner(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Parsed>, ProtocolError> {
         loop {
             if self.multibulk_len == 0 {
                 let Some(&first) = buf.first() else {
@@ -539,7 +591,7 @@ impl RequestDecoder {
                     match self.inline(buf)? {
                         None => return Ok(None),
                         Some(request) if request.args.is_empty() => continue,
-                        Some(request) => return Ok(Some(request)),
+                        Some(request) => return Ok(Some(Parsed::Inline(request))),
                     }
                 }
             }
@@ -565,17 +617,7 @@ impl RequestDecoder {
                 self.bulk_len = None;
                 self.multibulk_len -= 1;
             }
-            let bytes = buf.split_to(std::mem::take(&mut self.parsed)).freeze();
-            let args = self
-                .args
-                .drain(..)
-                .map(|(start, len)| bytes.slice(start..start + len))
-                .collect();
-            if self.args.capacity() > MAX_ARGV_PREALLOC {
-                // One huge request does not pin a huge vector for the connection's life.
-                self.args = Vec::new();
-            }
-            return Ok(Some(Request { args, bytes }));
+            return Ok(Some(Parsed::Multibulk));
         }
     }
 
@@ -897,6 +939,8 @@ mod tests {
                 .map(|r| r.args.iter().map(|a| a.to_vec()).collect())
                 .collect();
             assert_eq!(args, expected);
+            // decode() gives the same arguments.
+            assert_eq!(run(&stream), (expected, None));
         }
     }
 
