@@ -52,6 +52,13 @@ pub const NOT_REPLICATED: &[u8] =
 /// upstream error: the request may or may not have been applied).
 pub const CONNECTION_LOST: &[u8] = b"ERR connection to shard lost before it answered";
 
+/// `text` as an error reply (`-text\r\n`), the form a job's reply takes.
+pub fn error_reply(text: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(text.len() + 3);
+    resp::encode::error(&mut out, text);
+    out.freeze()
+}
+
 /// Where a link connects: a shard's master and the password it requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -69,8 +76,9 @@ pub struct Job {
     /// Replies to discard before the one that is sent on (`n - 1` for a run
     /// of `n` requests such as MULTI … EXEC).
     pub skip: usize,
-    /// Where the reply goes; a dropped receiver is fine.
-    pub reply: oneshot::Sender<Frame>,
+    /// Where the reply goes, as the shard sent it (one whole frame, in the
+    /// link's protocol); a dropped receiver is fine.
+    pub reply: oneshot::Sender<Bytes>,
     /// Reply only once a replica has the write (durability `sync`).
     pub acked: bool,
 }
@@ -101,19 +109,22 @@ impl Link {
 
     /// Queues `bytes` (holding `skip + 1` requests) and returns where the
     /// last reply will arrive; with `acked`, once a replica has the writes.
-    pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Frame> {
+    pub async fn send(&self, bytes: Bytes, skip: usize, acked: bool) -> oneshot::Receiver<Bytes> {
         let (reply, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = self
-            .jobs
-            .send(Job {
-                bytes,
-                skip,
-                reply,
-                acked,
-            })
-            .await
-        {
-            let _ = job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+        let job = Job {
+            bytes,
+            skip,
+            reply,
+            acked,
+        };
+        // The queue almost always has room: then no future is built and polled.
+        let refused = match self.jobs.try_send(job) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(job)) => self.jobs.send(job).await.err().map(|e| e.0),
+            Err(mpsc::error::TrySendError::Closed(job)) => Some(job),
+        };
+        if let Some(job) = refused {
+            let _ = job.reply.send(error_reply(UNAVAILABLE));
         }
         rx
     }
@@ -200,7 +211,7 @@ async fn run(
                 }
                 while waiting.front().is_some_and(|w| w.since.elapsed() >= CONNECT_WAIT) {
                     if let Some(w) = waiting.pop_front() {
-                        let _ = w.job.reply.send(Frame::Error(Bytes::from_static(UNAVAILABLE)));
+                        let _ = w.job.reply.send(error_reply(UNAVAILABLE));
                     }
                 }
                 continue;
@@ -244,7 +255,7 @@ enum End {
 struct InFlight {
     skip: usize,
     /// None for a WAIT.
-    reply: Option<oneshot::Sender<Frame>>,
+    reply: Option<oneshot::Sender<Bytes>>,
     acked: bool,
 }
 
@@ -265,6 +276,23 @@ fn push_job(job: Job, wbuf: &mut BytesMut, in_flight: &mut VecDeque<InFlight>, a
     in_flight.push_back(InFlight::job(job));
 }
 
+/// Moves the jobs already queued into the batch being written (up to
+/// [`WRITE_BATCH`] bytes); returns how many.
+fn drain_jobs(
+    jobs: &mut mpsc::Receiver<Job>,
+    wbuf: &mut BytesMut,
+    in_flight: &mut VecDeque<InFlight>,
+    acked: &mut bool,
+) -> usize {
+    let mut n = 0;
+    while wbuf.len() < WRITE_BATCH {
+        let Ok(job) = jobs.try_recv() else { break };
+        push_job(job, wbuf, in_flight, acked);
+        n += 1;
+    }
+    n
+}
+
 async fn serve(
     mut stream: TcpStream,
     mut rbuf: BytesMut,
@@ -282,17 +310,25 @@ async fn serve(
     // The batch in wbuf holds an acked job: close it with a WAIT.
     let mut batch_acked = false;
     // Replies of acked jobs waiting for their batch's WAIT.
-    let mut held: Vec<(oneshot::Sender<Frame>, Frame)> = Vec::new();
+    let mut held: Vec<(oneshot::Sender<Bytes>, Bytes)> = Vec::new();
+    // Whether to wait for the rest of the scheduler turn before writing a
+    // batch. Waiting gathers the requests of every client being served now
+    // into one write, but costs the link task a second poll and its first
+    // job the wait: worth it only while other jobs arrive alongside. So the
+    // link waits while its batches hold more than the job that woke it, and
+    // after a wait that gathered nothing writes at once, until jobs queue up
+    // by themselves again (found already waiting behind the first).
+    let mut wait = true;
     for w in waiting.drain(..) {
         push_job(w.job, &mut wbuf, &mut in_flight, &mut batch_acked);
     }
-    let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, why: String| {
+    let fail = |in_flight: &mut VecDeque<InFlight>, held: &mut Vec<(oneshot::Sender<Bytes>, Bytes)>, why: String| {
         let lost = in_flight
             .drain(..)
             .filter_map(|f| f.reply)
             .chain(held.drain(..).map(|(r, _)| r));
         for reply in lost {
-            let _ = reply.send(Frame::Error(Bytes::from_static(CONNECTION_LOST)));
+            let _ = reply.send(error_reply(CONNECTION_LOST));
         }
         End::Failed(why)
     };
@@ -347,8 +383,9 @@ async fn serve(
                     Ok(n) => metrics.backend_bytes_in.inc_by(n as u64),
                 }
                 loop {
-                    match decoder.next_frame(&mut rbuf) {
-                        Ok(Some(frame)) => {
+                    // Replies pass on as the shard sent them: not built, not encoded again.
+                    match decoder.next_raw(&mut rbuf) {
+                        Ok(Some(raw)) => {
                             let Some(front) = in_flight.front_mut() else {
                                 return fail(&mut in_flight, &mut held, "reply without a request".into());
                             };
@@ -357,11 +394,11 @@ async fn serve(
                             } else if let Some(done) = in_flight.pop_front() {
                                 match done.reply {
                                     // An error was not applied: nothing to wait for.
-                                    Some(reply) if done.acked && !matches!(frame, Frame::Error(_)) => held.push((reply, frame)),
+                                    Some(reply) if done.acked && raw.first() != Some(&b'-') => held.push((reply, raw)),
                                     Some(reply) => {
-                                        let _ = reply.send(frame);
+                                        let _ = reply.send(raw);
                                     }
-                                    None => release(&mut held, &frame),
+                                    None => release(&mut held, &raw),
                                 }
                             }
                         }
@@ -376,14 +413,15 @@ async fn serve(
                     continue;
                 };
                 push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
-                // Let the clients whose requests are being read queue theirs
-                // too (one turn of the scheduler, paid by every request), so
-                // a busy link writes many requests per system call.
-                tokio::task::yield_now().await;
-                while wbuf.len() < WRITE_BATCH {
-                    let Ok(job) = jobs.try_recv() else { break };
-                    push_job(job, &mut wbuf, &mut in_flight, &mut batch_acked);
+                let mut more = drain_jobs(jobs, &mut wbuf, &mut in_flight, &mut batch_acked);
+                if wait {
+                    // Let the clients whose requests are being read queue
+                    // theirs too (the rest of this scheduler turn), so a busy
+                    // link writes many requests per system call.
+                    tokio::task::yield_now().await;
+                    more += drain_jobs(jobs, &mut wbuf, &mut in_flight, &mut batch_acked);
                 }
+                wait = more > 0;
             }
             () = &mut moved, if draining.is_none() => {
                 draining = Some(Instant::now());
@@ -398,13 +436,9 @@ async fn serve(
 
 /// Passes the held replies on if `wait` (the reply of `WAIT 1`) says a
 /// replica has the writes, else answers them with [`NOT_REPLICATED`].
-fn release(held: &mut Vec<(oneshot::Sender<Frame>, Frame)>, wait: &Frame) {
-    let replicated = matches!(wait, Frame::Integer(n) if *n >= 1);
+fn release(held: &mut Vec<(oneshot::Sender<Bytes>, Bytes)>, wait: &Bytes) {
+    let replicated = matches!(Frame::parse(wait), Ok(Frame::Integer(n)) if n >= 1);
     for (reply, frame) in held.drain(..) {
-        let _ = reply.send(if replicated {
-            frame
-        } else {
-            Frame::Error(Bytes::from_static(NOT_REPLICATED))
-        });
+        let _ = reply.send(if replicated { frame } else { error_reply(NOT_REPLICATED) });
     }
 }

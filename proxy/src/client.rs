@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use resp::{Frame, FrameDecoder, Limits, RequestDecoder, encode};
+use resp::{Frame, FrameDecoder, Limits, Request, RequestDecoder, encode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -159,10 +159,10 @@ pub async fn run(db: Arc<Db>, peer: SocketAddr, stream: Box<dyn Stream>) {
     'conn: loop {
         let mut depth = 0u32;
         while conn.replies.owed() < limit {
-            match decoder.decode(&mut buf, conn.authenticated) {
-                Ok(Some(args)) => {
+            match decoder.decode_request(&mut buf, conn.authenticated) {
+                Ok(Some(request)) => {
                     depth += 1;
-                    conn.handle(args).await;
+                    conn.handle(request).await;
                     if conn.closing {
                         graceful = true;
                         break 'conn;
@@ -307,7 +307,7 @@ impl Conn {
 
     /// Whether a command's reply waits for a replica (a write of a `sync` database).
     fn acked(&self, name: &[u8]) -> bool {
-        routing::is_write(name) && self.db.sync()
+        self.db.sync() && routing::is_write(name)
     }
 
     fn protocol(&self) -> u8 {
@@ -318,7 +318,12 @@ impl Conn {
         self.subscriptions.any()
     }
 
-    async fn handle(&mut self, args: Vec<Bytes>) {
+    /// Answers, forwards or queues one request. Requests forwarded as they
+    /// came are sent as the bytes the client sent (`request.bytes`); only
+    /// those the proxy changes (split over shards, SCAN's cursor) are
+    /// encoded again.
+    async fn handle(&mut self, request: Request) {
+        let Request { args, bytes } = request;
         let name = args[0].clone();
         let Some(entry) = routing::lookup(&name, args.get(1).map(|a| a.as_ref())) else {
             if let Some(tx) = &mut self.tx {
@@ -333,7 +338,7 @@ impl Conn {
         if self.tx.is_some()
             && !(is("exec") || is("discard") || is("multi") || is("watch") || is("quit") || is("reset"))
         {
-            return self.queue(entry.route, args).await;
+            return self.queue(entry.route, args, &bytes).await;
         }
         let allowed_subscribed = matches!(entry.route, Route::Subscribe) || is("ping") || is("quit") || is("reset");
         if !self.resp3 && !allowed_subscribed && self.subscribed() {
@@ -344,16 +349,19 @@ impl Conn {
             return self.reply(error_owned(text), Class::Pubsub);
         }
         match entry.route {
-            Route::Local => self.local(args).await,
+            Route::Local => self.local(args, bytes).await,
             Route::Unsupported => {
                 let text = format!("ERR command '{}' is not supported by the proxy", lower(&name));
                 self.reply(error_owned(text), Class::Local)
             }
-            Route::Transaction => self.transaction(args).await,
-            Route::Subscribe => self.subscribe(args).await,
-            Route::FirstShard => self.forward(0, &args, Class::Single).await,
-            Route::Split(split) => self.split(split, args).await,
-            Route::All(join) => self.fan_out(join, &args).await,
+            Route::Transaction => self.transaction(args, bytes).await,
+            Route::Subscribe => self.subscribe(args, bytes).await,
+            Route::FirstShard => {
+                let routes = self.db.routes();
+                self.forward_with(&routes, 0, &name, bytes, Class::Single).await
+            }
+            Route::Split(split) => self.split(split, args, bytes).await,
+            Route::All(join) => self.fan_out(join, &name, bytes).await,
             Route::Scan => self.scan(args).await,
             route @ (Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams) => {
                 let slot = match routing::keys(route, &args).and_then(routing::one_slot) {
@@ -371,31 +379,27 @@ impl Conn {
                         .entry(shard)
                         .or_insert_with(|| routes.dedicated(shard, protocol))
                         .clone();
-                    let rx = link.send(request_bytes(&args), 0, self.acked(&name)).await;
+                    let rx = link.send(bytes, 0, self.acked(&name)).await;
                     self.emit(Pending::Wait(rx), Class::Blocking);
                 } else {
-                    self.forward_with(&routes, shard, &args, Class::Single).await;
+                    self.forward_with(&routes, shard, &name, bytes, Class::Single).await;
                 }
             }
         }
     }
 
-    async fn forward(&mut self, shard: usize, args: &[Bytes], class: Class) {
-        let routes = self.db.routes();
-        self.forward_with(&routes, shard, args, class).await;
-    }
-
-    async fn forward_with(&mut self, routes: &Routes, shard: usize, args: &[Bytes], class: Class) {
+    /// Sends request `bytes` of command `name` to `shard` on a shared link.
+    async fn forward_with(&mut self, routes: &Routes, shard: usize, name: &[u8], bytes: Bytes, class: Class) {
         self.switch_to(false).await;
         let rx = routes
-            .link_for(&args[0], shard, self.protocol(), self.id)
-            .send(request_bytes(args), 0, self.acked(&args[0]))
+            .link_for(name, shard, self.protocol(), self.id)
+            .send(bytes, 0, self.acked(name))
             .await;
         self.emit(Pending::Wait(rx), class);
     }
 
     /// MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one request per shard.
-    async fn split(&mut self, split: Split, args: Vec<Bytes>) {
+    async fn split(&mut self, split: Split, args: Vec<Bytes>, bytes: Bytes) {
         let step = if split == Split::Mset { 2 } else { 1 };
         if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
             return self.reply(arity_error(&args[0]), Class::Multi);
@@ -417,7 +421,9 @@ impl Conn {
             parts[part].1.push(group);
         }
         if parts.len() == 1 {
-            return self.forward_with(&routes, parts[0].0, &args, Class::Multi).await;
+            return self
+                .forward_with(&routes, parts[0].0, &args[0], bytes, Class::Multi)
+                .await;
         }
         self.switch_to(false).await;
         let mut receivers = Vec::with_capacity(parts.len());
@@ -445,16 +451,15 @@ impl Conn {
         self.emit(Pending::merge(merge, receivers), Class::Multi);
     }
 
-    async fn fan_out(&mut self, join: Join, args: &[Bytes]) {
+    async fn fan_out(&mut self, join: Join, name: &[u8], bytes: Bytes) {
         self.switch_to(false).await;
         let routes = self.db.routes();
-        let bytes = request_bytes(args);
         let mut receivers = Vec::with_capacity(routes.shards.len());
         for shard in 0..routes.shards.len() {
             receivers.push(
                 routes
-                    .link_for(&args[0], shard, self.protocol(), self.id)
-                    .send(bytes.clone(), 0, self.acked(&args[0]))
+                    .link_for(name, shard, self.protocol(), self.id)
+                    .send(bytes.clone(), 0, self.acked(name))
                     .await,
             );
         }
@@ -482,7 +487,7 @@ impl Conn {
     }
 
     /// PING, ECHO, AUTH, HELLO, QUIT, RESET, SELECT, CLIENT, READONLY.
-    async fn local(&mut self, args: Vec<Bytes>) {
+    async fn local(&mut self, args: Vec<Bytes>, bytes: Bytes) {
         let name = lower(&args[0]);
         let reply = match name.as_str() {
             "ping" => {
@@ -490,7 +495,7 @@ impl Conn {
                     arity_error(&args[0])
                 } else if !self.resp3 && self.subscribed() {
                     // The subscriber connection answers in the pub/sub form.
-                    return self.send_subscriber(None, &args).await;
+                    return self.send_subscriber(None, bytes).await;
                 } else if let Some(msg) = args.get(1) {
                     Frame::Bulk(msg.clone())
                 } else {
@@ -673,24 +678,24 @@ impl Conn {
     }
 
     /// A command inside MULTI: checked, then queued by the proxy.
-    async fn queue(&mut self, route: Route, args: Vec<Bytes>) {
+    async fn queue(&mut self, route: Route, args: Vec<Bytes>, bytes: &[u8]) {
         if let Some(text) = self.db.arities().await.and_then(|a| a.check(&args)) {
             if let Some(tx) = &mut self.tx {
                 tx.aborted = true;
             }
             return self.reply(error_owned(text), Class::Transaction);
         }
-        let keys: Result<Vec<&Bytes>, RouteError> = match route {
+        let keys: Result<routing::Keys, RouteError> = match route {
             Route::Keys { .. } | Route::NumKeys { .. } | Route::Streams => routing::keys(route, &args),
             Route::Split(split) => {
                 let step = if split == Split::Mset { 2 } else { 1 };
                 if args.len() < 2 || !(args.len() - 1).is_multiple_of(step) {
                     Err(RouteError::WrongArity)
                 } else {
-                    Ok(args[1..].iter().step_by(step).collect())
+                    Ok(routing::key_run(&args[1..], step, None))
                 }
             }
-            Route::FirstShard => Ok(Vec::new()),
+            Route::FirstShard => Ok(routing::key_run(&[], 1, None)),
             _ => {
                 let text = format!(
                     "ERR command '{}' cannot be used inside MULTI through the proxy",
@@ -703,7 +708,7 @@ impl Conn {
             }
         };
         let tx = self.tx.as_mut().expect("queue is called inside MULTI");
-        let slot = keys.and_then(|k| routing::one_slot(k.into_iter().chain(None)));
+        let slot = keys.and_then(routing::one_slot);
         let reply = match slot {
             Ok(slot) => match (slot, tx.slot) {
                 (Some(s), Some(t)) if s != t => {
@@ -712,7 +717,7 @@ impl Conn {
                 }
                 _ => {
                     tx.slot = tx.slot.or(slot);
-                    encode_request(args.iter().map(|a| a.as_ref()), &mut tx.queued);
+                    tx.queued.extend_from_slice(bytes);
                     tx.count += 1;
                     Frame::Simple(Bytes::from_static(b"QUEUED"))
                 }
@@ -726,7 +731,7 @@ impl Conn {
     }
 
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH.
-    async fn transaction(&mut self, args: Vec<Bytes>) {
+    async fn transaction(&mut self, args: Vec<Bytes>, bytes: Bytes) {
         let name = lower(&args[0]);
         let class = Class::Transaction;
         match name.as_str() {
@@ -796,7 +801,7 @@ impl Conn {
             }
             "unwatch" if args.len() == 1 => {
                 if let Some(w) = self.watch.take() {
-                    drop(w.link.send(request_bytes(&args), 0, false).await);
+                    drop(w.link.send(bytes, 0, false).await);
                 }
                 self.reply(ok(), class)
             }
@@ -821,7 +826,7 @@ impl Conn {
                 });
                 let link = watch.link.clone();
                 self.switch_to(true).await;
-                let rx = link.send(request_bytes(&args), 0, false).await;
+                let rx = link.send(bytes, 0, false).await;
                 self.emit(Pending::Wait(rx), class)
             }
             _ => self.reply(arity_error(&args[0]), class),
@@ -830,7 +835,7 @@ impl Conn {
 
     /// SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE on the first shard;
     /// SSUBSCRIBE, SUNSUBSCRIBE on the shard of their channels' slot.
-    async fn subscribe(&mut self, args: Vec<Bytes>) {
+    async fn subscribe(&mut self, args: Vec<Bytes>, bytes: Bytes) {
         let name = lower(&args[0]);
         let sharded = name == "ssubscribe" || name == "sunsubscribe";
         let unsubscribe = name.contains("unsubscribe");
@@ -852,7 +857,7 @@ impl Conn {
         };
         self.subscriptions.apply(&name, &args);
         match shard {
-            Some(shard) => self.send_subscriber(Some(shard), &args).await,
+            Some(shard) => self.send_subscriber(Some(shard), bytes).await,
             None => {
                 // SUNSUBSCRIBE with no channel: every shard it subscribed on.
                 let shards: Vec<usize> = self
@@ -862,10 +867,10 @@ impl Conn {
                     .filter(|s| *s != 0 || sharded)
                     .collect();
                 if shards.is_empty() {
-                    return self.send_subscriber(Some(0), &args).await;
+                    return self.send_subscriber(Some(0), bytes).await;
                 }
                 for shard in shards {
-                    self.send_subscriber(Some(shard), &args).await;
+                    self.send_subscriber(Some(shard), bytes.clone()).await;
                 }
             }
         }
@@ -873,13 +878,12 @@ impl Conn {
 
     /// Sends a request on the subscriber connection of `shard` (any existing
     /// one for `None`); its replies arrive as pushes.
-    async fn send_subscriber(&mut self, shard: Option<usize>, args: &[Bytes]) {
+    async fn send_subscriber(&mut self, shard: Option<usize>, bytes: Bytes) {
         if !self.last_dedicated {
             self.barrier().await;
             self.last_dedicated = true;
         }
         let shard = shard.or_else(|| self.subscribers.keys().next().copied()).unwrap_or(0);
-        let bytes = request_bytes(args);
         let routes = self.db.routes();
         let (protocol, push) = (self.protocol(), self.push.clone());
         let subscriber = self.subscribers.entry(shard).or_insert_with(|| {

@@ -31,8 +31,13 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// Encoded replies gathered into one write at most (TLS cuts it into 16 KiB records).
 const WRITE_BATCH: usize = 64 * 1024;
-/// Free room in the read buffer before each read: one full TLS record.
+/// Free room in the read buffer after it grows: one full TLS record.
 pub const READ_SIZE: usize = 16 * 1024;
+/// The read buffer grows (by [`READ_SIZE`]) only when less room than this
+/// is left. Forwarded requests are slices of it, in flight in the links'
+/// queues, so it is rarely unshared: growing it at every read would cost a
+/// new buffer per read; this way one buffer serves many reads.
+const MIN_READ_ROOM: usize = 4 * 1024;
 
 /// A reply owed to the client, in request order.
 pub enum Out {
@@ -47,20 +52,28 @@ pub enum Out {
 pub enum Pending {
     /// Known now.
     Ready(Frame),
-    /// From a shard.
-    Wait(oneshot::Receiver<Frame>),
+    /// From a shard, passed on as it sent it.
+    Wait(oneshot::Receiver<Bytes>),
     /// From several shards, merged once all have answered (`got`: the
     /// answers so far, in order).
     Merge {
         merge: Merge,
-        parts: Vec<oneshot::Receiver<Frame>>,
+        parts: Vec<oneshot::Receiver<Bytes>>,
         got: Vec<Frame>,
     },
 }
 
+/// A reply once known.
+enum Answer {
+    /// Built by the proxy: encoded for the client's protocol.
+    Frame(Frame),
+    /// A shard's reply, already in the client's protocol: copied as is.
+    Raw(Bytes),
+}
+
 impl Pending {
     /// The replies of `parts`, merged.
-    pub fn merge(merge: Merge, parts: Vec<oneshot::Receiver<Frame>>) -> Pending {
+    pub fn merge(merge: Merge, parts: Vec<oneshot::Receiver<Bytes>>) -> Pending {
         Pending::Merge {
             merge,
             got: Vec::with_capacity(parts.len()),
@@ -69,16 +82,27 @@ impl Pending {
     }
 
     /// The reply once known; not polled again after that.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Frame> {
-        let lost = |_| Frame::Error(Bytes::from_static(CONNECTION_LOST));
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Answer> {
+        let lost = || error(CONNECTION_LOST);
         match self {
-            Pending::Ready(frame) => Poll::Ready(std::mem::replace(frame, Frame::Null)),
-            Pending::Wait(rx) => Pin::new(rx).poll(cx).map(|r| r.unwrap_or_else(lost)),
+            Pending::Ready(frame) => Poll::Ready(Answer::Frame(std::mem::replace(frame, Frame::Null))),
+            Pending::Wait(rx) => Pin::new(rx)
+                .poll(cx)
+                .map(|r| r.map_or_else(|_| Answer::Frame(lost()), Answer::Raw)),
             Pending::Merge { merge, parts, got } => {
                 while let Some(rx) = parts.get_mut(got.len()) {
-                    got.push(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(lost));
+                    let part = match ready!(Pin::new(rx).poll(cx)) {
+                        // The link checked it with the same limits: failing here would be
+                        // a decoder bug, answered rather than panicked on.
+                        Ok(raw) => Frame::parse(&raw).unwrap_or_else(|_| error(b"ERR bad reply from shard")),
+                        Err(_) => lost(),
+                    };
+                    got.push(part);
                 }
-                Poll::Ready(merged(std::mem::replace(merge, Merge::Ok), std::mem::take(got)))
+                Poll::Ready(Answer::Frame(merged(
+                    std::mem::replace(merge, Merge::Ok),
+                    std::mem::take(got),
+                )))
             }
         }
     }
@@ -213,14 +237,26 @@ impl Replies {
                     }
                 }
                 Some(Out::Reply(pending, meta)) => {
-                    let Poll::Ready(frame) = pending.poll(cx) else { return };
+                    let Poll::Ready(answer) = pending.poll(cx) else { return };
                     let meta = *meta;
                     self.queue.pop_front();
                     if meta.class == Class::Blocking {
                         self.blocked -= 1;
                     }
-                    record(&self.metrics, &frame, meta);
-                    frame.encode_as(&mut self.wbuf, meta.resp3);
+                    match answer {
+                        Answer::Frame(frame) => {
+                            record(
+                                &self.metrics,
+                                matches!(frame, Frame::Error(_) | Frame::BlobError(_)),
+                                meta,
+                            );
+                            frame.encode_as(&mut self.wbuf, meta.resp3);
+                        }
+                        Answer::Raw(raw) => {
+                            record(&self.metrics, matches!(raw.first(), Some(b'-' | b'!')), meta);
+                            self.wbuf.extend_from_slice(&raw);
+                        }
+                    }
                 }
             }
         }
@@ -298,7 +334,9 @@ impl Replies {
             if full {
                 return Poll::Ready(Event::Room);
             }
-            buf.reserve(READ_SIZE);
+            if buf.capacity() - buf.len() < MIN_READ_ROOM {
+                buf.reserve(READ_SIZE);
+            }
             if let Poll::Ready(read) = pin!(self.stream.read_buf(buf)).poll(cx) {
                 return Poll::Ready(read.map_or(Event::Failed, Event::Read));
             }
@@ -313,10 +351,10 @@ impl Replies {
     }
 }
 
-fn record(metrics: &DbMetrics, frame: &Frame, meta: Meta) {
+fn record(metrics: &DbMetrics, is_error: bool, meta: Meta) {
     let class = metrics.class(meta.class);
     class.requests.inc();
-    if matches!(frame, Frame::Error(_) | Frame::BlobError(_)) {
+    if is_error {
         class.errors.inc();
     }
     class.latency.observe(meta.start.elapsed().as_secs_f64());

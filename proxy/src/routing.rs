@@ -248,20 +248,30 @@ pub enum RouteError {
     BadNumKeys,
 }
 
+/// A request's keys, borrowed from its arguments (no vector per request):
+/// every `step`-th argument of a run, then possibly one more (see
+/// [`key_run`]).
+pub type Keys<'a> = std::iter::Chain<std::iter::StepBy<std::slice::Iter<'a, Bytes>>, std::option::IntoIter<&'a Bytes>>;
+
+/// Every `step`-th argument of `run`, then `extra`.
+pub fn key_run<'a>(run: &'a [Bytes], step: usize, extra: Option<&'a Bytes>) -> Keys<'a> {
+    run.iter().step_by(step).chain(extra)
+}
+
 /// The keys of a request routed by key position (`Keys`, `NumKeys`,
 /// `Streams`). May be empty (EVAL with 0 keys).
 ///
 /// # Errors
 /// [`RouteError::WrongArity`] or [`RouteError::BadNumKeys`] when the
 /// arguments do not hold the keys the route describes.
-pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
+pub fn keys(route: Route, args: &[Bytes]) -> Result<Keys<'_>, RouteError> {
     match route {
         Route::Keys { first, last, step } => {
             let last = if last < 0 { args.len() as isize + last } else { last };
             if last < first as isize || last as usize >= args.len() {
                 return Err(RouteError::WrongArity);
             }
-            Ok(args[first..=last as usize].iter().step_by(step).collect())
+            Ok(key_run(&args[first..=last as usize], step, None))
         }
         Route::NumKeys { at, dest } => {
             let count = args.get(at).ok_or(RouteError::WrongArity)?;
@@ -272,11 +282,7 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
             if end > args.len() {
                 return Err(RouteError::BadNumKeys);
             }
-            let mut keys: Vec<&Bytes> = args[at + 1..end].iter().collect();
-            if dest {
-                keys.push(&args[1]);
-            }
-            Ok(keys)
+            Ok(key_run(&args[at + 1..end], 1, dest.then(|| &args[1])))
         }
         Route::Streams => {
             let at = args
@@ -287,9 +293,9 @@ pub fn keys(route: Route, args: &[Bytes]) -> Result<Vec<&Bytes>, RouteError> {
             if rest.is_empty() || !rest.len().is_multiple_of(2) {
                 return Err(RouteError::WrongArity);
             }
-            Ok(rest[..rest.len() / 2].iter().collect())
+            Ok(key_run(&rest[..rest.len() / 2], 1, None))
         }
-        _ => Ok(Vec::new()),
+        _ => Ok(key_run(&[], 1, None)),
     }
 }
 
@@ -604,35 +610,56 @@ mod tests {
     #[test]
     fn key_positions() {
         let e = lookup(b"GET", None).expect("get");
-        assert_eq!(keys(e.route, &args("get a")).expect("keys"), vec![&Bytes::from("a")]);
+        assert_eq!(
+            keys(e.route, &args("get a")).expect("keys").collect::<Vec<_>>(),
+            vec![&Bytes::from("a")]
+        );
         let e = lookup(b"blpop", None).expect("blpop");
         assert!(e.blocking);
-        assert_eq!(keys(e.route, &args("blpop a b 0")).expect("keys").len(), 2);
+        assert_eq!(
+            keys(e.route, &args("blpop a b 0"))
+                .expect("keys")
+                .collect::<Vec<_>>()
+                .len(),
+            2
+        );
         let e = lookup(b"msetnx", None).expect("msetnx");
         assert_eq!(
-            keys(e.route, &args("msetnx a 1 b 2")).expect("keys"),
+            keys(e.route, &args("msetnx a 1 b 2"))
+                .expect("keys")
+                .collect::<Vec<_>>(),
             vec![&Bytes::from("a"), &Bytes::from("b")]
         );
         let e = lookup(b"zunionstore", None).expect("zunionstore");
         assert_eq!(
             keys(e.route, &args("zunionstore d 2 a b weights 1 2"))
                 .expect("keys")
+                .collect::<Vec<_>>()
                 .len(),
             3
         );
-        assert_eq!(keys(e.route, &args("zunionstore d 5 a b")), Err(RouteError::BadNumKeys));
+        assert_eq!(
+            keys(e.route, &args("zunionstore d 5 a b")).err(),
+            Some(RouteError::BadNumKeys)
+        );
         let e = lookup(b"eval", None).expect("eval");
-        assert!(keys(e.route, &args("eval s 0")).expect("keys").is_empty());
+        assert!(
+            keys(e.route, &args("eval s 0"))
+                .expect("keys")
+                .collect::<Vec<_>>()
+                .is_empty()
+        );
         let e = lookup(b"xread", None).expect("xread");
         assert_eq!(
             keys(e.route, &args("xread count 1 streams a b 0 0"))
                 .expect("keys")
+                .collect::<Vec<_>>()
                 .len(),
             2
         );
         assert!(stream_read_blocks(&args("xread block 0 streams a 0")));
         assert!(!stream_read_blocks(&args("xread streams block 0")));
-        assert_eq!(keys(KEY1, &args("get")), Err(RouteError::WrongArity));
+        assert_eq!(keys(KEY1, &args("get")).err(), Some(RouteError::WrongArity));
     }
 
     #[test]

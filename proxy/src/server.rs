@@ -307,8 +307,8 @@ impl Db {
                 .link(0, 2, 0)
                 .send(Bytes::from_static(b"*1\r\n$7\r\nCOMMAND\r\n"), 0, false)
                 .await;
-            match rx.await {
-                Ok(reply @ Frame::Array(_)) => Ok(Arities::from_command_reply(&reply)),
+            match rx.await.map(|raw| Frame::parse(&raw)) {
+                Ok(Ok(reply @ Frame::Array(_))) => Ok(Arities::from_command_reply(&reply)),
                 _ => Err(()),
             }
         };

@@ -86,6 +86,19 @@ enum Mode {
 }
 
 impl Frame {
+    /// Parses `data` as exactly one frame (with [`FrameDecoder`]'s default
+    /// limits), such as the bytes [`FrameDecoder::next_raw`] returned.
+    ///
+    /// # Errors
+    ///
+    /// A malformed frame, or `data` holding less or more than one frame.
+    pub fn parse(data: &Bytes) -> Result<Frame, ProtocolError> {
+        match FrameDecoder::new().scan(data)? {
+            Some(len) if len == data.len() => build_whole(data),
+            _ => Err(ProtocolError::InvalidFrame("not exactly one frame")),
+        }
+    }
+
     /// Appends the frame's wire form: each type in its own syntax (RESP3
     /// types in RESP3, attributes included), with [`Frame::Null`] written as
     /// `$-1` and [`Frame::NullArray`] as `*-1`. `\r`/`\n` inside simple
@@ -238,19 +251,24 @@ impl FrameDecoder {
     /// first when switching buffers). On error the decoder is reset; the
     /// stream cannot be resynchronised.
     pub fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
+        let Some(data) = self.next_raw(buf)? else {
+            return Ok(None);
+        };
+        build_whole(&data).map(Some)
+    }
+
+    /// Like [`next_frame`](Self::next_frame), but gives the complete frame's
+    /// bytes as received, checked and not built into a [`Frame`]: for a
+    /// proxy passing a reply on unchanged. [`Frame::parse`] builds it later
+    /// when needed.
+    pub fn next_raw(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, ProtocolError> {
         if self.pos > buf.len() {
             self.reset();
         }
         match self.scan(buf) {
             Ok(Some(len)) => {
                 self.reset();
-                let data = buf.split_to(len).freeze();
-                let mut pos = 0;
-                let frame = build(&data, &mut pos)?;
-                if pos != len {
-                    return Err(CORRUPT);
-                }
-                Ok(Some(frame))
+                Ok(Some(buf.split_to(len).freeze()))
             }
             Ok(None) => Ok(None),
             Err(e) => {
@@ -427,6 +445,17 @@ fn is_big_number(text: &[u8]) -> bool {
 /// Builds the frame starting at `*pos` in already validated `data`,
 /// advancing `*pos` past it. Recursion is bounded by the decoder's depth
 /// limit, enforced while scanning.
+/// Builds the frame that `data`, already checked by [`FrameDecoder::scan`],
+/// holds exactly.
+fn build_whole(data: &Bytes) -> Result<Frame, ProtocolError> {
+    let mut pos = 0;
+    let frame = build(data, &mut pos)?;
+    if pos != data.len() {
+        return Err(CORRUPT);
+    }
+    Ok(frame)
+}
+
 fn build(data: &Bytes, pos: &mut usize) -> Result<Frame, ProtocolError> {
     let start = *pos;
     let kind = *data.get(start).ok_or(CORRUPT)?;
@@ -684,6 +713,37 @@ mod tests {
         assert!(matches!(decode_one(b",-nan\r\n"), Frame::Double(d) if d.is_nan()));
         // A Redis-style simple string may contain a lone '\n'.
         assert_eq!(decode_one(b"+a\nb\r\n"), Frame::Simple(b(b"a\nb")));
+    }
+
+    #[test]
+    fn next_raw_gives_each_frame_as_received() {
+        let frames: &[&[u8]] = &[
+            b"$3\r\nfoo\r\n",
+            b"*2\r\n:1\r\n_\r\n",
+            b"-ERR x\r\n",
+            b"|1\r\n+a\r\n:1\r\n+v\r\n",
+        ];
+        let stream = frames.concat();
+        let mut decoder = FrameDecoder::new();
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for byte in &stream {
+            buf.extend_from_slice(&[*byte]);
+            while let Some(raw) = decoder.next_raw(&mut buf).unwrap() {
+                got.push(raw);
+            }
+        }
+        assert_eq!(got.iter().map(|r| &r[..]).collect::<Vec<_>>(), frames);
+        let mut whole = BytesMut::from(&stream[..]);
+        for raw in &got {
+            assert_eq!(
+                Frame::parse(raw),
+                Ok(FrameDecoder::decode(&mut whole).unwrap().unwrap())
+            );
+        }
+        assert!(Frame::parse(&Bytes::from_static(b"$3\r\nfoo\r\n:1\r\n")).is_err());
+        assert!(Frame::parse(&Bytes::from_static(b"$3\r\nfo")).is_err());
+        assert!(decoder.next_raw(&mut BytesMut::from(&b"?\r\n"[..])).is_err());
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`request`]: the server side. [`RequestDecoder`] turns the bytes a client
 //!   sends (multibulk `*N\r\n$L\r\n...` and inline `SET k v\n` commands) into
 //!   argument vectors, with the exact protocol-error replies, limits and
-//!   quirks of Redis 7.0's `networking.c`. [`Limits`] holds the size limits
+//!   quirks of Redis 7.0's `networking.c`; [`RequestDecoder::decode_request`]
+//!   also gives each [`Request`]'s original bytes, for a proxy to forward
+//!   unchanged. [`Limits`] holds the size limits
 //!   and [`ProtocolError`] the error replies.
 //! - [`frame`]: the [`Frame`] enum covering every RESP2 and RESP3 type, its
 //!   encoder and [`FrameDecoder`], an incremental decoder for *replies* (used by
@@ -47,5 +49,5 @@ pub mod request;
 pub mod slot;
 
 pub use frame::{Frame, FrameDecoder};
-pub use request::{Limits, ProtocolError, RequestDecoder, parse_i64, repr, split_args};
+pub use request::{Limits, ProtocolError, Request, RequestDecoder, parse_i64, repr, split_args};
 pub use slot::{SLOTS, key_slot};

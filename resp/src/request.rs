@@ -2,7 +2,8 @@
 //! argument vectors, exactly as Redis 7.0's `processInputBuffer`,
 //! `processMultibulkBuffer` and `processInlineBuffer` do.
 //!
-//! This module owns [`RequestDecoder`], [`Limits`] and [`ProtocolError`].
+//! This module owns [`RequestDecoder`], [`Request`], [`Limits`] and
+//! [`ProtocolError`].
 //!
 //! # Behaviour (matches Redis 7.0)
 //!
@@ -367,13 +368,38 @@ enum Header {
     Started,
 }
 
+/// What [`RequestDecoder::decode_inner`] found complete.
+enum Parsed {
+    /// An inline request, already split off the buffer.
+    Inline(Request),
+    /// A multibulk request: the front `parsed` bytes of the buffer, its
+    /// arguments at the decoder's `args` ranges.
+    Multibulk,
+}
+
+/// One complete request: its arguments and the exact bytes it arrived as.
+///
+/// A proxy routes by `args` and forwards `bytes` unchanged (no re-encoding);
+/// a server runs `args`. Both are zero-copy views of the caller's buffer,
+/// except inline arguments that needed unquoting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The command name and its arguments; never empty.
+    pub args: Vec<Bytes>,
+    /// The whole request as received: the multibulk from its `*` to the two
+    /// bytes after its last payload, or the inline line with its `\n`.
+    /// Requests Redis skips (`*0`, blank lines) before it are not included.
+    pub bytes: Bytes,
+}
+
 /// Stateful, incremental request parser for one client connection.
 ///
 /// Like Redis's per-client query-buffer state, it remembers how many
 /// arguments the multibulk request in progress still needs, the length of
-/// the bulk being received and the arguments parsed so far, and how far the
-/// current line was already searched; bytes are consumed from the caller's
-/// buffer as they are parsed. A command arriving over many reads therefore
+/// the bulk being received, where the arguments parsed so far lie, and how
+/// far the current line was already searched. A partial request stays at
+/// the front of the caller's buffer, so a complete one is split off whole
+/// (see [`Request::bytes`]). A command arriving over many reads therefore
 /// costs linear time overall, however it is split.
 ///
 /// The caller owns the buffer: it appends what it reads from the socket and
@@ -390,12 +416,14 @@ pub struct RequestDecoder {
     multibulk_len: usize,
     /// Declared length of the bulk whose payload is awaited.
     bulk_len: Option<usize>,
-    /// Arguments of the request in progress.
-    args: Vec<Bytes>,
-    /// Bytes of the request in progress already consumed from the buffer.
-    consumed: usize,
-    /// Length of the buffer's prefix (the current line) already searched
-    /// without finding its terminator.
+    /// `(offset, length)` in the buffer of each argument of the request in
+    /// progress; kept between requests so its allocation is reused.
+    args: Vec<(usize, usize)>,
+    /// Bytes of the request in progress parsed so far (still at the front
+    /// of the buffer): where the next line or payload starts.
+    parsed: usize,
+    /// Length of the current line's prefix already searched without finding
+    /// its terminator.
     scanned: usize,
     /// A NUL byte precedes the current line's terminator, which Redis's
     /// `strchr` therefore never finds.
@@ -416,7 +444,7 @@ impl RequestDecoder {
             multibulk_len: 0,
             bulk_len: None,
             args: Vec::new(),
-            consumed: 0,
+            parsed: 0,
             scanned: 0,
             blocked: false,
         }
@@ -433,13 +461,14 @@ impl RequestDecoder {
         &self.limits
     }
 
-    /// Parses one request from the front of `buf`, consuming the bytes it
-    /// used.
+    /// Parses one request from the front of `buf`, consuming its bytes
+    /// once it is complete; its arguments only (see
+    /// [`decode_request`](Self::decode_request), which also gives its bytes).
     ///
     /// - `Ok(Some(args))`: a complete command; `args` is never empty and its
     ///   entries are zero-copy slices split off `buf`.
-    /// - `Ok(None)`: more input is needed; the partial request stays inside
-    ///   the decoder (its bytes may already be consumed from `buf`).
+    /// - `Ok(None)`: more input is needed; the partial request stays at the
+    ///   front of `buf`.
     /// - `Err(e)`: a protocol error. The caller replies with
     ///   [`ProtocolError::write_reply`] (`-{e}\r\n`) and closes the
     ///   connection; the decoder is reset.
@@ -450,6 +479,56 @@ impl RequestDecoder {
     /// "Protocol error: unauthenticated multibulk length" and a bulk above
     /// 16384 bytes "Protocol error: unauthenticated bulk length".
     pub fn decode(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        Ok(match self.next(buf, authenticated)? {
+            None => None,
+            Some(Parsed::Inline(request)) => Some(request.args),
+            Some(Parsed::Multibulk) => {
+                // Each argument split off on its own: no view of the whole
+                // request is made just to be dropped.
+                let mut args = Vec::with_capacity(self.args.len());
+                let mut at = 0;
+                for (start, len) in self.args.drain(..) {
+                    buf.advance(start - at);
+                    args.push(buf.split_to(len).freeze());
+                    at = start + len;
+                }
+                buf.advance(std::mem::take(&mut self.parsed) - at);
+                self.request_done();
+                Some(args)
+            }
+        })
+    }
+
+    /// Like [`decode`](Self::decode), but gives the complete request with
+    /// the bytes it arrived as ([`Request::bytes`], split off `buf`), so a
+    /// proxy can forward it without encoding it again.
+    ///
+    /// # Errors
+    ///
+    /// A protocol error, as for [`decode`](Self::decode).
+    pub fn decode_request(
+        &mut self,
+        buf: &mut BytesMut,
+        authenticated: bool,
+    ) -> Result<Option<Request>, ProtocolError> {
+        Ok(match self.next(buf, authenticated)? {
+            None => None,
+            Some(Parsed::Inline(request)) => Some(request),
+            Some(Parsed::Multibulk) => {
+                let bytes = buf.split_to(std::mem::take(&mut self.parsed)).freeze();
+                let args = self
+                    .args
+                    .drain(..)
+                    .map(|(start, len)| bytes.slice(start..start + len))
+                    .collect();
+                self.request_done();
+                Some(Request { args, bytes })
+            }
+        })
+    }
+
+    /// Parses up to the end of the next request; resets on error.
+    fn next(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Parsed>, ProtocolError> {
         let result = self.decode_inner(buf, authenticated);
         if result.is_err() {
             self.reset();
@@ -457,19 +536,27 @@ impl RequestDecoder {
         result
     }
 
-    /// Bytes of the partial request that the decoder already consumed from
-    /// the caller's buffer (arguments and headers). The request's share of
-    /// the query buffer, for `client-query-buffer-limit` and `CLIENT LIST
-    /// qbuf`, is `pending_bytes() + buf.len()`; see
-    /// [`query_buffer_len`](Self::query_buffer_len).
-    pub fn pending_bytes(&self) -> usize {
-        self.consumed
+    /// The multibulk request's arguments were taken.
+    fn request_done(&mut self) {
+        if self.args.capacity() > MAX_ARGV_PREALLOC {
+            // One huge request does not pin a huge vector for the connection's life.
+            self.args = Vec::new();
+        }
     }
 
-    /// `pending_bytes() + buf.len()`: everything received and not yet
-    /// returned as a command.
+    /// Bytes of the partial request that the decoder has already parsed
+    /// (its headers and complete arguments, still at the front of the
+    /// caller's buffer).
+    pub fn pending_bytes(&self) -> usize {
+        self.parsed
+    }
+
+    /// Everything received and not yet returned as a command (the
+    /// request's share of the query buffer, for `client-query-buffer-limit`
+    /// and `CLIENT LIST qbuf`): the whole buffer, since a partial request
+    /// stays in it.
     pub fn query_buffer_len(&self, buf: &BytesMut) -> usize {
-        self.consumed.saturating_add(buf.len())
+        buf.len()
     }
 
     /// True while a multibulk request is partly parsed (a connection closing
@@ -483,12 +570,12 @@ impl RequestDecoder {
         self.multibulk_len = 0;
         self.bulk_len = None;
         self.args = Vec::new();
-        self.consumed = 0;
+        self.parsed = 0;
         self.scanned = 0;
         self.blocked = false;
     }
 
-    fn decode_inner(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn decode_inner(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<Parsed>, ProtocolError> {
         loop {
             if self.multibulk_len == 0 {
                 let Some(&first) = buf.first() else {
@@ -503,8 +590,8 @@ impl RequestDecoder {
                 } else {
                     match self.inline(buf)? {
                         None => return Ok(None),
-                        Some(args) if args.is_empty() => continue,
-                        Some(args) => return Ok(Some(args)),
+                        Some(request) if request.args.is_empty() => continue,
+                        Some(request) => return Ok(Some(Parsed::Inline(request))),
                     }
                 }
             }
@@ -518,35 +605,34 @@ impl RequestDecoder {
                 };
                 // The payload plus the two bytes after it (not checked, as in Redis).
                 let needed = len.saturating_add(2);
-                if buf.len() < needed {
+                let have = buf.len() - self.parsed;
+                if have < needed {
                     if len >= PROTO_MBULK_BIG_ARG {
-                        buf.reserve((needed - buf.len()).min(MAX_BULK_RESERVE));
+                        buf.reserve((needed - have).min(MAX_BULK_RESERVE));
                     }
                     return Ok(None);
                 }
-                let arg = buf.split_to(len).freeze();
-                buf.advance(2);
-                self.consumed += needed;
-                self.args.push(arg);
+                self.args.push((self.parsed, len));
+                self.parsed += needed;
                 self.bulk_len = None;
                 self.multibulk_len -= 1;
             }
-            self.consumed = 0;
-            return Ok(Some(std::mem::take(&mut self.args)));
+            return Ok(Some(Parsed::Multibulk));
         }
     }
 
-    /// Searches the current line (the front of `buf`) for `needle` the way
-    /// Redis's `strchr` does: a NUL byte ends the search for good. Only the
-    /// first `max_inline_len + 1` bytes are searched, and never twice.
-    fn find_line_end(&mut self, buf: &[u8], needle: u8) -> Option<usize> {
+    /// Searches the current line (`line`, from the start of the line to the
+    /// end of the buffer) for `needle` the way Redis's `strchr` does: a NUL
+    /// byte ends the search for good. Only the first `max_inline_len + 1`
+    /// bytes are searched, and never twice.
+    fn find_line_end(&mut self, line: &[u8], needle: u8) -> Option<usize> {
         if self.blocked {
             return None;
         }
-        let window = buf.len().min(self.limits.max_inline_len.saturating_add(1));
+        let window = line.len().min(self.limits.max_inline_len.saturating_add(1));
         let start = self.scanned.min(window);
-        match find2(needle, 0, &buf[start..window]) {
-            Some(i) if buf[start + i] == needle => {
+        match find2(needle, 0, &line[start..window]) {
+            Some(i) if line[start + i] == needle => {
                 self.scanned = start + i;
                 Some(start + i)
             }
@@ -561,12 +647,13 @@ impl RequestDecoder {
         }
     }
 
-    /// The current line was consumed: the next search starts afresh.
+    /// The current line was parsed: the next search starts afresh.
     fn line_done(&mut self) {
         self.scanned = 0;
         self.blocked = false;
     }
 
+    /// Reads `*N` at the front of `buf` (no request is in progress).
     fn multibulk_header(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Header, ProtocolError> {
         let Some(cr) = self.find_line_end(buf, b'\r') else {
             if buf.len() > self.limits.max_inline_len {
@@ -585,51 +672,54 @@ impl RequestDecoder {
         if count > UNAUTH_MAX_MULTIBULK_LEN && !authenticated {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
-        buf.advance(cr + 2);
         self.line_done();
         if count <= 0 {
+            buf.advance(cr + 2);
             return Ok(Header::Empty);
         }
         // `count` is positive and bounded by a usize limit.
         let count = count as usize;
         self.multibulk_len = count;
-        self.args = Vec::with_capacity(count.min(MAX_ARGV_PREALLOC));
-        self.consumed = cr + 2;
+        self.args.reserve(count.min(MAX_ARGV_PREALLOC));
+        self.parsed = cr + 2;
         Ok(Header::Started)
     }
 
+    /// Reads `$L` at offset `parsed` of `buf`.
     fn bulk_header(&mut self, buf: &mut BytesMut, authenticated: bool) -> Result<Option<usize>, ProtocolError> {
-        let Some(cr) = self.find_line_end(buf, b'\r') else {
-            if buf.len() > self.limits.max_inline_len {
+        let line = &buf[self.parsed..];
+        let Some(cr) = self.find_line_end(line, b'\r') else {
+            if line.len() > self.limits.max_inline_len {
                 return Err(ProtocolError::TooBigBulkCountString);
             }
             return Ok(None);
         };
-        if buf.len() < cr + 2 {
+        if line.len() < cr + 2 {
             return Ok(None);
         }
-        match buf[0] {
+        match line[0] {
             b'$' => {}
             b'\r' | b'\n' => return Err(ProtocolError::ExpectedDollar(b' ')),
             other => return Err(ProtocolError::ExpectedDollar(other)),
         }
-        let len = match parse_i64(&buf[1..cr]) {
+        let len = match parse_i64(&line[1..cr]) {
             Some(n) if n >= 0 && n as u64 <= self.limits.max_bulk_len as u64 => n,
             _ => return Err(ProtocolError::InvalidBulkLength),
         };
         if len > UNAUTH_MAX_BULK_LEN && !authenticated {
             return Err(ProtocolError::UnauthenticatedBulkLength);
         }
-        buf.advance(cr + 2);
         self.line_done();
-        self.consumed += cr + 2;
+        self.parsed += cr + 2;
         // Non-negative and bounded by a usize limit.
         let len = len as usize;
         self.bulk_len = Some(len);
         Ok(Some(len))
     }
 
-    fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    /// Reads an inline line at the front of `buf`; a blank one gives a
+    /// request without arguments, which the caller skips.
+    fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Request>, ProtocolError> {
         let Some(newline) = self.find_line_end(buf, b'\n') else {
             if buf.len() > self.limits.max_inline_len {
                 return Err(ProtocolError::TooBigInlineRequest);
@@ -641,14 +731,14 @@ impl RequestDecoder {
         } else {
             newline
         };
-        let line = buf.split_to(newline + 1).freeze();
+        let bytes = buf.split_to(newline + 1).freeze();
         self.line_done();
-        if end == 0 {
-            return Ok(Some(Vec::new()));
-        }
-        split_args(&line.slice(..end))
-            .map(Some)
-            .ok_or(ProtocolError::UnbalancedQuotes)
+        let args = if end == 0 {
+            Vec::new()
+        } else {
+            split_args(&bytes.slice(..end)).ok_or(ProtocolError::UnbalancedQuotes)?
+        };
+        Ok(Some(Request { args, bytes }))
     }
 }
 
@@ -733,6 +823,124 @@ mod tests {
             let mut chunk = || 1 + rng.below(max);
             let random = run_chunked(input, limits, authenticated, &mut chunk);
             assert_eq!(whole, random);
+        }
+    }
+
+    /// Feeds `input` in chunks of `chunk` bytes through `decode_request`,
+    /// collecting every request until the first error.
+    fn requests_chunked(input: &[u8], chunk: usize) -> (Vec<Request>, Option<ProtocolError>) {
+        let mut decoder = RequestDecoder::default();
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode_request(&mut buf, true) {
+                    Ok(Some(request)) => out.push(request),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e)),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    #[test]
+    fn request_bytes_are_the_input_slice() {
+        let set = &b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n"[..];
+        let mut buf = BytesMut::from(set);
+        let request = RequestDecoder::default()
+            .decode_request(&mut buf, true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&request.bytes[..], set);
+        assert_eq!(request.args, vec![&b"SET"[..], b"k", b"value"]);
+        assert!(buf.is_empty());
+        // The arguments are views of the request's bytes, not copies.
+        let range = request.bytes.as_ptr_range();
+        assert!(request.args.iter().all(|a| range.contains(&a.as_ptr())));
+        // Unchecked bytes after a count line or a payload are kept as sent.
+        let odd = &b"*2\r\n$4\r\nECHOxx$2\rXhi\r\n"[..];
+        let (got, err) = requests_chunked(odd, usize::MAX);
+        assert_eq!(err, None);
+        assert_eq!(&got[0].bytes[..], odd);
+        assert_eq!(got[0].args, vec![&b"ECHO"[..], b"hi"]);
+    }
+
+    #[test]
+    fn request_bytes_of_pipelined_partial_and_inline_input() {
+        let pieces: &[&[u8]] = &[
+            b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n",
+            b"PING\r\n",
+            b"SET \"a b\" 'c'\n",
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
+            b"ECHO x\r\n",
+        ];
+        let stream = pieces.concat();
+        for chunk in [usize::MAX, 1, 2, 3, 7, 13] {
+            let (got, err) = requests_chunked(&stream, chunk);
+            assert_eq!(err, None);
+            let bytes: Vec<&[u8]> = got.iter().map(|r| &r.bytes[..]).collect();
+            assert_eq!(bytes, pieces, "chunk {chunk}");
+        }
+        let (got, _) = requests_chunked(&stream, 1);
+        assert_eq!(got[2].args, vec![&b"SET"[..], b"a b", b"c"]);
+        assert_eq!(got[3].args, vec![&b"SET"[..], b"k", b""]);
+        // A partial request stays in the buffer until it is complete.
+        let mut decoder = RequestDecoder::default();
+        let mut buf = BytesMut::from(&pieces[0][..10]);
+        assert_eq!(decoder.decode_request(&mut buf, true), Ok(None));
+        assert_eq!(buf.len(), 10);
+        assert_eq!(decoder.query_buffer_len(&buf), 10);
+        buf.extend_from_slice(&pieces[0][10..]);
+        let request = decoder.decode_request(&mut buf, true).unwrap().unwrap();
+        assert_eq!(&request.bytes[..], pieces[0]);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn skipped_requests_are_not_in_the_next_requests_bytes() {
+        let (got, err) = requests_chunked(b"*0\r\n\r\n  \n*-1\r\nPING\n*0\r\n", usize::MAX);
+        assert_eq!(err, None);
+        assert_eq!(got.len(), 1);
+        assert_eq!(&got[0].bytes[..], b"PING\n");
+    }
+
+    #[test]
+    fn request_bytes_concatenate_to_the_stream() {
+        // Random valid requests, no skipped ones: the requests' bytes, in
+        // order, are the whole stream, however it is split.
+        let mut rng = Rng::new(11);
+        for _ in 0..200 {
+            let mut stream = Vec::new();
+            let mut expected = Vec::new();
+            for _ in 0..1 + rng.below(6) {
+                let args: Vec<Vec<u8>> = (0..1 + rng.below(4))
+                    .map(|_| (0..1 + rng.below(40)).map(|_| b'a' + rng.below(26) as u8).collect())
+                    .collect();
+                if rng.below(3) == 0 {
+                    stream.extend_from_slice(&args.join(&b' '));
+                    stream.extend_from_slice(b"\r\n");
+                } else {
+                    stream.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+                    for a in &args {
+                        stream.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                        stream.extend_from_slice(a);
+                        stream.extend_from_slice(b"\r\n");
+                    }
+                }
+                expected.push(args);
+            }
+            let (got, err) = requests_chunked(&stream, 1 + rng.below(9));
+            assert_eq!(err, None);
+            assert_eq!(got.iter().flat_map(|r| r.bytes.to_vec()).collect::<Vec<u8>>(), stream);
+            let args: Vec<Vec<Vec<u8>>> = got
+                .iter()
+                .map(|r| r.args.iter().map(|a| a.to_vec()).collect())
+                .collect();
+            assert_eq!(args, expected);
+            // decode() gives the same arguments.
+            assert_eq!(run(&stream), (expected, None));
         }
     }
 

@@ -33,6 +33,13 @@ fn malformed_requests_close_only_their_connection() {
     c.send_raw(b"SET inline yes\r\nGET inline\r\n").expect("send");
     assert_eq!(c.recv(), simple("OK"));
     assert_eq!(c.recv(), bulk("yes"));
+    // They reach the shards as sent, quotes and all, inside MULTI too.
+    c.send_raw(b"SET \"in line\" 'a b'\r\nMULTI\r\nGET \"in line\"\nEXEC\r\n")
+        .expect("send");
+    assert_eq!(c.recv(), simple("OK"));
+    assert_eq!(c.recv(), simple("OK"));
+    assert_eq!(c.recv(), simple("QUEUED"));
+    assert_eq!(c.recv(), resp::Frame::Array(vec![bulk("a b")]));
 }
 
 #[test]

@@ -83,3 +83,39 @@ fn reads_take_the_replicas_in_turn_and_fall_back_to_the_master() {
     eventually("reads from the master", || reads(6).iter().all(|f| *f == bulk("m")));
     assert_eq!(reads(4), vec![bulk("m"); 4]);
 }
+
+#[test]
+fn durability_sync_answers_writes_once_a_replica_has_them() {
+    let master = node();
+    let replica = node();
+    let mut r = replica.conn();
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        simple("OK")
+    );
+    eventually("the replica to be in sync", || {
+        master.conn().cmd(&["WAIT", "1", "100"]) == Frame::Integer(1)
+    });
+    let port = free_port();
+    let config = format!(
+        "bind = \"127.0.0.1\"\n[[databases]]\nname = \"db\"\nport = {port}\ndurability = \"sync\"\n\
+         [[databases.shards]]\nslots = [0, 16383]\nmaster = \"127.0.0.1:{}\"\n",
+        master.port
+    );
+    let proxy = proxy(&config, port, free_port(), &[]);
+    let mut c = proxy.conn();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), simple("OK"));
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
+    // An error was not applied: it is not held for a replica.
+    let Frame::Error(e) = c.cmd(&["LPUSH", "k", "x"]) else {
+        panic!("LPUSH on a string must fail")
+    };
+    assert!(e.starts_with(b"WRONGTYPE"));
+    // Without a replica, the write is applied but not acknowledged.
+    assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), simple("OK"));
+    let Frame::Error(e) = c.cmd(&["SET", "k", "v2"]) else {
+        panic!("a write no replica has must fail")
+    };
+    assert!(e.starts_with(b"NOREPLICAS"), "{}", String::from_utf8_lossy(&e));
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("v2"));
+}
