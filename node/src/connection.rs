@@ -53,6 +53,8 @@ async fn run(
     let mut eof = false;
     // Blocked by a blocking command (BLPOP…) when last looked.
     let mut blocked = false;
+    // Commands just run on what was read left replies: they wait one yield.
+    let mut replied = false;
     loop {
         // Resume after CLIENT PAUSE, or after the block ended (served, timed
         // out or CLIENT UNBLOCK): run the input that waited.
@@ -64,8 +66,15 @@ async fn run(
         // before them; yielding first lets the other connections ready now
         // write theirs, so that one fsync covers them all.
         let must_sync = crate::persistence::aof::pending_sync(&server.borrow());
-        if let Some(pos) = must_sync {
+        // Replies are written once the other connections ready now have run
+        // their commands too (tokio resumes a yielded task after polling for
+        // I/O), as Redis writes them all in beforeSleep: writing each at once
+        // wakes the client, which preempts the server on a busy machine and
+        // sends its next request alone, a context switch per reply.
+        if std::mem::take(&mut replied) || must_sync.is_some() {
             tokio::task::yield_now().await;
+        }
+        if let Some(pos) = must_sync {
             crate::persistence::aof::sync_up_to(&mut server.borrow_mut(), pos);
         }
         // Collect output from the client's buffer (our replies and anything
@@ -136,10 +145,11 @@ async fn run(
             r = stream.readable(), if can_read => {
                 r?;
                 input.reserve(READ_CHUNK);
-                match stream.try_read_buf(&mut input) {
+                match read_some(stream, &mut input) {
                     Ok(0) => eof = true,
                     Ok(n) => {
                         process(server, client, &mut decoder, &mut input, n, &mut held);
+                        replied = !client.borrow().out.is_empty();
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return Err(e),
@@ -183,6 +193,28 @@ fn output_limit_reached(server: &Server, client: &mut Client, pending: usize) ->
         return true;
     }
     false
+}
+
+/// Reads what the socket holds into `input`. A read that leaves room in
+/// `input` drained the socket, so its readiness is cleared (as tokio's
+/// `AsyncRead` does): the next wait goes to epoll rather than to a read that
+/// could only fail with `WouldBlock`, one syscall in five at one command per
+/// read. Data arriving later is a new readiness event.
+fn read_some(stream: &TcpStream, input: &mut BytesMut) -> io::Result<usize> {
+    let room = input.capacity() - input.len();
+    let mut got = 0;
+    let drained = stream.try_io(tokio::io::Interest::READABLE, || {
+        got = stream.try_read_buf(input)?;
+        if got > 0 && got < room {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(())
+        }
+    });
+    match drained {
+        Err(e) if e.kind() != io::ErrorKind::WouldBlock || got == 0 => Err(e),
+        _ => Ok(got),
+    }
 }
 
 /// Writes as much of `output` as the socket takes now.

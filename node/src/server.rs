@@ -407,6 +407,18 @@ impl Server {
 
 const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
+/// `disable-thp`: no transparent huge pages for this process, as Redis.
+/// Redis only needs this when THP is `always`, since jemalloc never asks for
+/// huge pages; mimalloc advises them on its arenas (`MADV_HUGEPAGE`), so with
+/// THP in `madvise` mode too a growing dataset would fault 2 MiB at a time,
+/// zeroing (and maybe compacting) in the fault path: writes stalled for
+/// milliseconds, and a fork's copy-on-write copying 2 MiB per touched page.
+fn disable_transparent_huge_pages() {
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        tracing::warn!("failed to disable transparent huge pages: {e}");
+    }
+}
+
 /// Serves clients on `listeners` until `shutdown` completes or SHUTDOWN is
 /// run. Must be called inside a [`tokio::task::LocalSet`] on a
 /// current-thread runtime (see [`crate::start`]).
@@ -418,6 +430,9 @@ pub async fn run(
     listeners: Vec<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if config.disable_thp {
+        disable_transparent_huge_pages();
+    }
     let mut state = Server::new(config);
     state.listen_addrs = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     let server = Rc::new(RefCell::new(state));
