@@ -444,9 +444,18 @@ async fn sync_database_survives_master_kills_pauses_and_a_manager_outage() {
     .await;
     kill("-CONT", &replica_pid);
     cluster.procs.restart_manager().await;
+    // Its agent restarts as the manager comes back: the new one adopts the
+    // master and lifts the fence the agent before it set once the manager
+    // confirms the master.
+    cluster.procs.agent_of(&master).restart();
     let manager = cluster.manager();
     let back = Instant::now();
     wait_until("writes after the outage", 60, || acks_after(&log, Some("0-8191"), back)).await;
+    wait_until("the fence lifted", 60, || {
+        let reply = cli(&master, &["CONFIG", "GET", "min-replicas-to-write"]);
+        async move { reply.lines().nth(1) == Some("0") }
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         manager.get("/v1/cluster").await.1["epoch"],

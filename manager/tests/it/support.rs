@@ -359,9 +359,56 @@ pub struct AgentProc {
     /// The group id it and its shard processes run as: what a
     /// [`Partition`] matches their packets by.
     pub gid: u32,
+    manager_url: String,
 }
 
 impl AgentProc {
+    /// Starts a tessera-agent for the manager at `manager_url`.
+    fn start(manager_url: &str, data_dir: PathBuf, ports: (u16, u16), gid: u32) -> AgentProc {
+        let mut agent = AgentProc {
+            proc: None,
+            data_dir,
+            ports,
+            api_port: free_port(),
+            gid,
+            manager_url: manager_url.to_owned(),
+        };
+        agent.spawn();
+        agent
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new(binary("tessera-agent"))
+            .gid(self.gid)
+            .args([
+                "--manager",
+                &self.manager_url,
+                "--token",
+                TOKEN,
+                "--advertise",
+                "127.0.0.1",
+            ])
+            .args(["--listen", &format!("127.0.0.1:{}", self.api_port)])
+            .args(["--shard-ports", &format!("{}-{}", self.ports.0, self.ports.1)])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            // Heartbeats fail while a manager restarts: only errors are worth showing.
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("start tessera-agent");
+        self.proc = Some(Proc(child));
+    }
+
+    /// SIGKILLs the agent alone and starts it again: its shard processes
+    /// keep running and are adopted.
+    pub fn restart(&mut self) {
+        if let Some(mut proc) = self.proc.take() {
+            let _ = proc.0.kill();
+            let _ = proc.0.wait();
+        }
+        self.spawn();
+    }
+
     /// SIGKILLs the agent and every shard process it started.
     pub fn kill_all(&mut self) {
         self.proc = None;
@@ -389,7 +436,6 @@ pub struct Processes {
 /// range, and waits until every node is active.
 pub async fn start_cluster(n_agents: usize) -> Processes {
     tessera_manager::install_crypto_provider();
-    let agent_bin = binary("tessera-agent");
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let manager = start_manager(port, &dir.path().join("manager"));
@@ -399,25 +445,7 @@ pub async fn start_cluster(n_agents: usize) -> Processes {
             let base = (20000 + (u32::from(port) * 11 + i as u32 * 50) % 20000) as u16;
             let data_dir = dir.path().join(format!("agent{i}"));
             let gid = 61_000 + (std::process::id() % 500) * 8 + i as u32;
-            let api_port = free_port();
-            let child = Command::new(&agent_bin)
-                .gid(gid)
-                .args(["--manager", &manager.url, "--token", TOKEN, "--advertise", "127.0.0.1"])
-                .args(["--listen", &format!("127.0.0.1:{api_port}")])
-                .args(["--shard-ports", &format!("{base}-{}", base + 49)])
-                .arg("--data-dir")
-                .arg(&data_dir)
-                // Heartbeats fail while a manager restarts: only errors are worth showing.
-                .env("RUST_LOG", "error")
-                .spawn()
-                .expect("start tessera-agent");
-            AgentProc {
-                proc: Some(Proc(child)),
-                data_dir,
-                ports: (base, base + 49),
-                api_port,
-                gid,
-            }
+            AgentProc::start(&manager.url, data_dir, (base, base + 49), gid)
         })
         .collect();
     manager.wait_nodes(n_agents).await;

@@ -8,6 +8,12 @@
 //! gone through [`UNFENCE_AFTER`] times in a row and the manager's answer
 //! lists the shard among this node's masters: a master it replaced stays
 //! fenced until it is demoted.
+//!
+//! A restarted agent does not know what the one before it did: the shards
+//! it adopts may be fenced, or their lease may have run out while no agent
+//! watched. Until the manager is first reached, an adopted master counts as
+//! out of contact (fenced at once), and every adopted shard's fence is
+//! lifted by the same rule as one set here.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -40,6 +46,8 @@ pub struct Contact {
     /// The shards the manager counted as masters on this node at the last
     /// accepted heartbeat.
     pub masters: Vec<u64>,
+    /// Whether any heartbeat went through since the agent started.
+    pub reached: bool,
 }
 
 impl Contact {
@@ -50,6 +58,7 @@ impl Contact {
             streak: 0,
             streak_start: Instant::now(),
             masters: Vec::new(),
+            reached: false,
         }
     }
 
@@ -58,6 +67,7 @@ impl Contact {
     pub fn record(&mut self, masters: Option<Vec<u64>>) {
         if let Some(masters) = masters {
             self.masters = masters;
+            self.reached = true;
             self.last_ok = Instant::now();
             if self.streak == 0 {
                 self.streak_start = self.last_ok;
@@ -87,6 +97,10 @@ impl Default for Contact {
 
 /// Applies and lifts fences until aborted.
 pub async fn run(agent: Arc<Agent>) {
+    // The shards resumed before this task starts are the adopted ones;
+    // whether a previous agent fenced them is unknown until lifted.
+    let adopted: HashSet<u64> = agent.shard_specs().iter().map(|s| s.uid).collect();
+    let mut unknown = adopted.clone();
     let mut fenced: HashSet<u64> = HashSet::new();
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -95,6 +109,7 @@ pub async fn run(agent: Arc<Agent>) {
         let contact = agent.contact();
         let specs = agent.shard_specs();
         fenced.retain(|uid| specs.iter().any(|s| s.uid == *uid));
+        unknown.retain(|uid| specs.iter().any(|s| s.uid == *uid));
         for spec in specs {
             let addr = SocketAddr::new(agent.bind, spec.port);
             let set = |to_write: &str, lag: String| {
@@ -109,7 +124,9 @@ pub async fn run(agent: Arc<Agent>) {
                 ]
             };
             let master = spec.role == Role::Master && spec.fence_after_ms > 0;
-            if master && contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms) {
+            let lease_over = contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms)
+                || (!contact.reached && adopted.contains(&spec.uid));
+            if master && lease_over {
                 // Every tick: a restarted shard comes back unfenced.
                 let result = probe::call(addr, spec.password.as_deref(), &set("1", MAX_LAG_SECS.to_string())).await;
                 match result {
@@ -122,15 +139,17 @@ pub async fn run(agent: Arc<Agent>) {
                     Ok(_) => {}
                     Err(e) => tracing::debug!(shard = spec.uid, "cannot fence: {e}"),
                 }
-            } else if fenced.contains(&spec.uid)
+            } else if (fenced.contains(&spec.uid) || unknown.contains(&spec.uid))
                 // Demoted (or no longer fenced at all): lift it so that a
                 // later promotion starts unfenced.
                 && (!master || (contact.streak >= UNFENCE_AFTER && contact.masters.contains(&spec.uid)))
             {
                 match probe::call(addr, spec.password.as_deref(), &set("0", "10".into())).await {
                     Ok(_) => {
-                        fenced.remove(&spec.uid);
-                        tracing::info!(shard = spec.uid, "manager reachable again: fence lifted");
+                        unknown.remove(&spec.uid);
+                        if fenced.remove(&spec.uid) {
+                            tracing::info!(shard = spec.uid, "manager reachable again: fence lifted");
+                        }
                     }
                     Err(e) => tracing::debug!(shard = spec.uid, "cannot lift the fence: {e}"),
                 }
