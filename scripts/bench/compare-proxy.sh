@@ -10,7 +10,9 @@
 # Environment (all optional):
 #   TESTS="set get mget"  PIPELINES="1 16"  ROUNDS=3  CLIENTS=50  DSIZE=64
 #   KEYSPACE=100000  N1=100000 (requests per run at -P 1)  N16=400000 (at -P 16)
-#   NUTCRACKER (default nutcracker)  BACKEND_CONNECTIONS=2 (tessera-proxy links per shard)
+#   NUTCRACKER (default nutcracker)  BACKEND_CONNECTIONS=1 (tessera-proxy links per shard)
+#   PROXY_THREADS=1 (tessera-proxy worker threads; twemproxy has one, and one
+#   server connection per shard)
 #   NODE_BIN / PROXY_BIN (default target/release/…, built if missing)
 # Output: raw lines "rN who TEST P ops p50 p99", then per test and depth the medians
 #   over rounds: ops of direct, twemproxy, tessera-proxy and tessera-proxy over TLS,
@@ -28,7 +30,8 @@ KEYSPACE=${KEYSPACE:-100000}
 N1=${N1:-100000}
 N16=${N16:-400000}
 NUTCRACKER=${NUTCRACKER:-nutcracker}
-BACKEND_CONNECTIONS=${BACKEND_CONNECTIONS:-2}
+BACKEND_CONNECTIONS=${BACKEND_CONNECTIONS:-1}
+PROXY_THREADS=${PROXY_THREADS:-1}
 TLS=${TLS:-1}
 NODE_BIN=${NODE_BIN:-target/release/tessera-node}
 PROXY_BIN=${PROXY_BIN:-target/release/tessera-proxy}
@@ -80,7 +83,7 @@ database() { # NAME PORT [TLS]
     fi
 } >"$WORK/proxy.toml"
 "$PROXY_BIN" --config "$WORK/proxy.toml" --check >/dev/null
-RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" >"$WORK/proxy.log" 2>&1 &
+RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" --threads "$PROXY_THREADS" >"$WORK/proxy.log" 2>&1 &
 PIDS+=($!)
 
 # twemproxy: the set-up of ../shared/bench/compare-proxy.sh
@@ -114,7 +117,7 @@ if [ "$TLS" = 1 ]; then
         sleep 0.02
     done
 fi
-echo "# shards ${SHARD_PORTS[*]}; direct $DIRECT; tessera-proxy $TP (TLS $TLSP); twemproxy $NP ($("$NUTCRACKER" --version 2>&1 | head -1))"
+echo "# shards ${SHARD_PORTS[*]}; direct $DIRECT; tessera-proxy $TP (TLS $TLSP; $PROXY_THREADS thread(s), $BACKEND_CONNECTIONS link(s) per shard); twemproxy $NP ($("$NUTCRACKER" --version 2>&1 | head -1))"
 echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 MGET_ARGS=()

@@ -1,6 +1,7 @@
 //! The binary's command line: `--check`, `--help`, and `/metrics`.
 
 use crate::support::*;
+use resp::Frame;
 use std::io::Write;
 use std::process::Command;
 
@@ -49,6 +50,37 @@ fn check_validates_and_summarises() {
     assert!(text.contains("--manager") && text.contains("--config"), "{text}");
     let (code, _) = run(&[]);
     assert_eq!(code, 2);
+    let (code, text) = run(&["--config", good.to_str().expect("utf8"), "--threads", "0"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--threads"), "{text}");
+}
+
+/// One worker thread serves everything alone: a pipeline of single-shard and
+/// split commands across the three shards comes back whole and in order.
+#[test]
+fn one_thread_serves_a_mixed_pipeline() {
+    let shards: Vec<Process> = (0..3).map(|_| node()).collect();
+    let ports: Vec<u16> = shards.iter().map(|s| s.port).collect();
+    let port = free_port();
+    let config = format!(
+        "bind = \"127.0.0.1\"\n[[databases]]\nname = \"db\"\nport = {port}\n{}",
+        shards_toml(&ports)
+    );
+    let proxy = proxy(&config, port, free_port(), &["--threads", "1"]);
+    let mut c = proxy.conn();
+    let keys: Vec<String> = (0..3).map(|shard| key_on(shard, 7)).collect();
+    let mut pipeline = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        pipeline.extend(multibulk(&["SET", key, &i.to_string()]));
+    }
+    pipeline.extend(multibulk(&["MGET", &keys[0], &keys[1], &keys[2]]));
+    pipeline.extend(multibulk(&["DEL", &keys[0], &keys[2]]));
+    c.send_raw(&pipeline).expect("send");
+    for _ in 0..3 {
+        assert_eq!(c.recv(), simple("OK"));
+    }
+    assert_eq!(c.recv(), Frame::Array(vec![bulk("0"), bulk("1"), bulk("2")]));
+    assert_eq!(c.recv(), Frame::Integer(2));
 }
 
 #[test]
