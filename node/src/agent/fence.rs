@@ -97,10 +97,9 @@ impl Default for Contact {
 
 /// Applies and lifts fences until aborted.
 pub async fn run(agent: Arc<Agent>) {
-    // The shards resumed before this task starts are the adopted ones;
+    // The shards resumed before this task starts are the adopted ones:
     // whether a previous agent fenced them is unknown until lifted.
-    let adopted: HashSet<u64> = agent.shard_specs().iter().map(|s| s.uid).collect();
-    let mut unknown = adopted.clone();
+    let mut unknown: HashSet<u64> = agent.shard_specs().iter().map(|s| s.uid).collect();
     let mut fenced: HashSet<u64> = HashSet::new();
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -125,7 +124,7 @@ pub async fn run(agent: Arc<Agent>) {
             };
             let master = spec.role == Role::Master && spec.fence_after_ms > 0;
             let lease_over = contact.last_ok.elapsed() >= Duration::from_millis(spec.fence_after_ms)
-                || (!contact.reached && adopted.contains(&spec.uid));
+                || (!contact.reached && unknown.contains(&spec.uid));
             if master && lease_over {
                 // Every tick: a restarted shard comes back unfenced.
                 let result = probe::call(addr, spec.password.as_deref(), &set("1", MAX_LAG_SECS.to_string())).await;

@@ -59,15 +59,8 @@ fn check_validates_and_summarises() {
 /// split commands across the three shards comes back whole and in order.
 #[test]
 fn one_thread_serves_a_mixed_pipeline() {
-    let shards: Vec<Process> = (0..3).map(|_| node()).collect();
-    let ports: Vec<u16> = shards.iter().map(|s| s.port).collect();
-    let port = free_port();
-    let config = format!(
-        "bind = \"127.0.0.1\"\n[[databases]]\nname = \"db\"\nport = {port}\n{}",
-        shards_toml(&ports)
-    );
-    let proxy = proxy(&config, port, free_port(), &["--threads", "1"]);
-    let mut c = proxy.conn();
+    let cluster = Cluster::with_proxy_args(&["--threads", "1"]);
+    let mut c = cluster.conn();
     let keys: Vec<String> = (0..3).map(|shard| key_on(shard, 7)).collect();
     let mut pipeline = Vec::new();
     for (i, key) in keys.iter().enumerate() {

@@ -215,6 +215,15 @@ impl Cluster {
     /// Three shards, one database `db` with `extra` settings (TOML lines
     /// inside its `[[databases]]` table) and `global` settings.
     pub fn with(global: &str, extra: &str) -> Cluster {
+        Cluster::build(global, extra, &[])
+    }
+
+    /// Three shards and a plain database behind a proxy started with `args`.
+    pub fn with_proxy_args(args: &[&str]) -> Cluster {
+        Cluster::build("", "", args)
+    }
+
+    fn build(global: &str, extra: &str, args: &[&str]) -> Cluster {
         let shards: Vec<Process> = (0..3).map(|_| node()).collect();
         let ports: Vec<u16> = shards.iter().map(|s| s.port).collect();
         let port = free_port();
@@ -223,7 +232,7 @@ impl Cluster {
             "bind = \"127.0.0.1\"\n{global}\n[[databases]]\nname = \"db\"\nport = {port}\n{extra}\n{}",
             shards_toml(&ports)
         );
-        let proxy = proxy(&config, port, metrics_port, &[]);
+        let proxy = proxy(&config, port, metrics_port, args);
         Cluster {
             shards,
             proxy,
