@@ -66,11 +66,7 @@ database() { # NAME PORT [TLS]
         echo "tls_mode = \"enabled\""
         echo "tls = { cert_file = \"$WORK/server.pem\", key_file = \"$WORK/server.key\" }"
     fi
-    for i in 0 1 2; do
-        echo "[[databases.shards]]"
-        echo "slots = [$((i * 16384 / 3)), $(((i + 1) * 16384 / 3 - 1))]"
-        echo "master = \"127.0.0.1:${SHARD_PORTS[$i]}\""
-    done
+    proxy_shards_toml "${SHARD_PORTS[@]}"
 }
 {
     echo "bind = \"127.0.0.1\""
@@ -88,19 +84,7 @@ PIDS+=($!)
 
 # twemproxy: the set-up of ../shared/bench/compare-proxy.sh
 NP=$(free_port); STATS=$(free_port)
-{
-    echo "bench:"
-    echo "  listen: 127.0.0.1:$NP"
-    echo "  hash: fnv1a_64"
-    echo "  distribution: ketama"
-    echo "  redis: true"
-    echo "  preconnect: true"
-    echo "  auto_eject_hosts: false"
-    echo "  timeout: 5000"
-    echo "  server_connections: 1"
-    echo "  servers:"
-    for i in 0 1 2; do echo "   - 127.0.0.1:${SHARD_PORTS[$i]}:1 shard$i"; done
-} >"$WORK/nutcracker.yml"
+nutcracker_yml "$NP" "${SHARD_PORTS[@]}" >"$WORK/nutcracker.yml"
 "$NUTCRACKER" -c "$WORK/nutcracker.yml" -s "$STATS" -a 127.0.0.1 -o "$WORK/nutcracker.log" >/dev/null 2>&1 &
 PIDS+=($!)
 

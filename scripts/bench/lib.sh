@@ -27,6 +27,36 @@ stop_all() {
     wait 2>/dev/null || true
 }
 
+# proxy_shards_toml SHARD_PORT...: the [[databases.shards]] tables of a
+# tessera-proxy database, equal slot ranges in port order
+proxy_shards_toml() {
+    local n=$# i=0 port
+    for port in "$@"; do
+        echo "[[databases.shards]]"
+        echo "slots = [$((i * 16384 / n)), $(((i + 1) * 16384 / n - 1))]"
+        echo "master = \"127.0.0.1:$port\""
+        i=$((i + 1))
+    done
+}
+
+# nutcracker_yml LISTEN_PORT SHARD_PORT...: twemproxy's config for the same
+# shards, as ../shared/bench/compare-proxy.sh sets it up (one connection each)
+nutcracker_yml() {
+    local i=0 port
+    echo "bench:"
+    echo "  listen: 127.0.0.1:$1"
+    echo "  hash: fnv1a_64"
+    echo "  distribution: ketama"
+    echo "  redis: true"
+    echo "  preconnect: true"
+    echo "  auto_eject_hosts: false"
+    echo "  timeout: 5000"
+    echo "  server_connections: 1"
+    echo "  servers:"
+    shift
+    for port in "$@"; do echo "   - 127.0.0.1:$port:1 shard$i"; i=$((i + 1)); done
+}
+
 # summarize RAWFILE: lines "rN who TEST P ops p50 p99"
 summarize() {
     awk '

@@ -39,23 +39,9 @@ PORT=$(free_port)
     echo "name = \"bench\""
     echo "port = $PORT"
     echo "max_connections = 0"
-    for i in 0 1 2; do
-        echo "[[databases.shards]]"
-        echo "slots = [$((i * 16384 / 3)), $(((i + 1) * 16384 / 3 - 1))]"
-        echo "master = \"127.0.0.1:${SHARDS[$i]}\""
-    done
+    proxy_shards_toml "${SHARDS[@]}"
 } >"$WORK/proxy.toml"
-{
-    echo "bench:"
-    echo "  listen: 127.0.0.1:$PORT"
-    echo "  hash: fnv1a_64"
-    echo "  distribution: ketama"
-    echo "  redis: true"
-    echo "  preconnect: true"
-    echo "  server_connections: 1"
-    echo "  servers:"
-    for i in 0 1 2; do echo "   - 127.0.0.1:${SHARDS[$i]}:1 shard$i"; done
-} >"$WORK/nutcracker.yml"
+nutcracker_yml "$PORT" "${SHARDS[@]}" >"$WORK/nutcracker.yml"
 
 ctxt() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
