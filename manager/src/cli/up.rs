@@ -478,10 +478,11 @@ impl Start<'_> {
         for (_, port) in &endpoints {
             let port = *port;
             wait_for(cluster, &format!("the endpoint on port {port}"), || async move {
-                // Any reply will do: a database with a password answers -NOAUTH.
+                // PONG from every shard, or -NOAUTH from a database with a
+                // password; not -LOADING or an unavailable shard.
                 ping(SocketAddr::new(host, port))
                     .await
-                    .filter(|l| l.starts_with(['+', '-']))
+                    .filter(|l| l.starts_with('+') || l.starts_with("-NOAUTH"))
             })
             .await?;
         }
