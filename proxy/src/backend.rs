@@ -24,6 +24,7 @@ use bytes::{Bytes, BytesMut};
 use resp::{Frame, FrameDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::Secret;
@@ -93,12 +94,12 @@ pub struct Link {
 }
 
 impl Link {
-    /// Starts a link to the target `addr` holds (and follows), speaking RESP
-    /// `protocol` (2, or 3 after `HELLO 3`).
-    pub fn spawn(addr: watch::Receiver<Target>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
+    /// Starts a link, on `runtime`, to the target `addr` holds (and
+    /// follows), speaking RESP `protocol` (2, or 3 after `HELLO 3`).
+    pub fn spawn(runtime: &Handle, addr: watch::Receiver<Target>, protocol: u8, metrics: Arc<DbMetrics>) -> Link {
         let (tx, rx) = mpsc::channel(LINK_QUEUE);
         let up = Arc::new(AtomicBool::new(true));
-        tokio::spawn(run(addr, protocol, rx, up.clone(), metrics));
+        runtime.spawn(run(addr, protocol, rx, up.clone(), metrics));
         Link { jobs: tx, up }
     }
 

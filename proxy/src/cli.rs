@@ -6,12 +6,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{ProxyConfig, TlsMode};
 use crate::manager::{self, ManagerUrl};
 use crate::metrics::Metrics;
 use crate::server::{ClientLimits, Proxy};
+use crate::workers::Workers;
 use clap::Parser;
 
 /// Redis-protocol proxy: one endpoint per database, routing by slot to
@@ -40,9 +42,10 @@ struct Args {
     /// Serve Prometheus metrics on http://ADDR/metrics.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<String>,
-    /// Worker threads [default: one per core]. One thread wakes no other:
-    /// on a host whose cores the shards and clients share, it costs less CPU
-    /// per request than several.
+    /// Worker threads serving client connections [default: one per core].
+    /// Each serves its clients over links of its own to every shard, so a
+    /// request never crosses threads; on a host whose cores the shards and
+    /// clients share, fewer workers than cores can cost less CPU.
     #[arg(long, value_name = "N", env = "TESSERA_PROXY_THREADS",
           value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -103,18 +106,22 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.threads {
-        runtime.worker_threads(n.into());
-    }
-    let runtime = match runtime.enable_all().build() {
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|runtime| Ok((runtime, Workers::start(threads)?)));
+    let (runtime, workers) = match started {
         Ok(r) => r,
         Err(e) => {
             eprintln!("tessera-proxy: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args, config)) {
+    match runtime.block_on(serve(args, config, Arc::new(workers))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -124,7 +131,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-async fn serve(args: Args, config: ProxyConfig) -> anyhow::Result<()> {
+async fn serve(args: Args, config: ProxyConfig, workers: Arc<Workers>) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let metrics = Metrics::new();
     if let Some(addr) = &args.metrics {
@@ -141,7 +148,7 @@ async fn serve(args: Args, config: ProxyConfig) -> anyhow::Result<()> {
         backend_connections: config.backend_connections,
     };
     let bind = args.bind.clone().unwrap_or(config.bind.clone());
-    let mut proxy = Proxy::new(bind, limits, metrics);
+    let mut proxy = Proxy::new(bind, limits, metrics, workers);
     match (&args.manager, &args.token) {
         (Some(url), Some(token)) => {
             let url = ManagerUrl::parse(url).map_err(anyhow::Error::msg)?;

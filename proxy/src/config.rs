@@ -34,7 +34,7 @@ pub struct ProxyConfig {
     /// stops reading its requests.
     #[serde(default = "default_pipeline_limit")]
     pub pipeline_limit: usize,
-    /// Shared backend connections per shard and protocol.
+    /// Shared backend connections per worker thread, shard and protocol.
     #[serde(default = "default_backend_connections")]
     pub backend_connections: usize,
     /// The databases served.
@@ -52,7 +52,7 @@ fn default_pipeline_limit() -> usize {
     4096
 }
 fn default_backend_connections() -> usize {
-    2
+    1
 }
 
 /// The manager's topology answer.

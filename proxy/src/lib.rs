@@ -9,6 +9,7 @@
 //! - [`server`]: databases served, listeners, routes and their links.
 //! - [`client`]: one client connection (decode, route, reply in order).
 //! - `replies`: a client's stream and the replies owed on it, written in order.
+//! - [`workers`]: the threads that serve clients, one runtime each.
 //! - [`backend`]: shared pipelined connections to shards.
 //! - [`info`]: INFO merged over shards.
 //! - [`tls`]: rustls server configuration.
@@ -34,3 +35,4 @@ mod replies;
 pub mod routing;
 pub mod server;
 pub mod tls;
+pub mod workers;

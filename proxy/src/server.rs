@@ -12,7 +12,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use resp::Frame;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -22,6 +23,7 @@ use crate::client;
 use crate::config::{ConfigError, Database, Durability, ReadPolicy, TlsMode};
 use crate::metrics::{DbMetrics, Metrics};
 use crate::routing::Arities;
+use crate::workers::{self, Workers};
 
 /// Settings that apply to every client connection.
 #[derive(Debug, Clone)]
@@ -32,17 +34,25 @@ pub struct ClientLimits {
     pub query_buffer_limit: usize,
     /// Replies outstanding before reading stops.
     pub pipeline_limit: usize,
-    /// Shared links per shard and protocol.
+    /// Shared links per worker, shard and protocol.
     pub backend_connections: usize,
 }
 
+/// Shared links of one shard node, per worker and protocol (RESP2, RESP3),
+/// each pool opened on first use.
+type Pools = Box<[[OnceLock<Vec<Link>>; 2]]>;
+
+fn pools(workers: &Workers) -> Pools {
+    (0..workers.len()).map(|_| Default::default()).collect()
+}
+
 /// One shard's route: its master address and password (followed by its
-/// links) and the shared links, opened on first use; with `read_policy =
+/// links) and the shared links; with `read_policy =
 /// "replica"`, its replicas and theirs, over which reads are spread.
 #[derive(Debug)]
 pub struct ShardRoute {
     target: watch::Sender<Target>,
-    links: [OnceLock<Vec<Link>>; 2],
+    links: Pools,
     /// Where reads go under `read_policy = "replica"`, in turn; reads go to
     /// the master while none is connected, or the policy is `master` (then
     /// `reads_on_replica` is false).
@@ -56,7 +66,7 @@ pub struct ShardRoute {
 #[derive(Debug)]
 struct ReplicaRoute {
     target: watch::Sender<Target>,
-    links: [OnceLock<Vec<Link>>; 2],
+    links: Pools,
 }
 
 impl ShardRoute {
@@ -75,25 +85,27 @@ pub struct Routes {
     slot_shard: Vec<u16>,
     links_per_shard: usize,
     metrics: Arc<DbMetrics>,
+    workers: Arc<Workers>,
 }
 
 impl Routes {
     /// Routes of `db`; under `read_policy = "replica"` the replicas' RESP2
-    /// links are opened at once, so reads find out which replicas are up.
-    fn new(db: &Database, links_per_shard: usize, metrics: Arc<DbMetrics>) -> Routes {
+    /// links are opened at once (on every worker), so reads find out which
+    /// replicas are up.
+    fn new(db: &Database, links_per_shard: usize, metrics: Arc<DbMetrics>, workers: Arc<Workers>) -> Routes {
         let slot_shard = (0..resp::SLOTS).map(|slot| db.shard_of(slot) as u16).collect();
         let shards = db
             .shards
             .iter()
             .map(|s| ShardRoute {
                 target: watch::Sender::new(target_of(db, s)),
-                links: Default::default(),
+                links: pools(&workers),
                 replicas: s
                     .replicas
                     .iter()
                     .map(|addr| ReplicaRoute {
                         target: watch::Sender::new(target_at(db, addr)),
-                        links: Default::default(),
+                        links: pools(&workers),
                     })
                     .collect(),
                 reads_on_replica: AtomicBool::new(reads_on_replica(db, s)),
@@ -105,6 +117,7 @@ impl Routes {
             slot_shard,
             links_per_shard,
             metrics,
+            workers,
         };
         for route in routes
             .shards
@@ -112,7 +125,9 @@ impl Routes {
             .filter(|r| r.reads_on_replica.load(Ordering::Relaxed))
         {
             for replica in &route.replicas {
-                routes.pooled(&replica.links, &replica.target, 2, 0);
+                for worker in 0..routes.workers.len() {
+                    routes.pooled_on(worker, &replica.links, &replica.target, 2, 0);
+                }
             }
         }
         routes
@@ -123,8 +138,9 @@ impl Routes {
         usize::from(self.slot_shard[usize::from(slot)])
     }
 
-    /// The shared link of `shard` for a client (`client_id` picks one of
-    /// the pool so a client's requests to a shard stay in order).
+    /// The shared link of `shard` for a client of the calling worker
+    /// (`client_id` picks one of its pool so a client's requests to a shard
+    /// stay in order).
     pub fn link(&self, shard: usize, protocol: u8, client_id: u64) -> &Link {
         let route = &self.shards[shard];
         self.pooled(&route.links, &route.target, protocol, client_id)
@@ -149,24 +165,39 @@ impl Routes {
         self.link(shard, protocol, client_id)
     }
 
-    fn pooled<'a>(
+    /// A link of the calling worker's pool.
+    fn pooled<'a>(&self, pools: &'a Pools, target: &watch::Sender<Target>, protocol: u8, client_id: u64) -> &'a Link {
+        self.pooled_on(workers::current(), pools, target, protocol, client_id)
+    }
+
+    fn pooled_on<'a>(
         &self,
-        pools: &'a [OnceLock<Vec<Link>>; 2],
+        worker: usize,
+        pools: &'a Pools,
         target: &watch::Sender<Target>,
         protocol: u8,
         client_id: u64,
     ) -> &'a Link {
-        let links = pools[usize::from(protocol == 3)].get_or_init(|| {
+        let links = pools[worker][usize::from(protocol == 3)].get_or_init(|| {
             (0..self.links_per_shard)
-                .map(|_| Link::spawn(target.subscribe(), protocol, self.metrics.clone()))
+                .map(|_| {
+                    let runtime = self.workers.handle(worker);
+                    Link::spawn(runtime, target.subscribe(), protocol, self.metrics.clone())
+                })
                 .collect()
         });
         &links[(client_id as usize) % links.len()]
     }
 
-    /// A link of its own to `shard`, following its master.
+    /// A link of its own to `shard`, following its master, on the caller's
+    /// runtime.
     pub fn dedicated(&self, shard: usize, protocol: u8) -> Link {
-        Link::spawn(self.shards[shard].target(), protocol, self.metrics.clone())
+        Link::spawn(
+            &Handle::current(),
+            self.shards[shard].target(),
+            protocol,
+            self.metrics.clone(),
+        )
     }
 
     /// Current master of `shard`.
@@ -392,6 +423,7 @@ pub struct Proxy {
     bind: String,
     limits: ClientLimits,
     metrics: Metrics,
+    workers: Arc<Workers>,
     served: HashMap<String, Served>,
 }
 
@@ -404,12 +436,13 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// A proxy serving nothing yet.
-    pub fn new(bind: String, limits: ClientLimits, metrics: Metrics) -> Proxy {
+    /// A proxy serving nothing yet, whose clients `workers` serve.
+    pub fn new(bind: String, limits: ClientLimits, metrics: Metrics, workers: Arc<Workers>) -> Proxy {
         Proxy {
             bind,
             limits,
             metrics,
+            workers,
             served: HashMap::new(),
         }
     }
@@ -490,8 +523,12 @@ impl Proxy {
                     .store(reads_on_replica(db, shard), Ordering::Relaxed);
             }
         } else {
-            *served.routes.write().expect("routes lock") =
-                Arc::new(Routes::new(db, self.limits.backend_connections, served.metrics.clone()));
+            *served.routes.write().expect("routes lock") = Arc::new(Routes::new(
+                db,
+                self.limits.backend_connections,
+                served.metrics.clone(),
+                self.workers.clone(),
+            ));
         }
         *settings = new;
         served.sync.store(db.durability == Durability::Sync, Ordering::Relaxed);
@@ -515,6 +552,7 @@ impl Proxy {
                 db,
                 self.limits.backend_connections,
                 metrics.clone(),
+                self.workers.clone(),
             ))),
             metrics,
             limits: self.limits.clone(),
@@ -527,7 +565,7 @@ impl Proxy {
             arities: tokio::sync::OnceCell::new(),
         });
         tracing::info!(database = %db.name, port, shards = db.shards.len(), tls = db.tls_mode == TlsMode::Enabled, "serving database");
-        let listener = tokio::spawn(accept_loop(listener, state.clone()));
+        let listener = tokio::spawn(accept_loop(listener, state.clone(), self.workers.clone()));
         tokio::spawn(watch_tls_files(state.clone()));
         self.served.insert(
             db.name.clone(),
@@ -555,7 +593,8 @@ async fn watch_tls_files(db: Arc<Db>) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, db: Arc<Db>) {
+/// Accepts the database's clients and hands each to a worker in turn.
+async fn accept_loop(listener: TcpListener, db: Arc<Db>, workers: Arc<Workers>) {
     loop {
         let (socket, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -566,13 +605,24 @@ async fn accept_loop(listener: TcpListener, db: Arc<Db>) {
             }
         };
         let _ = socket.set_nodelay(true);
+        // The worker's runtime polls the socket from now on.
+        let socket = match socket.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(database = %db.name, %peer, "cannot hand the connection to a worker: {e}");
+                continue;
+            }
+        };
         let (max, tls) = {
             let s = db.settings.read().expect("settings lock");
             (s.max_connections, s.tls.clone())
         };
         let db = db.clone();
-        tokio::spawn(async move {
-            let mut socket = socket;
+        workers.spawn(workers.next(), async move {
+            let mut socket = match TcpStream::from_std(socket) {
+                Ok(s) => s,
+                Err(e) => return tracing::warn!(%peer, "cannot serve the connection on a worker: {e}"),
+            };
             if max > 0 && db.clients.load(Ordering::Relaxed) >= max {
                 if tls.is_none() {
                     let _ = socket.write_all(b"-ERR max number of clients reached\r\n").await;
