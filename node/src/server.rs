@@ -424,7 +424,8 @@ fn disable_transparent_huge_pages() {
 /// current-thread runtime (see [`crate::start`]).
 ///
 /// # Errors
-/// Fails when a listener cannot accept at all.
+/// Fails when a listener cannot accept at all, or when the dataset could not
+/// be saved on the way out (the exit status then says writes may be lost).
 pub async fn run(
     config: Config,
     listeners: Vec<TcpListener>,
@@ -446,6 +447,7 @@ pub async fn run(
         std::future::pending::<anyhow::Result<()>>().await
     };
     let notify = server.borrow().shutdown_notify.clone();
+    let mut saved = true;
     tokio::select! {
         r = serve => r?,
         _ = shutdown => {
@@ -454,13 +456,13 @@ pub async fn run(
             // (not a dataset that is still loading).
             let mut s = server.borrow_mut();
             crate::persistence::snapshot::kill_child(&mut s);
-            if s.loading.is_none() && !s.config.save.is_empty() && crate::persistence::snapshot::save(&mut s).is_err() {
-                tracing::warn!("Error trying to save the DB before exiting");
-            }
+            saved = s.loading.is_some() || s.config.save.is_empty() || crate::persistence::snapshot::save(&mut s).is_ok();
         }
         _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
     }
     crate::persistence::aof::shutdown(&mut server.borrow_mut());
+    // A failed exit status tells a supervisor that writes may be missing.
+    anyhow::ensure!(saved, "Error trying to save the DB before exiting");
     Ok(())
 }
 

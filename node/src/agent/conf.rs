@@ -15,6 +15,9 @@ pub const PID_FILE: &str = "node.pid";
 pub const LOG_FILE: &str = "node.log";
 /// The persisted spec.
 pub const SPEC_FILE: &str = "spec.json";
+/// Present while the shard is down after a stop that kept every write it
+/// acknowledged (the agent stopped it, it exited 0, its data persisted).
+pub const STOPPED_FILE: &str = "stopped-cleanly";
 
 /// Renders the config of a shard living in `dir`, listening on `bind`.
 pub fn render(spec: &ShardSpec, dir: &Path, bind: IpAddr) -> String {

@@ -14,6 +14,11 @@
 //! Started as master too early, it would come back with less data than its
 //! replica, which would then resync from it and drop the writes only it had;
 //! so without the manager it stays down.
+//!
+//! Not held: a master the agent stopped that exited cleanly with its data
+//! persisted (AOF or a snapshot saved on the way out). It has every write
+//! it acknowledged, so a whole cluster stopped and started again keeps its
+//! masters instead of failing over to replicas that may lag.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -31,10 +36,10 @@ use nix::unistd::Pid;
 use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot};
 
-use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE};
+use super::conf::{self, CONF_FILE, LOG_FILE, PID_FILE, SPEC_FILE, STOPPED_FILE};
 use super::fence::Contact;
 use super::probe::{self, ShardStats};
-use super::spec::{Demotion, Role, ShardSpec, ShardStatus, Status};
+use super::spec::{DataPersistence, Demotion, Role, ShardSpec, ShardStatus, Status};
 
 /// First restart delay; it doubles on each crash up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -268,6 +273,9 @@ fn exit_reason(status: ExitStatus) -> String {
     }
 }
 
+/// [`exit_reason`] of a process that exited 0.
+const CLEAN_EXIT: &str = "exit code 0";
+
 /// Whether `pid` runs (exists and is not a zombie).
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -314,8 +322,17 @@ impl Supervisor {
         if let Some(pid) = next.as_ref().and_then(Proc::pid) {
             tracing::info!(shard = uid, pid, "adopted the running shard process");
         }
+        // The mark of a clean stop counts for this start only.
+        let stopped_cleanly = match std::fs::remove_file(self.env.dir.join(STOPPED_FILE)) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                tracing::warn!(shard = uid, "cannot remove the mark of a clean stop: {e}");
+                false
+            }
+        };
         // Since when the process has been down, when it is to be held.
-        let mut down_since = (resumed && next.is_none()).then(Instant::now);
+        let mut down_since = (resumed && next.is_none() && !stopped_cleanly).then(Instant::now);
         loop {
             if let Some(since) = down_since.take()
                 && let Some(end) = self.hold(since).await
@@ -387,6 +404,9 @@ impl Supervisor {
                 }
                 Ended::Stop(done) => {
                     let reason = proc.terminate().await;
+                    if reason == CLEAN_EXIT && self.spec.data_persistence != DataPersistence::Disabled {
+                        self.mark_stopped_cleanly();
+                    }
                     self.update(|s| s.last_exit = Some(reason));
                     return self.finish(Ended::Stop(done));
                 }
@@ -409,6 +429,14 @@ impl Supervisor {
                 s.avg_latency = None;
             });
             let _ = done.send(());
+        }
+    }
+
+    /// Records that the process stopped with every acknowledged write on disk.
+    fn mark_stopped_cleanly(&self) {
+        let path = self.env.dir.join(STOPPED_FILE);
+        if let Err(e) = std::fs::write(&path, b"") {
+            tracing::warn!(shard = self.spec.uid, "cannot write {}: {e}", path.display());
         }
     }
 
@@ -609,6 +637,7 @@ mod tests {
 
     #[test]
     fn exit_reasons() {
+        assert_eq!(exit_reason(ExitStatus::from_raw(0)), CLEAN_EXIT);
         assert_eq!(exit_reason(ExitStatus::from_raw(1 << 8)), "exit code 1");
         assert_eq!(exit_reason(ExitStatus::from_raw(9)), "signal 9");
         assert!(alive(std::process::id()));

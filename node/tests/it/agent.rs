@@ -167,9 +167,14 @@ impl Agent {
     /// Starts an agent on a free port with its shards on 127.0.0.1; waits
     /// until its API answers.
     async fn start(data: &DataDir, manager_url: &str) -> Agent {
+        Agent::start_with(data, manager_url, &[]).await
+    }
+
+    /// [`Agent::start`] with more command-line arguments.
+    async fn start_with(data: &DataDir, manager_url: &str, extra: &[&str]) -> Agent {
         let mut failures = String::new();
         for _ in 0..5 {
-            match Agent::try_start(data, manager_url).await {
+            match Agent::try_start(data, manager_url, extra).await {
                 Ok(a) => return a,
                 Err(why) => failures.push_str(&why),
             }
@@ -177,7 +182,7 @@ impl Agent {
         panic!("tessera-agent did not start:\n{failures}");
     }
 
-    async fn try_start(data: &DataDir, manager_url: &str) -> Result<Agent, String> {
+    async fn try_start(data: &DataDir, manager_url: &str, extra: &[&str]) -> Result<Agent, String> {
         let listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let log = data.path().join(format!("agent-{}.log", listen.port()));
         let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
@@ -196,6 +201,7 @@ impl Agent {
             .arg(data.path())
             .arg("--node-bin")
             .arg(env!("CARGO_BIN_EXE_tessera-node"))
+            .args(extra)
             .env("TESSERA_CLUSTER_TOKEN", TOKEN)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -553,6 +559,55 @@ async fn restarted_agent_adopts_its_shards() {
         .await;
     assert_ne!(restarted.pid, Some(pid));
     assert_eq!(shard_conn(port).cmd(&["PING"]), Frame::Simple("PONG".into()));
+}
+
+/// A replicated master's restart hold applies to one that went down
+/// unseen, not to one its agent stopped that saved its data on the way out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_stopped_cleanly_resumes_without_a_hold() {
+    let data = DataDir::new();
+    let manager = FakeManager::bind().await;
+    let stop_shards = ["--stop-shards-on-exit"];
+    let port = free_port();
+    let mut spec = master_spec(1, port);
+    spec["data_persistence"] = json!("aof");
+    // Far longer than the test: a held master never starts in it.
+    spec["restart_hold_ms"] = json!(600_000);
+    let mut agent = Agent::start_with(&data, &manager.url, &stop_shards).await;
+    agent.put_shard(&spec).await;
+    agent.wait_running(1).await;
+    assert_eq!(shard_conn(port).cmd(&["SET", "k", "v"]), Frame::Simple("OK".into()));
+    let stopped = data.shard_dir(1).join("stopped-cleanly");
+    let stop = |agent: &mut Agent| {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(agent.child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    };
+
+    // Stopped with its shards: the mark is there, the master comes back at once with its data.
+    stop(&mut agent);
+    wait_until("the agent exits", || !agent.is_running()).await;
+    assert!(stopped.exists(), "{}", agent.log_text());
+    drop(agent);
+    let mut agent = Agent::start_with(&data, &manager.url, &stop_shards).await;
+    agent.wait_running(1).await;
+    assert!(!stopped.exists(), "the mark counts for one start");
+    assert_eq!(shard_conn(port).cmd(&["GET", "k"]), bulk("v"));
+
+    // Down without the mark, as after a crash: held.
+    stop(&mut agent);
+    wait_until("the agent exits", || !agent.is_running()).await;
+    drop(agent);
+    std::fs::remove_file(&stopped).expect("remove the mark");
+    let agent = Agent::start_with(&data, &manager.url, &stop_shards).await;
+    wait_until("a heartbeat", || !manager.heartbeats().is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let held = agent.shard(1).await.expect("the shard is known");
+    assert_eq!(
+        (held.pid, held.status),
+        (None, Status::Starting),
+        "{}",
+        agent.log_text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
