@@ -48,14 +48,9 @@ impl Workers {
         })
     }
 
-    /// How many workers there are.
-    pub fn len(&self) -> usize {
+    /// How many workers there are (one at least).
+    pub(crate) fn len(&self) -> usize {
         self.handles.len()
-    }
-
-    /// Whether there are none (never: [`start`](Self::start) makes one at least).
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
     }
 
     /// The worker that takes the next client connection (in turn).
