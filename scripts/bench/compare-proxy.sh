@@ -57,25 +57,13 @@ DIRECT=$(start_server direct "$WORK/direct" "$NODE_BIN") || exit 1
 # tessera-proxy: three equal slot ranges; the same database over TLS on a second port
 TP=$(free_port)
 TLSP=$(free_port)
-database() { # NAME PORT [TLS]
-    echo "[[databases]]"
-    echo "name = \"$1\""
-    echo "port = $2"
-    echo "max_connections = 0"
-    if [ -n "${3:-}" ]; then
-        echo "tls_mode = \"enabled\""
-        echo "tls = { cert_file = \"$WORK/server.pem\", key_file = \"$WORK/server.key\" }"
-    fi
-    proxy_shards_toml "${SHARD_PORTS[@]}"
-}
 {
     echo "bind = \"127.0.0.1\""
     echo "backend_connections = $BACKEND_CONNECTIONS"
-    database bench "$TP"
+    proxy_database_toml bench "$TP" "" "${SHARD_PORTS[@]}"
     if [ "$TLS" = 1 ]; then
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
-            -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/server.key" -out "$WORK/server.pem" >/dev/null 2>&1
-        database bench-tls "$TLSP" tls
+        self_signed_cert "$WORK"
+        proxy_database_toml bench-tls "$TLSP" "$WORK" "${SHARD_PORTS[@]}"
     fi
 } >"$WORK/proxy.toml"
 "$PROXY_BIN" --config "$WORK/proxy.toml" --check >/dev/null

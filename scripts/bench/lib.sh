@@ -39,6 +39,28 @@ proxy_shards_toml() {
     done
 }
 
+# proxy_database_toml NAME PORT CERT_DIR SHARD_PORT...: a tessera-proxy
+# [[databases]] table over the shards; TLS with CERT_DIR's certificate unless
+# CERT_DIR is empty
+proxy_database_toml() {
+    local name=$1 port=$2 certs=$3; shift 3
+    echo "[[databases]]"
+    echo "name = \"$name\""
+    echo "port = $port"
+    echo "max_connections = 0"
+    if [ -n "$certs" ]; then
+        echo "tls_mode = \"enabled\""
+        echo "tls = { cert_file = \"$certs/server.pem\", key_file = \"$certs/server.key\" }"
+    fi
+    proxy_shards_toml "$@"
+}
+
+# self_signed_cert DIR: DIR/server.pem and DIR/server.key for 127.0.0.1
+self_signed_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$1/server.key" -out "$1/server.pem" >/dev/null 2>&1
+}
+
 # nutcracker_yml LISTEN_PORT SHARD_PORT...: twemproxy's config for the same
 # shards, as ../shared/bench/compare-proxy.sh sets it up (one connection each)
 nutcracker_yml() {
