@@ -3,7 +3,9 @@
 # at -P 1 and -P 16 through tessera-proxy -> 3 tessera-node shards, through twemproxy
 # (nutcracker) -> the same 3 shards, and against one shard directly, in one run,
 # rotating the order per test so background load hits all three alike; and through
-# tessera-proxy with TLS (a second endpoint on the same shards, redis-benchmark --tls).
+# tessera-proxy with TLS (a second endpoint on the same shards, redis-benchmark --tls),
+# next to the anchor for TLS: one redis-server over plaintext and over TLS (its
+# tls-port), which shows what TLS costs this client and machine without a proxy.
 # Starts everything itself on free 127.0.0.1 ports (no persistence) and stops it at exit.
 #
 # Usage: scripts/bench/compare-proxy.sh
@@ -14,11 +16,12 @@
 #   PROXY_THREADS=1 (tessera-proxy worker threads; twemproxy has one, and one
 #   server connection per shard)
 #   NODE_BIN / PROXY_BIN (default target/release/…, built if missing)
+#   REDIS_SERVER (default redis-server; the TLS anchor)
 # Output: raw lines "rN who TEST P ops p50 p99", then per test and depth the medians
 #   over rounds: ops of direct, twemproxy, tessera-proxy and tessera-proxy over TLS,
 #   the ratios tessera/twemproxy, tessera/direct and tls/tessera, p50 latencies (ms)
-#   of direct, twemproxy and tessera, and tessera's added p50 over direct (µs).
-#   TLS=0 leaves the TLS endpoint out.
+#   of direct, twemproxy and tessera, tessera's added p50 over direct (µs), and
+#   redis-server's own tls/plaintext. TLS=0 leaves the TLS endpoints out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TESTS=${TESTS:-"set get mget"}
@@ -33,6 +36,7 @@ NUTCRACKER=${NUTCRACKER:-nutcracker}
 BACKEND_CONNECTIONS=${BACKEND_CONNECTIONS:-1}
 PROXY_THREADS=${PROXY_THREADS:-1}
 TLS=${TLS:-1}
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
 NODE_BIN=${NODE_BIN:-target/release/tessera-node}
 PROXY_BIN=${PROXY_BIN:-target/release/tessera-proxy}
 [ -x "$NODE_BIN" ] && [ -x "$PROXY_BIN" ] || cargo build --release -p tessera-node -p tessera-proxy --bins
@@ -53,6 +57,12 @@ for i in 1 2 3; do
     SHARD_PORTS+=("$(start_server shard$i "$WORK/shard$i" "$NODE_BIN")") || exit 1
 done
 DIRECT=$(start_server direct "$WORK/direct" "$NODE_BIN") || exit 1
+if [ "$TLS" = 1 ]; then
+    self_signed_cert "$WORK"
+    RS_TLS=$(free_port)
+    RS=$(start_server redis "$WORK/redis" "$REDIS_SERVER" --tls-port "$RS_TLS" --tls-auth-clients no \
+        --tls-cert-file "$WORK/server.pem" --tls-key-file "$WORK/server.key") || exit 1
+fi
 
 # tessera-proxy: three equal slot ranges; the same database over TLS on a second port
 TP=$(free_port)
@@ -62,7 +72,6 @@ TLSP=$(free_port)
     echo "backend_connections = $BACKEND_CONNECTIONS"
     proxy_database_toml bench "$TP" "" "${SHARD_PORTS[@]}"
     if [ "$TLS" = 1 ]; then
-        self_signed_cert "$WORK"
         proxy_database_toml bench-tls "$TLSP" "$WORK" "${SHARD_PORTS[@]}"
     fi
 } >"$WORK/proxy.toml"
@@ -114,7 +123,7 @@ for r in $(seq 1 "$ROUNDS"); do
                 1) order="twemproxy tessera direct" ;;
                 *) order="tessera direct twemproxy" ;;
             esac
-            [ "$TLS" = 1 ] && order="$order tls"
+            [ "$TLS" = 1 ] && order="$order tls redis redis-tls"
             for who in $order; do
                 tls=()
                 case $who in
@@ -122,6 +131,8 @@ for r in $(seq 1 "$ROUNDS"); do
                     twemproxy) port=$NP ;;
                     tessera) port=$TP ;;
                     tls) port=$TLSP tls=(--tls --cacert "$WORK/server.pem") ;;
+                    redis) port=$RS ;;
+                    redis-tls) port=$RS_TLS tls=(--tls --cacert "$WORK/server.pem") ;;
                 esac
                 line="r$r $who $(echo "$t" | tr a-z A-Z) $p $(run "$port" "$t" "$p" "${tls[@]}")"
                 echo "raw $line"
@@ -143,10 +154,11 @@ NF >= 7 {
     ops[$2, k] = ops[$2, k] " " $5; p50[$2, k] = p50[$2, k] " " $6
 }
 END {
-    printf "%-5s %3s %9s %9s %9s %9s %7s %8s %7s %8s %8s %8s %7s\n", "test", "P", "direct", "twemproxy", "tessera", "tls", "t/twem", "t/direct", "tls/t", "p50_dir", "p50_twem", "p50_tes", "+p50us"
+    printf "%-5s %3s %9s %9s %9s %9s %7s %8s %7s %8s %8s %8s %7s %9s\n", "test", "P", "direct", "twemproxy", "tessera", "tls", "t/twem", "t/direct", "tls/t", "p50_dir", "p50_twem", "p50_tes", "+p50us", "rs_tls/rs"
     for (i = 1; i <= nk; i++) {
         k = name[i]; split(k, kp, " ")
         d = med(ops["direct", k]); w = med(ops["twemproxy", k]); t = med(ops["tessera", k]); s = med(ops["tls", k])
-        printf "%-5s %3s %9.0f %9.0f %9.0f %9.0f %7.2f %8.2f %7.2f %8.3f %8.3f %8.3f %7.0f\n", kp[1], kp[2], d, w, t, s, (w > 0 ? t / w : 0), (d > 0 ? t / d : 0), (t > 0 ? s / t : 0), med(p50["direct", k]), med(p50["twemproxy", k]), med(p50["tessera", k]), (med(p50["tessera", k]) - med(p50["direct", k])) * 1000
+        r = med(ops["redis", k]); rt = med(ops["redis-tls", k])
+        printf "%-5s %3s %9.0f %9.0f %9.0f %9.0f %7.2f %8.2f %7.2f %8.3f %8.3f %8.3f %7.0f %9.2f\n", kp[1], kp[2], d, w, t, s, (w > 0 ? t / w : 0), (d > 0 ? t / d : 0), (t > 0 ? s / t : 0), med(p50["direct", k]), med(p50["twemproxy", k]), med(p50["tessera", k]), (med(p50["tessera", k]) - med(p50["direct", k])) * 1000, (r > 0 ? rt / r : 0)
     }
 }' "$RAW"
