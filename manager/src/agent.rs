@@ -121,6 +121,10 @@ pub struct ShardStatus {
     /// Set once this process, a master, was made a replica.
     #[serde(default)]
     pub demoted: Option<Demotion>,
+    /// A replica whose dataset came from its current master (its link was
+    /// up at least once): the only kind a failover promotes.
+    #[serde(default)]
+    pub synced: bool,
 }
 
 /// A master demoted to a replica, as it stood just before: the resync that

@@ -99,6 +99,51 @@ pub struct Promoted {
     pub epoch: i64,
 }
 
+/// The replica of master `uid` to promote: the running one with the
+/// highest replication offset, one off a node in maintenance on a tie. A
+/// planned failover waits for its replica to catch up with its link up
+/// ([`catch_up`]), so there staying off such a node comes first. An
+/// automatic one never picks a replica its agent does not report synced
+/// (one still in its first sync): promoted, its empty dataset would replace
+/// the master's everywhere once the old master resyncs from it.
+fn pick<'a>(
+    uid: i64,
+    replicas: &'a [Placed],
+    status: impl Fn(&Placed) -> Option<&'a ShardStatus>,
+    planned: bool,
+) -> ApiResult<&'a Placed> {
+    let running: Vec<(&ShardStatus, &Placed)> = replicas
+        .iter()
+        .filter_map(|r| status(r).filter(|s| s.status == "running").map(|s| (s, r)))
+        .collect();
+    if running.is_empty() {
+        return Err(ApiError::conflict(
+            "no_replica",
+            format!("shard {uid} has no running replica to promote"),
+        ));
+    }
+    running
+        .into_iter()
+        .filter(|(s, _)| planned || s.synced)
+        .max_by_key(|(s, r)| {
+            let (first, second) = if planned {
+                (i64::from(!r.maintenance), s.repl_offset)
+            } else {
+                (s.repl_offset, i64::from(!r.maintenance))
+            };
+            (first, second, -r.uid)
+        })
+        .map(|(_, r)| r)
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "replica_not_synced",
+                format!(
+                    "no replica of shard {uid} has finished its first sync with it: promoting one would lose the dataset; the master is restarted instead"
+                ),
+            )
+        })
+}
+
 /// Fails master shard `uid` over to its best replica.
 ///
 /// # Errors
@@ -157,33 +202,10 @@ async fn promote(state: &AppState, uid: i64, trigger: &Trigger) -> ApiResult<Pro
     .bind(master.idx)
     .fetch_all(&state.db)
     .await?;
-    // The running replica with the highest replication offset, one off a
-    // node in maintenance on a tie. A planned failover waits for its
-    // replica to catch up, so there staying off such a node comes first.
     let planned = matches!(trigger, Trigger::Planned(_));
-    let best = {
+    let replica = {
         let live = state.live();
-        replicas
-            .iter()
-            .filter_map(|r| {
-                let s = live.shard(r.node_uid, r.uid)?;
-                (s.status == "running").then_some((s.repl_offset, r))
-            })
-            .max_by_key(|(offset, r)| {
-                let (first, second) = if planned {
-                    (i64::from(!r.maintenance), *offset)
-                } else {
-                    (*offset, i64::from(!r.maintenance))
-                };
-                (first, second, -r.uid)
-            })
-            .map(|(_, r)| r.clone())
-    };
-    let Some(replica) = best else {
-        return Err(ApiError::conflict(
-            "no_replica",
-            format!("shard {uid} has no running replica to promote"),
-        ));
+        pick(uid, &replicas, |r| live.shard(r.node_uid, r.uid), planned)?.clone()
     };
     if planned {
         catch_up(&master, &replica).await?;
@@ -279,11 +301,13 @@ async fn catch_up(master: &Placed, replica: &Placed) -> ApiResult<()> {
     })?;
     let deadline = Instant::now() + CATCH_UP;
     loop {
+        // The replica's offset counts only with its link up: one still in
+        // its first sync may show the offset of an empty dataset.
         let offsets = tokio::join!(
             crate::shard_client::repl_offset(&master.addr, password, SHARD_CALL),
-            crate::shard_client::repl_offset(&replica.addr, password, SHARD_CALL),
+            crate::shard_client::synced_offset(&replica.addr, password, SHARD_CALL),
         );
-        if let (Ok(m), Ok(r)) = &offsets
+        if let (Ok(m), Ok(Some(r))) = &offsets
             && r >= m
         {
             return Ok(());
@@ -293,7 +317,7 @@ async fn catch_up(master: &Placed, replica: &Placed) -> ApiResult<()> {
             return Err(ApiError::conflict(
                 "replica_behind",
                 format!(
-                    "the replica (shard {}) did not catch up with the master (shard {}) within {CATCH_UP:?}: {offsets:?}",
+                    "the replica (shard {}) did not catch up with the master (shard {}) within {CATCH_UP:?} (master offset, replica offset if its link is up): {offsets:?}",
                     replica.uid, master.uid
                 ),
             ));
@@ -488,4 +512,74 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/shards/{uid}/actions/failover", post(shard_failover))
         .route("/v1/bdbs/{uid}/actions/failover", post(bdb_failover))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica(uid: i64, maintenance: bool) -> Placed {
+        Placed {
+            uid,
+            bdb_uid: 1,
+            idx: 0,
+            role: "replica".into(),
+            node_uid: uid,
+            addr: format!("127.0.0.1:{}", 20000 + uid),
+            password: None,
+            maintenance,
+        }
+    }
+
+    fn status(uid: i64, status: &str, synced: bool, repl_offset: i64) -> ShardStatus {
+        serde_json::from_value(serde_json::json!({
+            "uid": uid, "bdb_uid": 1, "port": 20000 + uid, "role": "replica", "status": status,
+            "pid": 1, "last_exit": null, "master_link_status": "down", "repl_offset": repl_offset,
+            "rdb_last_bgsave_status": "ok", "aof_last_write_status": "ok", "synced": synced
+        }))
+        .expect("status")
+    }
+
+    fn picked(replicas: &[Placed], statuses: &[ShardStatus], planned: bool) -> Result<i64, String> {
+        pick(9, replicas, |r| statuses.iter().find(|s| s.uid == r.uid), planned)
+            .map(|r| r.uid)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_synced_replica_with_the_highest_offset_is_promoted() {
+        let replicas = [replica(1, false), replica(2, false), replica(3, false)];
+        let statuses = [
+            status(1, "running", true, 100),
+            // Ahead, but its process is not running.
+            status(2, "restarting", true, 500),
+            // Ahead, but never in sync with this master.
+            status(3, "running", false, 900),
+        ];
+        assert_eq!(picked(&replicas, &statuses, false), Ok(1));
+        // A planned failover checks the link itself (catch_up).
+        assert_eq!(picked(&replicas, &statuses, true), Ok(3));
+    }
+
+    #[test]
+    fn offsets_come_first_unless_planned_then_staying_off_maintenance() {
+        let replicas = [replica(1, true), replica(2, false)];
+        let statuses = [status(1, "running", true, 200), status(2, "running", true, 100)];
+        assert_eq!(picked(&replicas, &statuses, false), Ok(1));
+        assert_eq!(picked(&replicas, &statuses, true), Ok(2));
+        // A tie: the one off maintenance.
+        let statuses = [status(1, "running", true, 100), status(2, "running", true, 100)];
+        assert_eq!(picked(&replicas, &statuses, false), Ok(2));
+    }
+
+    #[test]
+    fn a_replica_that_never_synced_is_never_promoted() {
+        let replicas = [replica(1, false)];
+        let refused = picked(&replicas, &[status(1, "running", false, 0)], false).expect_err("refused");
+        assert!(refused.contains("finished its first sync"), "{refused}");
+        let none = picked(&replicas, &[status(1, "stopped", true, 0)], false).expect_err("refused");
+        assert!(none.contains("no running replica"), "{none}");
+        let unknown = picked(&replicas, &[], true).expect_err("refused");
+        assert!(unknown.contains("no running replica"), "{unknown}");
+    }
 }

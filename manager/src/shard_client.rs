@@ -122,6 +122,20 @@ pub async fn replication(
         .collect())
 }
 
+/// A replica's `master_repl_offset` while its link to its master is up;
+/// `None` while it is down (or in a full sync).
+///
+/// # Errors
+/// Unreachable, or an INFO without the fields.
+pub async fn synced_offset(addr: &str, password: Option<&str>, timeout: Duration) -> anyhow::Result<Option<i64>> {
+    let info = replication(addr, password, timeout).await?;
+    if info.get("master_link_status").map(String::as_str) != Some("up") {
+        return Ok(None);
+    }
+    let offset = info.get("master_repl_offset").and_then(|v| v.parse().ok());
+    offset.map(Some).context("INFO replication has no master_repl_offset")
+}
+
 /// The shard's `master_repl_offset` (INFO replication).
 ///
 /// # Errors

@@ -22,6 +22,10 @@ use crate::state::AppState;
 
 /// How long a lost node's replicas that found no room wait before another try.
 const RETRY_MOVES_EVERY: Duration = Duration::from_secs(10);
+/// How long a master whose failover was refused (no replica fit to
+/// promote) waits before another try, so the event log gets one line a
+/// second rather than one per pass.
+const RETRY_FAILOVER_EVERY: Duration = Duration::from_secs(1);
 /// How often masters are probed.
 pub const PROBE_EVERY: Duration = Duration::from_millis(200);
 /// The longest one PING may take before it counts as failed.
@@ -41,6 +45,8 @@ pub struct Watchdog {
     started: Instant,
     /// Master shard uid → when it was first seen failed without a break since.
     failing: HashMap<i64, Instant>,
+    /// Failed masters whose failover was refused, and when to try again.
+    retry: HashMap<i64, Instant>,
     /// Lost nodes whose replicas were all moved (until they come back).
     moved: HashSet<i64>,
     /// Lost nodes with replicas that found no room, and when to try again.
@@ -52,6 +58,7 @@ impl Default for Watchdog {
         Watchdog {
             started: Instant::now(),
             failing: HashMap::new(),
+            retry: HashMap::new(),
             moved: HashSet::new(),
             stuck: HashMap::new(),
         }
@@ -108,6 +115,7 @@ impl Watchdog {
         {
             let live = state.live();
             self.failing.retain(|uid, _| masters.iter().any(|m| m.uid == *uid));
+            self.retry.retain(|uid, _| self.failing.contains_key(uid));
             for m in &masters {
                 let (ping_ok, at) = answered.get(&m.uid).copied().unwrap_or((false, now));
                 // The agent's word counts only when its node reports.
@@ -125,7 +133,10 @@ impl Watchdog {
                     at
                 });
                 // A fresh manager acts on its own observations only.
-                if now.duration_since(since) >= threshold && self.started.elapsed() >= threshold {
+                if now.duration_since(since) >= threshold
+                    && self.started.elapsed() >= threshold
+                    && self.retry.get(&m.uid).is_none_or(|at| now >= *at)
+                {
                     due.push((m.uid, since));
                 }
             }
@@ -134,8 +145,12 @@ impl Watchdog {
             match failover::fail_over(state, uid, Trigger::Detected(since)).await {
                 Ok(_) => {
                     self.failing.remove(&uid);
+                    self.retry.remove(&uid);
                 }
-                Err(e) => tracing::warn!(shard = uid, "automatic failover not possible yet: {e}"),
+                Err(e) => {
+                    tracing::warn!(shard = uid, "automatic failover not possible yet: {e}");
+                    self.retry.insert(uid, Instant::now() + RETRY_FAILOVER_EVERY);
+                }
             }
         }
         self.heal(state, Duration::from_millis(u64::try_from(lost_ms).unwrap_or(30_000)))

@@ -242,6 +242,10 @@ pub struct ShardStatus {
     /// that its new master never got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demoted: Option<Demotion>,
+    /// A replica whose dataset came from its current master: its link to
+    /// it was up at least once (and no restart since lost the data).
+    #[serde(default)]
+    pub synced: bool,
 }
 
 /// A master demoted to a replica of another shard, as it stood just before:

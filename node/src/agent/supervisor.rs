@@ -83,6 +83,11 @@ struct ShardState {
     avg_latency: Option<f64>,
     /// What the process had of its own when, a master, it was demoted.
     demoted: Option<Demotion>,
+    /// A replica whose dataset came from its current master: its link was
+    /// seen up since it was told to follow that master (kept across a
+    /// restart that reloads persisted data). Only such a replica may be
+    /// promoted without losing the dataset.
+    synced: bool,
 }
 
 enum Command {
@@ -111,6 +116,7 @@ impl ShardHandle {
             stats: None,
             avg_latency: None,
             demoted: None,
+            synced: false,
         }));
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
@@ -166,6 +172,7 @@ impl ShardHandle {
             aof_last_write_status: stats.aof_last_write_status,
             avg_latency: st.avg_latency,
             demoted: st.demoted,
+            synced: st.synced,
         }
     }
 }
@@ -226,23 +233,23 @@ impl Proc {
     }
 
     /// Waits for the process to end; says how it ended. Cancel-safe.
-    async fn wait(&mut self) -> String {
+    async fn wait(&mut self) -> Exit {
         match self {
             Proc::Child(c) => match c.wait().await {
-                Ok(status) => exit_reason(status),
-                Err(e) => format!("lost track of the process: {e}"),
+                Ok(status) => Exit::Status(status),
+                Err(e) => Exit::Lost(e.to_string()),
             },
             Proc::Adopted(pid) => {
                 while alive(*pid) {
                     tokio::time::sleep(ADOPTED_POLL).await;
                 }
-                "ended (adopted process: exit status unknown)".to_owned()
+                Exit::Unknown
             }
         }
     }
 
     /// SIGKILL (it works on a stopped process too); waits for the end.
-    async fn kill(&mut self) -> String {
+    async fn kill(&mut self) -> Exit {
         if let Some(pid) = self.pid().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) {
             let _ = kill(pid, Signal::SIGKILL);
         }
@@ -250,13 +257,13 @@ impl Proc {
     }
 
     /// SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]; waits for the end.
-    async fn terminate(&mut self) -> String {
+    async fn terminate(&mut self) -> Exit {
         let Some(pid) = self.pid().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) else {
             return self.wait().await;
         };
         let _ = kill(pid, Signal::SIGTERM);
-        if let Ok(reason) = tokio::time::timeout(STOP_TIMEOUT, self.wait()).await {
-            return reason;
+        if let Ok(exit) = tokio::time::timeout(STOP_TIMEOUT, self.wait()).await {
+            return exit;
         }
         tracing::warn!(%pid, "shard did not stop within {STOP_TIMEOUT:?} of SIGTERM; killing it");
         let _ = kill(pid, Signal::SIGKILL);
@@ -264,17 +271,38 @@ impl Proc {
     }
 }
 
-/// `exit code N` or `signal N`.
-fn exit_reason(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit code {code}"),
-        (None, Some(sig)) => format!("signal {sig}"),
-        (None, None) => format!("{status}"),
+/// How a shard process ended.
+#[derive(Debug)]
+enum Exit {
+    /// Our child's exit status.
+    Status(ExitStatus),
+    /// Waiting for our child failed.
+    Lost(String),
+    /// An adopted process ended: not our child, so its status is unknown.
+    Unknown,
+}
+
+impl Exit {
+    /// Exited 0: the node's way of saying it stopped with its data saved.
+    fn clean(&self) -> bool {
+        matches!(self, Exit::Status(s) if s.success())
     }
 }
 
-/// [`exit_reason`] of a process that exited 0.
-const CLEAN_EXIT: &str = "exit code 0";
+/// `exit code N`, `signal N`, as `last_exit` reports it.
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Status(status) => match (status.code(), status.signal()) {
+                (Some(code), _) => write!(f, "exit code {code}"),
+                (None, Some(sig)) => write!(f, "signal {sig}"),
+                (None, None) => write!(f, "{status}"),
+            },
+            Exit::Lost(e) => write!(f, "lost track of the process: {e}"),
+            Exit::Unknown => f.write_str("ended (adopted process: exit status unknown)"),
+        }
+    }
+}
 
 /// Whether `pid` runs (exists and is not a zombie).
 fn alive(pid: u32) -> bool {
@@ -297,7 +325,7 @@ fn adoptable(dir: &Path) -> Option<u32> {
 /// Why [`Supervisor::watch`] returned.
 enum Ended {
     /// The process ended on its own.
-    Exited(String),
+    Exited(Exit),
     /// The spec changed in a way only a restart applies; `demoted` when a
     /// master is to become a replica.
     Restart { demoted: bool },
@@ -363,15 +391,19 @@ impl Supervisor {
             };
             let pid = proc.pid();
             tracing::info!(shard = uid, pid, port = self.spec.port, "shard process started");
+            let empty = self.spec.data_persistence == DataPersistence::Disabled;
             self.update(|s| {
                 s.status = Status::Starting;
                 s.pid = pid;
                 s.stats = None;
                 s.avg_latency = None;
+                // Without persistence the process starts empty.
+                s.synced &= !empty;
             });
             let started = Instant::now();
             match self.watch(&mut proc).await {
-                Ended::Exited(reason) => {
+                Ended::Exited(exit) => {
+                    let reason = exit.to_string();
                     down_since = Some(Instant::now());
                     if started.elapsed() >= RESET_AFTER {
                         backoff = MIN_BACKOFF;
@@ -395,19 +427,19 @@ impl Supervisor {
                     tracing::info!(shard = uid, pid, demoted, "restarting the shard to apply its new spec");
                     // A demoted master that cannot be told to follow its
                     // successor must not take one more write: kill it.
-                    let reason = if demoted {
+                    let exit = if demoted {
                         proc.kill().await
                     } else {
                         proc.terminate().await
                     };
-                    self.update(|s| s.last_exit = Some(reason));
+                    self.update(|s| s.last_exit = Some(exit.to_string()));
                 }
                 Ended::Stop(done) => {
-                    let reason = proc.terminate().await;
-                    if reason == CLEAN_EXIT && self.spec.data_persistence != DataPersistence::Disabled {
+                    let exit = proc.terminate().await;
+                    if exit.clean() && self.spec.data_persistence != DataPersistence::Disabled {
                         self.mark_stopped_cleanly();
                     }
-                    self.update(|s| s.last_exit = Some(reason));
+                    self.update(|s| s.last_exit = Some(exit.to_string()));
                     return self.finish(Ended::Stop(done));
                 }
                 Ended::Detached => return,
@@ -470,12 +502,12 @@ impl Supervisor {
             let running = lock(&self.state).status == Status::Running;
             let delay = if running { PROBE_RUNNING } else { PROBE_STARTING };
             tokio::select! {
-                reason = proc.wait() => return Ended::Exited(reason),
+                exit = proc.wait() => return Ended::Exited(exit),
                 cmd = self.rx.recv() => match cmd {
                     None => return Ended::Detached,
                     Some(Command::Stop(done)) => return Ended::Stop(done),
                     Some(Command::Reconfigure(spec)) => {
-                        let old = std::mem::replace(&mut self.spec, spec);
+                        let old = self.set_spec(spec);
                         if old.role == Role::Master && self.spec.role == Role::Replica {
                             self.measure_demotion().await;
                         }
@@ -526,11 +558,21 @@ impl Supervisor {
                 None => Some(Ended::Detached),
                 Some(Command::Stop(done)) => Some(Ended::Stop(done)),
                 Some(Command::Reconfigure(spec)) => {
-                    self.spec = spec;
+                    self.set_spec(spec);
                     None
                 }
             },
         }
+    }
+
+    /// Takes a new spec; returns the old one. A replica told to follow
+    /// another master (or made master) is no longer synced.
+    fn set_spec(&mut self, spec: ShardSpec) -> ShardSpec {
+        let old = std::mem::replace(&mut self.spec, spec);
+        if (old.role, &old.master) != (self.spec.role, &self.spec.master) {
+            self.update(|s| s.synced = false);
+        }
+        old
     }
 
     async fn probe(&mut self) {
@@ -538,6 +580,9 @@ impl Supervisor {
             Ok(stats) => self.update(|s| {
                 if s.status != Status::Running {
                     tracing::info!(shard = self.spec.uid, "shard is running");
+                }
+                if stats.role == Some(Role::Replica) && stats.master_link_status.as_deref() == Some("up") {
+                    s.synced = true;
                 }
                 s.status = Status::Running;
                 s.avg_latency = s.stats.as_ref().and_then(|before| stats.avg_latency_since(before));
@@ -636,10 +681,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exit_reasons() {
-        assert_eq!(exit_reason(ExitStatus::from_raw(0)), CLEAN_EXIT);
-        assert_eq!(exit_reason(ExitStatus::from_raw(1 << 8)), "exit code 1");
-        assert_eq!(exit_reason(ExitStatus::from_raw(9)), "signal 9");
+    fn exits() {
+        let exit = |raw| Exit::Status(ExitStatus::from_raw(raw));
+        assert!(exit(0).clean());
+        assert_eq!(exit(0).to_string(), "exit code 0");
+        assert!(!exit(1 << 8).clean());
+        assert_eq!(exit(1 << 8).to_string(), "exit code 1");
+        assert!(!exit(9).clean());
+        assert_eq!(exit(9).to_string(), "signal 9");
+        assert!(!Exit::Unknown.clean());
         assert!(alive(std::process::id()));
     }
 }

@@ -393,6 +393,17 @@ async fn shard_lifecycle() {
         shard_conn(p2).cmd(&["CONFIG", "GET", "replicaof"]),
         Frame::Array(vec![bulk("replicaof"), bulk(&format!("127.0.0.1 {p1}"))])
     );
+    // Synced once its link to the master was up; a master never is.
+    agent.wait_shard(2, "the replica synced", |s| s.synced).await;
+    assert!(!agent.shard(1).await.expect("shard 1").synced);
+    // Told to follow a master that never answers, it is not synced (a
+    // failover must not promote it), until it follows one that answers.
+    let mut astray = replica.clone();
+    astray["master"] = json!(format!("127.0.0.1:{}", free_port()));
+    agent.put_shard(&astray).await;
+    agent.wait_shard(2, "the replica no longer synced", |s| !s.synced).await;
+    agent.put_shard(&replica).await;
+    agent.wait_shard(2, "the replica synced again", |s| s.synced).await;
     // Its port is taken.
     let (status, body) = agent
         .call(reqwest::Method::PUT, "/v1/shards/3", Some(&master_spec(3, p2)))
@@ -411,6 +422,8 @@ async fn shard_lifecycle() {
         })
         .await;
     assert_eq!(restarted.last_exit.as_deref(), Some("signal 9"));
+    // The replica stays synced through its master's crash and restart.
+    assert!(agent.shard(2).await.expect("shard 2").synced);
     assert_ne!(restarted.pid, Some(old_pid));
     assert_eq!(shard_conn(p1).cmd(&["PING"]), Frame::Simple("PONG".into()));
 
