@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context as _;
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -425,7 +426,8 @@ fn disable_transparent_huge_pages() {
 ///
 /// # Errors
 /// Fails when a listener cannot accept at all, or when the dataset could not
-/// be saved on the way out (the exit status then says writes may be lost).
+/// be saved or the AOF not written and fsynced on the way out (the exit
+/// status then says writes may be lost).
 pub async fn run(
     config: Config,
     listeners: Vec<TcpListener>,
@@ -460,9 +462,17 @@ pub async fn run(
         }
         _ = notify.notified() => tracing::info!("SHUTDOWN requested by a client, exiting"),
     }
-    crate::persistence::aof::shutdown(&mut server.borrow_mut());
+    let aof = crate::persistence::aof::shutdown(&mut server.borrow_mut());
+    if aof.is_err() {
+        let c = &server.borrow().config;
+        tracing::warn!(
+            "Acknowledged writes may be missing from the AOF on disk, and so from the dataset after a restart. Free space on (or repair) the disk of {} before restarting.",
+            c.dir.join(&c.appenddirname).display()
+        );
+    }
     // A failed exit status tells a supervisor that writes may be missing.
     anyhow::ensure!(saved, "Error trying to save the DB before exiting");
+    aof.context("Error writing the AOF before exiting")?;
     Ok(())
 }
 

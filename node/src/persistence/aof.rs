@@ -661,8 +661,11 @@ pub fn cron(server: &mut Server) {
     if let Some(pos) = pending_sync(server) {
         sync_up_to(server, pos);
     }
+    // A failed background fsync is tried again (it refuses writes until one
+    // succeeds, so no new write would ask for it).
+    let retry = server.aof.fsync_errno.load(Ordering::Acquire) != 0;
     if server.config.appendfsync == AppendFsync::EverySec
-        && server.aof.unsynced
+        && (server.aof.unsynced || retry)
         && server.aof.last_fsync.elapsed().as_millis() >= 1000
         && !server.aof.fsync_running.load(Ordering::Acquire)
         && let Some(file) = server.aof.file.as_ref().and_then(|f| f.try_clone().ok())
@@ -990,33 +993,85 @@ pub fn set_enabled(server: &mut Server, on: bool) -> io::Result<()> {
         server.propagator.aof.enabled = true;
         server.aof.current_size = 0;
         if let Err(e) = start_rewrite(server) {
-            stop(server);
+            // A failure to close is logged by `stop`; the error to report
+            // is why the AOF did not start.
+            let _ = stop(server);
             return Err(e);
         }
     } else if !on {
-        stop(server);
+        // Logged by `stop`; as Redis's stopAppendOnly, the AOF is turned
+        // off all the same (the dataset is still in memory).
+        let _ = stop(server);
     }
     Ok(())
 }
 
-fn stop(server: &mut Server) {
+/// Writes the feed, fsyncs and closes the AOF, and stops a running rewrite
+/// (whatever else fails).
+///
+/// # Errors
+/// When part of the feed could not be written or the AOF not fsynced
+/// (logged here): writes already acknowledged are then not on disk.
+fn stop(server: &mut Server) -> io::Result<()> {
     flush(server);
-    if let Some(f) = server.aof.file.take() {
-        let _ = f.sync_all();
-    }
+    let unwritten = server.propagator.aof.buf.len();
+    let closed = match server.aof.file.take() {
+        Some(f) => close(&server.aof, f, unwritten),
+        None => Ok(()),
+    };
     if let Some(rw) = server.aof.rewrite.take() {
         fork::kill(rw.pid);
         let _ = fs::remove_file(&rw.temp);
     }
     server.propagator.aof.enabled = false;
     server.propagator.aof.buf.clear();
+    closed
 }
 
-/// At shutdown: the feed written and fsynced, a running rewrite stopped.
-pub fn shutdown(server: &mut Server) {
-    if server.aof.file.is_some() {
-        stop(server);
+/// Fsyncs `file` after the last flush, which left `unwritten` bytes of the
+/// feed out of it.
+fn close(aof: &Aof, file: File, unwritten: usize) -> io::Result<()> {
+    // Linux reports a writeback error to one fsync of an open file, and the
+    // background fsync shares ours: let it end, and count its failure (none
+    // succeeded since) as the final fsync's.
+    while aof.fsync_running.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
+    let synced = file
+        .sync_all()
+        .and_then(|()| match aof.fsync_errno.load(Ordering::Acquire) {
+            0 => Ok(()),
+            errno => Err(io::Error::from_raw_os_error(errno)),
+        });
+    let failure = if unwritten > 0 {
+        let why = aof.last_write_error.as_deref().unwrap_or("unknown error");
+        format!("Error writing to the AOF file: {why} ({unwritten} bytes of acknowledged writes are not in the AOF)")
+    } else {
+        match synced {
+            Ok(()) => return Ok(()),
+            Err(e) => format!(
+                "Fail to fsync the AOF file: {} (writes since the last successful fsync may not be on disk)",
+                strerror(&e)
+            ),
+        }
+    };
+    tracing::warn!("{failure}.");
+    Err(io::Error::other(failure))
+}
+
+/// At shutdown: the feed written and fsynced, a running rewrite stopped
+/// (whatever else fails).
+///
+/// # Errors
+/// When part of the feed could not be written or the AOF not fsynced:
+/// writes already acknowledged are not on disk, and the exit status must
+/// say so.
+pub fn shutdown(server: &mut Server) -> io::Result<()> {
+    if server.aof.file.is_none() {
+        return Ok(());
+    }
+    tracing::info!("Calling fsync() on the AOF file.");
+    stop(server)
 }
 
 #[cfg(test)]

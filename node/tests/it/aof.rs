@@ -1,13 +1,14 @@
 //! The append-only file against the real tools: the propagated stream
 //! byte for byte against redis-server's AOF, our AOF directory through
 //! `redis-check-aof` and into redis-server, redis-server's AOF into
-//! tessera-node, BGREWRITEAOF, a kill -9 with `appendfsync always`, and
-//! an AOF cut at every offset.
+//! tessera-node, BGREWRITEAOF, a kill -9 with `appendfsync always`, an
+//! AOF cut at every offset, a full disk and the exit status of SIGTERM.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use resp::Frame;
 
@@ -726,4 +727,56 @@ fn a_full_disk_refuses_writes_with_misconf_like_redis_and_loses_nothing() {
     }
     let theirs = full_disk_refuses_writes(Kind::Redis).expect("mounted once already");
     assert_eq!(ours, theirs);
+}
+
+/// What SIGTERM tells a supervisor with `appendonly yes`: exit status 0
+/// once every acknowledged write is in the AOF.
+#[test]
+fn sigterm_exits_zero_with_every_acknowledged_write_in_the_aof() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let args = ["--appendonly", "yes", "--dir", dir_arg(data.path())];
+    let mut server = Server::tessera(&args);
+    let mut conn = server.conn();
+    for i in 0..100 {
+        assert_eq!(text(&conn.cmd(&["SET", &format!("key:{i}"), "v"])), "OK");
+    }
+    let status = server.sigterm(Duration::from_secs(30));
+    assert!(status.success(), "{status}\n{}", server.log_tail(30));
+    let again = Server::tessera(&args);
+    assert_eq!(again.conn().cmd(&["DBSIZE"]), Frame::Integer(100));
+}
+
+/// With `appendfsync everysec` a write is acknowledged before a failed AOF
+/// write is known; when the final flush at SIGTERM still cannot write it,
+/// the exit status and the log say so.
+#[test]
+fn sigterm_exits_non_zero_when_acknowledged_writes_cannot_reach_the_aof() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let Some(_tmpfs) = Tmpfs::mount(data.path(), "1m") else {
+        return;
+    };
+    let mut server = Server::tessera(&["--appendonly", "yes", "--dir", dir_arg(data.path())]);
+    let mut conn = server.conn();
+    fill(data.path(), 64 * 1024);
+    let value = "v".repeat(4096);
+    let mut acked = 0;
+    loop {
+        assert!(acked < 10_000, "the AOF never failed to grow");
+        match conn.cmd(&["SET", &format!("key:{acked}"), &value]) {
+            Frame::Simple(_) => acked += 1,
+            Frame::Error(e) => {
+                assert!(e.starts_with(b"MISCONF"), "{}", String::from_utf8_lossy(&e));
+                break;
+            }
+            other => panic!("unexpected reply {}", show(&other)),
+        }
+    }
+    assert!(acked > 0, "no write was acknowledged");
+    let status = server.sigterm(Duration::from_secs(30));
+    let log = server.log_tail(50);
+    assert!(!status.success(), "{status}\n{log}");
+    assert!(
+        log.contains("Error writing the AOF before exiting: Error writing to the AOF file: No space left on device"),
+        "{log}"
+    );
 }

@@ -261,6 +261,28 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM and waits up to `timeout` for the process to exit.
+    pub fn sigterm(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            // Reaped already: its pid may belong to another process now.
+            return status;
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("a pid fits an i32"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{self:?} still runs {timeout:?} after SIGTERM\n{}",
+                self.log_tail(30)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
