@@ -166,6 +166,10 @@ pub struct Replies {
     push: mpsc::Receiver<Push>,
     /// [`Push::Done`] received before the [`Out::Pushes`] it ends, per shard.
     early_done: HashMap<usize, usize>,
+    /// A subscriber connection was asked for (an [`Out::Pushes`] owed), so
+    /// pushes may come: until then the push channel is not polled, which
+    /// would cost every reply a poll of a channel nobody sends on.
+    pushes: bool,
     /// Pushes are encoded in RESP3.
     pub push_resp3: bool,
     /// Blocking commands whose reply is owed.
@@ -183,6 +187,7 @@ impl Replies {
             unflushed: false,
             push,
             early_done: HashMap::new(),
+            pushes: false,
             push_resp3: false,
             blocked: 0,
             metrics,
@@ -191,10 +196,10 @@ impl Replies {
 
     /// Adds a reply owed after all the others.
     pub fn owe(&mut self, out: Out) {
-        if let Out::Reply(_, meta) = &out
-            && meta.class == Class::Blocking
-        {
-            self.blocked += 1;
+        match &out {
+            Out::Reply(_, meta) if meta.class == Class::Blocking => self.blocked += 1,
+            Out::Reply(..) => {}
+            Out::Pushes(_) => self.pushes = true,
         }
         self.queue.push_back(out);
     }
@@ -214,6 +219,7 @@ impl Replies {
     fn gather(&mut self, cx: &mut Context<'_>) {
         while self.wbuf.len() < WRITE_BATCH {
             match self.queue.front_mut() {
+                None if !self.pushes => return,
                 None => match self.push.poll_recv(cx) {
                     Poll::Ready(Some(Push::Frame(frame))) => frame.encode_as(&mut self.wbuf, self.push_resp3),
                     // Replies that came before their Out::Pushes.

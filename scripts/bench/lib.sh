@@ -27,6 +27,27 @@ stop_all() {
     wait 2>/dev/null || true
 }
 
+# proxy_bench NAME: the set-up of the single-proxy scripts (proxy-cpu, proxy-cost):
+# WORK (a fresh dir, removed at exit with every server started and the proxy whose
+# pid is in PROXY), SHARDS (3 tessera-node shards of NODE_BIN), PORT, and in WORK
+# proxy.toml (database "bench" on PORT, one connection per shard) and nutcracker.yml
+# (the same shards on PORT); more databases can be appended to proxy.toml
+proxy_bench() {
+    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    PROXY=
+    trap '[ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null || true; stop_all "$WORK"; rm -rf "$WORK"' EXIT
+    SHARDS=()
+    local i
+    for i in 1 2 3; do SHARDS+=("$(start_server shard$i "$WORK/shard$i" "$NODE_BIN")") || exit 1; done
+    PORT=$(free_port)
+    {
+        echo "bind = \"127.0.0.1\""
+        echo "backend_connections = 1"
+        proxy_database_toml bench "$PORT" "" "${SHARDS[@]}"
+    } >"$WORK/proxy.toml"
+    nutcracker_yml "$PORT" "${SHARDS[@]}" >"$WORK/nutcracker.yml"
+}
+
 # proxy_shards_toml SHARD_PORT...: the [[databases.shards]] tables of a
 # tessera-proxy database, equal slot ranges in port order
 proxy_shards_toml() {

@@ -24,27 +24,10 @@ PROXY_BIN=${PROXY_BIN:-target/release/tessera-proxy}
 command -v "$NUTCRACKER" >/dev/null || { echo "nutcracker not installed (apt-get install nutcracker)" >&2; exit 1; }
 
 . scripts/bench/lib.sh
-WORK=$(mktemp -d /tmp/proxy-cpu.XXXXXX)
-PROXY=
-cleanup() {
-    [ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null || true
-    stop_all "$WORK"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-SHARDS=()
-for i in 1 2 3; do SHARDS+=("$(start_server shard$i "$WORK/shard$i" "$NODE_BIN")") || exit 1; done
-PORT=$(free_port)
+proxy_bench proxy-cpu
 TLS_PORT=$(free_port)
 self_signed_cert "$WORK"
-{
-    echo "bind = \"127.0.0.1\""
-    echo "backend_connections = 1"
-    proxy_database_toml bench "$PORT" "" "${SHARDS[@]}"
-    proxy_database_toml bench-tls "$TLS_PORT" "$WORK" "${SHARDS[@]}"
-} >"$WORK/proxy.toml"
-nutcracker_yml "$PORT" "${SHARDS[@]}" >"$WORK/nutcracker.yml"
+proxy_database_toml bench-tls "$TLS_PORT" "$WORK" "${SHARDS[@]}" >>"$WORK/proxy.toml"
 
 ctxt() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
