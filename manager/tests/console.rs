@@ -186,10 +186,15 @@ impl Console {
     /// Registers a node with 4 GiB and a heartbeat, through the internal
     /// API; returns its uid.
     async fn node(&self) -> i64 {
+        self.node_at("http://127.0.0.1:1").await
+    }
+
+    /// Registers a node whose agent is at `agent_url` (none answers there).
+    async fn node_at(&self, agent_url: &str) -> i64 {
         let node = self
             .internal(
                 "/v1/internal/nodes",
-                json!({"addr": "127.0.0.1", "agent_url": "http://127.0.0.1:1", "version": "0.1.0",
+                json!({"addr": "127.0.0.1", "agent_url": agent_url, "version": "0.1.0",
                        "total_memory": 4_i64 << 30, "cores": 2, "free_disk": 1_i64 << 36, "shard_ports": [30000, 30999]}),
             )
             .await;
@@ -419,7 +424,7 @@ async fn edit_delete_and_flush() {
 
     let edit = c.get(&format!("/console/databases/{uid}/edit")).await;
     edit.ok("value=\"64\"");
-    assert!(edit.body.contains("Shards and replication are fixed"));
+    assert!(edit.body.contains("The number of shards is fixed"));
     let uri = format!("/console/databases/{uid}/edit");
     assert_eq!(
         c.post(&uri, &db_fields("", "sessions", "128")).await.status,
@@ -429,6 +434,19 @@ async fn edit_delete_and_flush() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     assert!(saved.location.expect("location").contains("done=updated"));
     c.get(&format!("/console/databases/{uid}")).await.ok("128.0 MiB");
+    // Replication is turned on and off from the form (a second node holds the replica).
+    c.node_at("http://127.0.0.1:2").await;
+    let mut replicated = db_fields(&csrf, "sessions", "128");
+    replicated.push(("replication", "on"));
+    let on = c.post(&uri, &replicated).await;
+    assert_eq!(on.status, StatusCode::SEE_OTHER, "{}", on.body);
+    c.get(&format!("/console/databases/{uid}"))
+        .await
+        .ok("each with a replica");
+    c.get(&format!("/console/databases/{uid}/edit")).await.ok("checked");
+    let off = c.post(&uri, &db_fields(&csrf, "sessions", "128")).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
+    c.get(&format!("/console/databases/{uid}")).await.ok("no replication");
     let bad = c.post(&uri, &db_fields(&csrf, "sessions", "0")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("value=\"0\""));

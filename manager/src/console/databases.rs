@@ -406,7 +406,7 @@ impl DbForm {
             name: Some(self.name.trim().to_owned()),
             memory_size: memory_mb.map(|m| m.saturating_mul(1 << 20)),
             shards_count: if creating { shards } else { None },
-            replication: creating.then_some(self.replication.is_some()),
+            replication: Some(self.replication.is_some()),
             data_persistence: choice(&self.data_persistence),
             aof_policy: choice(&self.aof_policy),
             snapshot_policy: Some(snapshot),
@@ -529,9 +529,8 @@ pub async fn update(
     console.check_csrf(&form.csrf)?;
     console.require(Permission::EditDb)?;
     let current = load_one(&state, &console, uid).await?;
-    // Shown but not editable: keep the current values on the page.
+    // Shown but not editable: keep the current value on the page.
     form.shards_count = current.shards_count.to_string();
-    form.replication = current.replication.then(|| "on".to_owned());
     let fields = match form.fields(false) {
         Ok(f) => f,
         Err(errors) => {
