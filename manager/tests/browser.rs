@@ -10,7 +10,6 @@
 //! Needs `chromium` and `chromium-driver` (scripts/test.sh installs them);
 //! without them the test fails and says so.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,6 +20,9 @@ use serde_json::{Value, json};
 
 #[path = "common/binaries.rs"]
 mod binaries;
+#[path = "common/ports.rs"]
+mod ports;
+use ports::free_port;
 
 const TOKEN: &str = "browser-cluster-token";
 const PASSWORD: &str = "browser-admin-password";
@@ -38,14 +40,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn require_tool(name: &str) -> PathBuf {

@@ -3,7 +3,6 @@
 //! real processes (the manager and agents on 127.0.0.1, killed on drop).
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -231,6 +230,9 @@ fn status_of(spec: &Value) -> Value {
 #[path = "../common/binaries.rs"]
 mod binaries;
 pub use binaries::binary;
+#[path = "../common/ports.rs"]
+mod ports;
+pub use ports::free_port;
 
 /// A child process killed on drop.
 pub struct Proc(pub Child);
@@ -240,14 +242,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 /// A tessera-manager process and an admin client of its REST API.
