@@ -220,9 +220,12 @@ impl FakeAgent {
     }
 }
 
+/// A running shard; a replica is in sync with its master.
 fn status_of(spec: &Value) -> Value {
+    let replica = spec["role"] == "replica";
     json!({"uid": spec["uid"], "bdb_uid": spec["bdb_uid"], "port": spec["port"], "role": spec["role"],
-           "status": "running", "pid": 1, "restarts": 0, "last_exit": null, "master_link_status": null,
+           "status": "running", "pid": 1, "restarts": 0, "last_exit": null,
+           "master_link_status": if replica { json!("up") } else { Value::Null }, "synced": replica,
            "repl_offset": 7, "used_memory": 2048, "keys": 3, "ops_per_sec": 10.0, "connected_clients": 1,
            "rdb_last_bgsave_status": "ok", "aof_last_write_status": "ok"})
 }
