@@ -5,12 +5,13 @@
 //! server's client registry so that other clients can see it (CLIENT LIST),
 //! write to it (pub/sub) or close it (CLIENT KILL).
 
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::Notify;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,42 @@ pub enum ReplyMode {
     Off,
     /// The next command's reply is discarded.
     Skip,
+}
+
+/// Wakes a client's connection task from elsewhere on the server's thread:
+/// [`tokio::sync::Notify`] for one waiting task, without the lock and waiter
+/// list that the connection's wait would set up and tear down at every
+/// request.
+#[derive(Debug, Default)]
+pub struct Wakeup {
+    notified: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Wakeup {
+    /// Wakes the waiting task; with none waiting, the next wait completes at once.
+    pub fn notify_one(&self) {
+        self.notified.set(true);
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Completes once notified since the last wait completed.
+    pub async fn notified(&self) {
+        std::future::poll_fn(|cx| {
+            if self.notified.replace(false) {
+                return Poll::Ready(());
+            }
+            let mut waker = self.waker.borrow_mut();
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 /// A client's type, for CLIENT LIST/KILL `TYPE` and the output buffer
@@ -99,7 +136,7 @@ pub struct Client {
     pub query_buffer: usize,
     /// Wakes the connection task when another client wrote to `out` or set
     /// `killed`.
-    pub wake: Rc<Notify>,
+    pub wake: Rc<Wakeup>,
     /// Pub/sub subscriptions (kept by [`crate::pubsub`]).
     pub pubsub: crate::pubsub::Subscriptions,
     /// MULTI state and queued commands (kept by [`crate::multi`]).
@@ -133,7 +170,7 @@ impl Client {
             blocked: false,
             obuf_soft_since: None,
             query_buffer: 0,
-            wake: Rc::new(Notify::new()),
+            wake: Rc::default(),
             pubsub: crate::pubsub::Subscriptions::default(),
             multi: crate::multi::Transaction::default(),
             repl: crate::replication::ClientRepl::default(),
@@ -214,5 +251,41 @@ impl Client {
             self.last_command,
             self.protocol,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Wake};
+
+    use super::*;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_wakeup_wakes_the_waiting_task_or_completes_the_next_wait() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let wakeup = Wakeup::default();
+        wakeup.notify_one();
+        assert!(pin!(wakeup.notified()).poll(&mut cx).is_ready());
+        let mut wait = pin!(wakeup.notified());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        wakeup.notify_one();
+        assert_eq!(count.0.load(Ordering::Relaxed), 1);
+        assert!(wait.as_mut().poll(&mut cx).is_ready());
+        // One notification completes one wait.
+        assert!(pin!(wakeup.notified()).poll(&mut cx).is_pending());
     }
 }

@@ -117,7 +117,13 @@ pub fn start(config: Config) -> anyhow::Result<()> {
             .into_iter()
             .map(tokio::net::TcpListener::from_std)
             .collect::<std::io::Result<Vec<_>>>()?;
-        server::run(config, listeners, shutdown_signal()).await
+        // A task of its own: the future given to `block_on` is polled again
+        // whenever any task wakes, and the server's (serving, signals,
+        // SHUTDOWN) would be polled at every request.
+        match tokio::task::spawn_local(server::run(config, listeners, shutdown_signal())).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     })
 }
 

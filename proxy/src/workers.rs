@@ -33,12 +33,7 @@ impl Workers {
     pub fn start(n: usize) -> std::io::Result<Workers> {
         let mut handles = Vec::with_capacity(n);
         for index in 0..n.max(1) {
-            // No signal or process driver: a worker needs neither, and each
-            // would be checked at every park.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .enable_time()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             handles.push(runtime.handle().clone());
             std::thread::Builder::new()
                 .name(format!("proxy-worker-{index}"))
